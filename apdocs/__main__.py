@@ -1,0 +1,3 @@
+from apdocs.cli import main
+
+main()

@@ -1,0 +1,40 @@
+"""Command-line interface: a thin layer over the public API.
+
+Exit codes (documented in README):
+  0  everything asked for was done
+  1  done, but some inputs failed (each is reported; the batch went on)
+  2  usage error (bad option or argument)
+  3  could not run at all (e.g. invalid roster or config)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from apdocs.errors import ApdocsError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_FATAL = 0, 1, 2, 3
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def fail(exc: ApdocsError) -> None:
+    """Report a fatal, typed error and exit 3."""
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_FATAL)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="apdocs")
+def main() -> None:
+    """apdocs: alternative-provision quality-assurance forms for Virtual Schools."""
+
+
+# Each command group lives in its own module and registers itself on `main`.
+from apdocs.cli import forms_cmd  # noqa: E402,F401

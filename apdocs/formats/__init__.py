@@ -1,0 +1,53 @@
+"""Registry of file formats, each able to render a form and read one back.
+
+Modelled on tablib: a format is registered under a name and offers ``detect``,
+``compile`` (template compiled once, rendered many times) and ``read``.
+Format modules are imported lazily so that ``import apdocs`` stays cheap and the
+heavy office libraries load only when a format is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+from apdocs.forms.model import FormDefinition
+from apdocs.record import ParsedReturn
+
+
+class CompiledForm(Protocol):
+    """A form compiled for one format; ``render`` does no I/O."""
+
+    form: FormDefinition
+
+    def render(self, values: dict[str, Any] | None = None) -> bytes: ...
+
+
+class Format(Protocol):
+    name: str
+    extensions: tuple[str, ...]
+    media_type: str
+
+    def detect(self, data: bytes) -> bool: ...
+
+    def compile(self, form: FormDefinition) -> CompiledForm: ...
+
+    def read(self, data: bytes, *, path: str | None = None) -> ParsedReturn: ...
+
+
+# name -> module that defines FORMAT
+_MODULES = {"docx": "apdocs.formats.docx", "xlsx": "apdocs.formats.xlsx"}
+
+
+def names() -> tuple[str, ...]:
+    return tuple(_MODULES)
+
+
+def get(name: str) -> Format:
+    from apdocs.errors import ApdocsError
+
+    try:
+        module = _MODULES[name]
+    except KeyError:
+        raise ApdocsError(f"unknown format {name!r}; choose one of {', '.join(_MODULES)}", code="FORMAT_UNKNOWN") from None
+    return importlib.import_module(module).FORMAT  # type: ignore[no-any-return]
