@@ -1,0 +1,553 @@
+"""Open a returned Office Open XML package (.docx/.xlsx/.docm/.xlsm) safely.
+
+python-docx and openpyxl trust the zip and the XML they are given. Returned forms
+come from outside, so every reader goes through :func:`open_package` first, which:
+
+* sniffs the bytes and names what the file really is when it is not OOXML
+  (empty, truncated, PDF/HTML/RTF renamed, legacy OLE2 .doc/.xls, password-protected);
+* checks the zip central directory *before* decompressing anything (entry count,
+  declared sizes, compression ratio) and enforces the same caps while reading, in
+  case the headers lie (zip bomb);
+* rejects duplicate part names (two parts a reader could confuse);
+* reads every part once, so that anything a later library parses has been vetted:
+  any ``<!DOCTYPE`` in an XML part is refused (no entities, no DTD, nothing fetched);
+* refuses Strict OOXML (see :data:`STRICT_NAMESPACE`) with a clear message: the office
+  libraries only understand Transitional, and a silent mis-read would lose answers;
+* notes macro-enabled packages (``MACROS_IGNORED``): the data is read, macros never are,
+  and :meth:`OoxmlPackage.clean_bytes` gives a macro-free copy for the office libraries.
+
+Nothing here executes, fetches or writes anything.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from apdocs.errors import Notice, ParseError
+
+# -- caps (a returned form is a few hundred KB; these leave wide headroom) -------
+
+#: Most entries a package may have. A form has ~20-60 parts.
+MAX_ENTRIES = 5_000
+#: Largest uncompressed size of any one part (images included).
+MAX_PART_BYTES = 64 * 1024 * 1024
+#: Largest uncompressed size of one XML part: a form's biggest sheet is ~1 MB.
+MAX_XML_PART_BYTES = 24 * 1024 * 1024
+#: Largest uncompressed size of the whole package.
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+#: Highest compression ratio accepted for a part bigger than :data:`RATIO_MIN_BYTES`.
+#: Real XML compresses ~5-30x; zip bombs compress 1000x and more.
+MAX_RATIO = 200
+#: Parts smaller than this are not ratio-checked (tiny repetitive parts compress well).
+RATIO_MIN_BYTES = 1024 * 1024
+#: Read size while decompressing, so a lying header is caught after at most one chunk.
+_CHUNK = 64 * 1024
+
+#: Namespace prefix of ISO 29500 Strict OOXML, which apdocs refuses (STRICT_OOXML).
+STRICT_NAMESPACE = "http://purl.oclc.org/ooxml/"
+
+CONTENT_TYPES = "[Content_Types].xml"
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+#: Main-part content types: macro-enabled -> the plain equivalent.
+_MACRO_MAIN_TYPES = {
+    "application/vnd.ms-word.document.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    ),
+    "application/vnd.ms-word.template.macroEnabledTemplate.main+xml": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    ),
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    ),
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    ),
+}
+_VBA_TYPES = ("application/vnd.ms-office.vbaProject", "application/vnd.ms-word.vbaData+xml")
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+_NAMES = {"docx": ("Word", ".docx"), "xlsx": ("Excel", ".xlsx")}
+
+
+def _err(code: str, message: str, path: str | None, **context: Any) -> ParseError:
+    return ParseError(message, code=code, path=path, context=context)
+
+
+def _save_hint(kind: str) -> str:
+    app, ext = _NAMES.get(kind, ("Word or Excel", ".docx or .xlsx"))
+    return f"please open it in {app}, save it as {ext} and send it again"
+
+
+# -- sniffing what a non-zip file really is ----------------------------------
+
+
+def sniff(data: bytes) -> str | None:
+    """Name a well-known non-zip format from its first bytes: pdf, html, rtf, ole2, xml, text."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    low = head.lower()
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(_OLE2_MAGIC):
+        return "ole2"
+    if low.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")) or b"<html" in low[:512]:
+        return "html"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if head.startswith(b"<?xml") or head.startswith(b"<"):
+        return "xml"
+    if head.startswith((b"MIME-Version:", b"From:", b"Content-Type:")):
+        return "mime"
+    return None
+
+
+def cfb_stream_names(data: bytes, *, max_entries: int = 4096) -> list[str]:
+    """Names in an OLE2/CFB container's directory (no extra library, bounded).
+
+    Follows the directory sector chain through the FAT sectors listed in the header
+    (enough for any file this small program should meet); on any inconsistency falls
+    back to scanning for the UTF-16 names, so detection never raises.
+    """
+    try:
+        return _cfb_directory(data, max_entries)
+    except (struct.error, ValueError, IndexError):
+        found = []
+        for name in ("EncryptionInfo", "EncryptedPackage", "WordDocument", "Workbook", "Book"):
+            if name.encode("utf-16-le") in data:
+                found.append(name)
+        return found
+
+
+def _cfb_directory(data: bytes, max_entries: int) -> list[str]:
+    if not data.startswith(_OLE2_MAGIC) or len(data) < 512:
+        raise ValueError("not CFB")
+    sector_shift = struct.unpack_from("<H", data, 30)[0]
+    if sector_shift not in (9, 12):
+        raise ValueError("bad sector size")
+    size = 1 << sector_shift
+    n_fat = struct.unpack_from("<I", data, 44)[0]
+    first_dir = struct.unpack_from("<I", data, 48)[0]
+    difat = struct.unpack_from("<109I", data, 76)[: min(n_fat, 109)]
+
+    def sector(i: int) -> bytes:
+        start = size + i * size  # sector 0 follows the 512-byte header (padded to one sector)
+        if start + size > len(data):
+            raise ValueError("sector out of range")
+        return data[start : start + size]
+
+    fat: list[int] = []
+    for s in difat:
+        fat.extend(struct.unpack(f"<{size // 4}I", sector(s)))
+    names: list[str] = []
+    seen: set[int] = set()
+    cur = first_dir
+    while cur < 0xFFFFFFFA and cur not in seen and len(names) < max_entries:
+        seen.add(cur)
+        block = sector(cur)
+        for off in range(0, size, 128):
+            name_len = struct.unpack_from("<H", block, off + 64)[0]
+            if 2 <= name_len <= 64:
+                names.append(block[off : off + name_len - 2].decode("utf-16-le", "replace"))
+        cur = fat[cur]
+    return names
+
+
+def _reject_non_zip(data: bytes, path: str | None, kind: str) -> ParseError:
+    what = sniff(data)
+    hint = _save_hint(kind)
+    if what == "ole2":
+        names = set(cfb_stream_names(data))
+        if {"EncryptionInfo", "EncryptedPackage"} & names:
+            return _err(
+                "ENCRYPTED",
+                f"the file is password-protected; {hint.replace('save it as', 'remove the password, save it as')}",
+                path,
+            )
+        legacy = ".doc" if "WordDocument" in names else ".xls" if names & {"Workbook", "Book"} else ".doc/.xls"
+        return _err("LEGACY_FORMAT", f"this is an old-style {legacy} file; {hint}", path, legacy=legacy)
+    if what == "pdf":
+        return _err("NOT_OOXML", f"this is a PDF, not a form that can be read back; {hint}", path, actual="pdf")
+    if what == "html":
+        return _err("NOT_OOXML", f"this is a web page (HTML) saved with an office name; {hint}", path, actual="html")
+    if what == "rtf":
+        return _err("NOT_OOXML", f"this is a Rich Text (RTF) file; {hint}", path, actual="rtf")
+    if what in ("xml", "mime"):
+        return _err("NOT_OOXML", f"this is a flat {what.upper()} file, not a zipped office document; {hint}", path, actual=what)
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK"):
+        return _err("TRUNCATED", "the file is cut short or damaged (the zip directory is missing); please send it again", path)
+    return _err("NOT_A_ZIP", f"the file is not a zipped office document; {hint}", path)
+
+
+# -- the zip central directory, checked before anything is decompressed ------
+
+
+def _eocd_entry_count(data: bytes) -> int | None:
+    """Entries declared by the end-of-central-directory record, read without zipfile."""
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if pos < 0 or pos + 22 > len(data):
+        return None
+    count = struct.unpack_from("<H", data, pos + 10)[0]
+    if count == 0xFFFF:  # Zip64: the real count is in the Zip64 end record, found by its locator
+        loc = pos - 20
+        if loc >= 0 and data[loc : loc + 4] == b"PK\x06\x07":
+            rec = struct.unpack_from("<Q", data, loc + 8)[0]
+            if rec + 56 <= len(data) and data[rec : rec + 4] == b"PK\x06\x06":
+                return int(struct.unpack_from("<Q", data, rec + 32)[0])
+    return int(count)
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
+    if len(infos) > MAX_ENTRIES:
+        raise _err("ZIP_BOMB", f"the package has {len(infos)} parts (limit {MAX_ENTRIES})", path, entries=len(infos))
+    seen: dict[str, str] = {}
+    total = 0
+    for info in infos:
+        key = info.filename.lower()  # OPC part names compare case-insensitively
+        if key in seen:
+            raise _err("DUPLICATE_ENTRY", f"the package holds two parts named {info.filename!r}", path, part=info.filename)
+        seen[key] = info.filename
+        if info.flag_bits & 0x1:
+            raise _err("ENCRYPTED", "a part of the package is encrypted; " + _save_hint("docx"), path, part=info.filename)
+        limit = MAX_XML_PART_BYTES if _is_xml_name(info.filename) else MAX_PART_BYTES
+        if info.file_size > limit:
+            raise _err(
+                "ZIP_BOMB",
+                f"part {info.filename!r} would unpack to {info.file_size} bytes (over {limit})",
+                path,
+                part=info.filename,
+            )
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise _err("ZIP_BOMB", f"part {info.filename!r} is compressed suspiciously far", path, part=info.filename)
+        total += info.file_size
+        if total > MAX_TOTAL_BYTES:
+            raise _err("ZIP_BOMB", f"the package would unpack to more than {MAX_TOTAL_BYTES} bytes", path)
+
+
+def _is_xml_name(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml"))
+
+
+def _read_member(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes:
+    """Decompress one part ourselves, never past its declared size or the caps.
+
+    zipfile would silently stop at the declared size and then report a CRC error;
+    decompressing here lets a header that understates the size be named ZIP_BOMB,
+    with at most one bounded chunk produced past the declaration.
+    """
+    name = info.filename
+    limit = MAX_XML_PART_BYTES if _is_xml_name(name) else MAX_PART_BYTES
+    start = info.header_offset
+    if data[start : start + 4] != b"PK\x03\x04":
+        raise _err("PART_CORRUPT", f"part {name!r} is damaged (bad local header)", path, part=name)
+    name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+    begin = start + 30 + name_len + extra_len
+    raw = data[begin : begin + info.compress_size]
+    if len(raw) < info.compress_size:
+        raise _err("TRUNCATED", f"part {name!r} is cut short; please send the file again", path, part=name)
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = raw
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        out = _inflate(raw, min(info.file_size, limit), path, name)
+    else:
+        raise _err("PART_CORRUPT", f"part {name!r} uses a compression Office never writes", path, part=name)
+    if len(out) != info.file_size:
+        code = "ZIP_BOMB" if len(out) > info.file_size else "PART_CORRUPT"
+        raise _err(code, f"part {name!r} does not unpack to its declared size", path, part=name)
+    if zlib.crc32(out) != info.CRC:
+        raise _err("PART_CORRUPT", f"part {name!r} is damaged (checksum mismatch)", path, part=name)
+    return out
+
+
+def _inflate(raw: bytes, allowed: int, path: str | None, name: str) -> bytes:
+    d = zlib.decompressobj(-15)
+    out = bytearray()
+    pending = raw
+    try:
+        while pending or d.unconsumed_tail:
+            src = d.unconsumed_tail or pending[:_CHUNK]
+            if not d.unconsumed_tail:
+                pending = pending[_CHUNK:]
+            out += d.decompress(src, _CHUNK)
+            if len(out) > allowed:
+                raise _err("ZIP_BOMB", f"part {name!r} unpacks to more than it declares", path, part=name)
+            if d.eof:
+                break
+    except zlib.error as exc:
+        raise _err("PART_CORRUPT", f"part {name!r} is damaged ({exc})", path, part=name) from None
+    return bytes(out)
+
+
+# -- XML ------------------------------------------------------------------------
+
+
+def safe_parser() -> etree.XMLParser:
+    """The only XML parser apdocs uses on returned files: no DTD, entities, network or huge trees."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=True,
+    )
+
+
+def has_doctype(raw: bytes) -> bool:
+    """Whether an XML document declares a DTD, in any encoding it may use."""
+    if _DOCTYPE.search(raw):
+        return True
+    for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            return "<!doctype" in raw[: 2 * 65_536].decode(enc, "replace").lower()
+    # UTF-16 without a BOM: "<\0" or "\0<" at the start.
+    if raw[:2] in (b"<\x00", b"\x00<"):
+        enc = "utf-16-le" if raw[:2] == b"<\x00" else "utf-16-be"
+        return "<!doctype" in raw[: 2 * 65_536].decode(enc, "replace").lower()
+    return False
+
+
+def parse_xml(raw: bytes, *, path: str | None, part: str) -> etree._Element:
+    """Parse one XML part safely or raise DTD_FORBIDDEN / XML_INVALID naming the part."""
+    if has_doctype(raw):
+        raise _err("DTD_FORBIDDEN", f"part {part!r} declares a DTD, which is not allowed in a returned form", path, part=part)
+    try:
+        root = etree.fromstring(raw, parser=safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise _err("XML_INVALID", f"part {part!r} is damaged XML ({exc.msg})", path, part=part) from None
+    if root is None:
+        raise _err("XML_INVALID", f"part {part!r} is empty", path, part=part)
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:
+        raise _err("DTD_FORBIDDEN", f"part {part!r} declares a DTD, which is not allowed in a returned form", path, part=part)
+    return root
+
+
+# -- the package -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContentTypes:
+    defaults: dict[str, str]  # extension (lower case) -> content type
+    overrides: dict[str, str]  # "/word/document.xml" -> content type
+
+    def of(self, name: str) -> str | None:
+        """Content type of a part name (without leading slash)."""
+        key = "/" + name.lstrip("/")
+        for k, v in self.overrides.items():
+            if k.lower() == key.lower():
+                return v
+        ext = posixpath.splitext(name)[1].lstrip(".").lower()
+        return self.defaults.get(ext)
+
+    def values(self) -> set[str]:
+        return set(self.defaults.values()) | set(self.overrides.values())
+
+
+@dataclass
+class OoxmlPackage:
+    """A vetted package: every part's size checked and every XML part free of DTDs."""
+
+    path: str | None
+    kind: str
+    names: list[str]
+    content_types: ContentTypes
+    macro_enabled: bool = False
+    notices: list[Notice] = field(default_factory=list)
+    _parts: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _lower: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _key(self, name: str) -> str | None:
+        return self._lower.get(name.lstrip("/").lower())
+
+    def has(self, name: str) -> bool:
+        return self._key(name) is not None
+
+    def part(self, name: str) -> bytes:
+        key = self._key(name)
+        if key is None:
+            raise _err("PART_MISSING", f"the package has no part {name!r}", self.path, part=name)
+        return self._parts[key]
+
+    def xml(self, name: str) -> etree._Element:
+        return parse_xml(self.part(name), path=self.path, part=name)
+
+    def relationships(self, source: str = "") -> list[dict[str, str]]:
+        """Relationships of a part ("" = the package), as dicts with Id, Type, Target, TargetMode."""
+        folder, base = posixpath.split(source)
+        rels = posixpath.join(folder, "_rels", base + ".rels")
+        if not self.has(rels):
+            return []
+        return [dict(r.attrib) for r in self.xml(rels) if isinstance(r.tag, str) and r.tag == f"{{{_REL_NS}}}Relationship"]
+
+    def main_part(self) -> str | None:
+        """Name of the office document part the package relationships point to."""
+        for rel in self.relationships(""):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                return rel.get("Target", "").lstrip("/")
+        return None
+
+    def clean_bytes(self) -> bytes:
+        """A macro-free copy of the package for the office libraries (VBA parts dropped,
+        macro-enabled content types mapped to the plain ones). Only vetted bytes are written."""
+        if not self.macro_enabled:
+            return _zip_parts(self._parts.items())
+        dropped = {n for n in self.names if _is_vba(n, self.content_types.of(n))}
+        parts: dict[str, bytes] = {}
+        for name, raw in self._parts.items():
+            if name in dropped:
+                continue
+            if name == CONTENT_TYPES:
+                raw = _plain_content_types(raw, dropped)
+            elif name.endswith(".rels"):
+                raw = _drop_relationships(raw, name, dropped)
+            parts[name] = raw
+        return _zip_parts(parts.items())
+
+
+def _is_vba(name: str, content_type: str | None) -> bool:
+    base = posixpath.basename(name).lower()
+    return content_type in _VBA_TYPES or base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
+
+
+def _plain_content_types(raw: bytes, dropped: set[str]) -> bytes:
+    root = etree.fromstring(raw, parser=safe_parser())
+    for el in list(root):
+        ct = el.get("ContentType", "")
+        if ct in _MACRO_MAIN_TYPES:
+            el.set("ContentType", _MACRO_MAIN_TYPES[ct])
+        elif ct in _VBA_TYPES and el.get("PartName", "").lstrip("/") in dropped | {""}:
+            root.remove(el)
+        elif el.get("PartName", "").lstrip("/") in dropped:
+            root.remove(el)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+def _drop_relationships(raw: bytes, rels_name: str, dropped: set[str]) -> bytes:
+    root = etree.fromstring(raw, parser=safe_parser())
+    source_dir = posixpath.dirname(posixpath.dirname(rels_name))  # word/_rels/x.rels -> word
+    changed = False
+    for el in list(root):
+        target = el.get("Target", "")
+        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(source_dir, target))
+        if resolved in dropped or el.get("Type", "").endswith("/vbaProject"):
+            root.remove(el)
+            changed = True
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)) if changed else raw
+
+
+def _zip_parts(parts: Iterable[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    items = sorted(parts, key=lambda kv: (kv[0] != CONTENT_TYPES, kv[0]))  # [Content_Types].xml first, as Office writes it
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, raw in items:
+            zf.writestr(name, raw)
+    return buf.getvalue()
+
+
+def _read_content_types(raw: bytes, path: str | None) -> ContentTypes:
+    root = parse_xml(raw, path=path, part=CONTENT_TYPES)
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for el in root:
+        if not isinstance(el.tag, str):
+            continue
+        local = etree.QName(el).localname
+        if local == "Default":
+            defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
+        elif local == "Override":
+            overrides[el.get("PartName", "")] = el.get("ContentType", "")
+    return ContentTypes(defaults, overrides)
+
+
+def _check_strict(pkg: OoxmlPackage, main_root: etree._Element | None, root_rels: bytes) -> None:
+    main_ns = etree.QName(main_root).namespace or "" if main_root is not None else ""
+    if STRICT_NAMESPACE.encode() in root_rels or main_ns.startswith(STRICT_NAMESPACE):
+        app, ext = _NAMES.get(pkg.kind, ("Word or Excel", ".docx or .xlsx"))
+        raise _err(
+            "STRICT_OOXML",
+            f"the file was saved as 'Strict Open XML', which apdocs does not read; "
+            f"please save it in {app} as the ordinary {ext} type and send it again",
+            pkg.path,
+        )
+
+
+def open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
+    """Open and vet an OOXML package; ``kind`` ("docx"/"xlsx") only shapes the messages.
+
+    Raises :class:`ParseError` with one of the codes EMPTY_FILE, TRUNCATED, NOT_A_ZIP,
+    NOT_OOXML, LEGACY_FORMAT, ENCRYPTED, ZIP_BOMB, DUPLICATE_ENTRY, PART_MISSING,
+    DTD_FORBIDDEN, XML_INVALID, STRICT_OOXML; the message always names ``path``.
+    """
+    if not data:
+        raise _err("EMPTY_FILE", "the file is empty (0 bytes); please send it again", path)
+    if not data.startswith(b"PK"):
+        raise _reject_non_zip(data, path, kind)
+    declared = _eocd_entry_count(data)
+    if declared is None:
+        raise _err("TRUNCATED", "the file is cut short or damaged (the zip directory is missing); please send it again", path)
+    if declared > MAX_ENTRIES:
+        raise _err("ZIP_BOMB", f"the package declares {declared} parts (limit {MAX_ENTRIES})", path, entries=declared)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+        raise _err("TRUNCATED", f"the file is cut short or damaged ({exc}); please send it again", path) from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        _check_directory(infos, path)
+        names = [i.filename for i in infos]
+        if CONTENT_TYPES not in names:
+            if "mimetype" in names:
+                raise _err("NOT_OOXML", f"this is an OpenDocument (LibreOffice .odt/.ods) file; {_save_hint(kind)}", path)
+            raise _err("NOT_OOXML", f"this zip is not a Word or Excel document; {_save_hint(kind)}", path)
+        parts: dict[str, bytes] = {}
+        for info in infos:
+            try:
+                raw = _read_member(data, info, path)
+            except struct.error:
+                raise _err("TRUNCATED", f"part {info.filename!r} is cut short", path, part=info.filename) from None
+            parts[info.filename] = raw
+    ctypes = _read_content_types(parts[CONTENT_TYPES], path)
+    for name, raw in parts.items():
+        # Every part an office library might parse as XML is vetted here, before any library sees it.
+        # Images are left alone: an SVG may carry a harmless DOCTYPE and no reader parses it.
+        ctype = (ctypes.of(name) or "").lower()
+        is_xml = _is_xml_name(name) or (ctype.endswith("xml") and not ctype.startswith("image/"))
+        if is_xml and has_doctype(raw):
+            raise _err("DTD_FORBIDDEN", f"part {name!r} declares a DTD, which is not allowed in a returned form", path, part=name)
+    pkg = OoxmlPackage(
+        path=path,
+        kind=kind,
+        names=names,
+        content_types=ctypes,
+        _parts=parts,
+        _lower={n.lower(): n for n in names},
+    )
+    if not pkg.has("_rels/.rels"):
+        raise _err("PART_MISSING", "the package has no '_rels/.rels' part; it is damaged", path, part="_rels/.rels")
+    root_rels = pkg.part("_rels/.rels")
+    pkg.relationships("")  # parse now so damaged relationships fail here, typed
+    main = pkg.main_part()
+    main_root = pkg.xml(main) if main and pkg.has(main) else None
+    _check_strict(pkg, main_root, root_rels)
+    if main and not pkg.has(main):
+        raise _err("PART_MISSING", f"the package has no main part {main!r}; it is damaged", path, part=main)
+    vba = [n for n in names if _is_vba(n, ctypes.of(n))]
+    if vba or (ctypes.values() & set(_MACRO_MAIN_TYPES)):
+        pkg.macro_enabled = True
+        pkg.notices.append(
+            Notice("MACROS_IGNORED", "the file contains macros; the answers were read and the macros ignored", where=path)
+        )
+    return pkg
