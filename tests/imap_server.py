@@ -1,0 +1,270 @@
+"""A real Dovecot IMAP server for tests, on 127.0.0.1 with its own config in a temp dir.
+
+What it sets up:
+
+* IMAPS only (``ssl = required``) with a self-signed certificate generated here (openssl CLI);
+  clients verify it through the CA file :attr:`Dovecot.cafile`.
+* One test user in a passwd-file (plain password) with a maildir in the temp dir.
+* XOAUTH2 / OAUTHBEARER through Dovecot's own ``oauth2`` passdb, which validates the bearer
+  token by POSTing it to an RFC 7662 style introspection endpoint. That endpoint is a tiny
+  HTTP server in this process on 127.0.0.1 that knows one token. So the SASL exchange, the
+  token parsing and the username binding are done by real Dovecot; only the identity provider
+  is a stand-in (no Microsoft/Google servers are involved, and nothing leaves loopback).
+
+Runs as root (Dovecot drops to its own users and ``nobody`` for mail) or as an ordinary
+user (everything runs as that user).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import json
+import os
+import pwd
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+USER = "officer"
+PASSWORD = "synthetic-pass-1"  # test-only credential for a throwaway server
+TOKEN = "synthetic-bearer-token-abc123"  # the one token the stand-in identity provider accepts
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Introspection(BaseHTTPRequestHandler):
+    """RFC 7662 token introspection: active only for :data:`TOKEN`."""
+
+    seen: list[str]  # tokens asked about, so a test can prove Dovecot really called us
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        token = (parse_qs(body).get("token") or [""])[0]
+        auth = self.headers.get("Authorization", "")
+        if not token and auth.lower().startswith("bearer "):
+            token = auth[7:]
+        self.server.seen.append(token)  # type: ignore[attr-defined]
+        reply = {"active": "true", "username": USER} if token == TOKEN else {"active": "false"}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:  # keep test output quiet
+        pass
+
+
+class Dovecot:
+    def __init__(self, binary: str = "/usr/sbin/dovecot") -> None:
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="apdocs-dovecot-"))
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self.cafile = self.root / "cert.pem"
+        self.introspection_calls: list[str] = []
+        self._http: HTTPServer | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> Dovecot:
+        is_root = os.geteuid() == 0
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        if is_root:
+            # Dovecot refuses to serve mail as root; the helpers must reach the temp tree.
+            login_user, internal_user, mail_user = "dovenull", "dovecot", "nobody"
+            os.chmod(self.root, 0o755)
+        else:
+            login_user = internal_user = mail_user = me
+        mail = pwd.getpwnam(mail_user)
+        maildir = self.root / "mail"
+        maildir.mkdir()
+        if is_root:
+            os.chown(maildir, mail.pw_uid, mail.pw_gid)
+        self._make_cert()
+        self._start_introspection()
+        (self.root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{mail.pw_uid}:{mail.pw_gid}::{maildir}\n")
+        (self.root / "oauth2.conf.ext").write_text(
+            "\n".join(
+                [
+                    f"introspection_url = http://127.0.0.1:{self._http.server_port}/introspect",  # type: ignore[union-attr]
+                    "introspection_mode = post",
+                    "force_introspection = yes",
+                    "username_attribute = username",
+                    "active_attribute = active",
+                    "active_value = true",
+                    "",
+                ]
+            )
+        )
+        conf = self.root / "dovecot.conf"
+        conf.write_text(self._config(login_user, internal_user, maildir))
+        self.conf = conf
+        # Foreground (-F) so the server is our child: stopping it is a plain terminate.
+        with open(self.root / "stderr.log", "wb") as err:
+            self._proc = subprocess.Popen([self.binary, "-F", "-c", str(conf)], stdout=err, stderr=err)
+        self._wait_ready()
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._http:
+            self._http.shutdown()
+            self._http.server_close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- helpers for tests -------------------------------------------------------
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cafile))
+
+    def append(self, raw: bytes, mailbox: str = "INBOX") -> None:
+        """Deliver a message with IMAP APPEND (a real client path, not a file copy)."""
+        with imaplib.IMAP4_SSL(self.host, self.port, ssl_context=self.ssl_context()) as imap:
+            imap.login(USER, PASSWORD)
+            if mailbox != "INBOX":
+                imap.create(mailbox)
+            typ, _ = imap.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)
+            assert typ == "OK"
+
+    def url(self, mailbox: str = "INBOX") -> str:
+        return f"imaps://{USER}@{self.host}:{self.port}/{mailbox}"
+
+    # -- internals ---------------------------------------------------------------
+
+    def _config(self, login_user: str, internal_user: str, maildir: Path) -> str:
+        r = self.root
+        return f"""
+base_dir = {r}/run
+state_dir = {r}/state
+log_path = {r}/dovecot.log
+info_log_path = {r}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <{r}/cert.pem
+ssl_key = <{r}/key.pem
+disable_plaintext_auth = yes
+auth_mechanisms = plain login xoauth2 oauthbearer
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {r}/oauth2.conf.ext
+}}
+passdb {{
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u {r}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {r}/users
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  inet_listener http {{
+    port = 0
+  }}
+}}
+"""
+
+    def _make_cert(self) -> None:
+        openssl = shutil.which("openssl")
+        if not openssl:
+            raise RuntimeError("openssl CLI needed to make the test certificate")
+        subprocess.run(
+            [
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                str(self.root / "key.pem"),
+                "-out",
+                str(self.cafile),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        os.chmod(self.root / "key.pem", 0o600)
+
+    def _start_introspection(self) -> None:
+        server = HTTPServer(("127.0.0.1", 0), _Introspection)
+        server.seen = self.introspection_calls  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._http = server
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                break
+            with contextlib.suppress(OSError):
+                with socket.create_connection((self.host, self.port), timeout=1):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"dovecot did not listen on {self.port}{self._log()}")
+
+    def _log(self) -> str:
+        text = ""
+        for name in ("stderr.log", "dovecot.log"):
+            log = self.root / name
+            if log.exists():
+                text += "\n" + log.read_text(errors="replace")[-4000:]
+        return text
+
+
+@contextlib.contextmanager
+def running_dovecot() -> Iterator[Dovecot]:
+    server = Dovecot().start()
+    try:
+        yield server
+    finally:
+        server.stop()
