@@ -1,0 +1,355 @@
+"""Normalise values as people type them into returned forms. Pure functions, no I/O.
+
+Readers get text out of a cell or content control; these turn it into the value
+conventions of a flat slot mapping (bool / ISO date str / float / str / None).
+Where a value cannot be read, the ``read_*`` helpers keep what was typed and
+return a :class:`~apdocs.errors.Notice` for the record, so nothing is lost
+silently and nothing is guessed. Notice messages never repeat the typed text
+(it may be a child's data); they say what kind of value could not be read.
+
+Dates are UK day-first. US month-first order is never guessed: ``13/25/2020``
+is unreadable, not 25 January. Two-digit years are in the 2000s (``12.3.20`` is
+2020): these forms concern current placements, never the 1900s.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from typing import Any
+
+from apdocs.errors import Notice
+
+# -- text ------------------------------------------------------------------------
+
+#: Prompts Word, LibreOffice and Excel templates show in an empty field.
+PLACEHOLDERS = frozenset(
+    {
+        "click or tap here to enter text",
+        "click here to enter text",
+        "click or tap to enter a date",
+        "click here to enter a date",
+        "choose an item",
+        "choose an item from the list",
+        "select an item",
+        "select",
+        "please select",
+        "select one",
+        "enter text",
+        "enter text here",
+        "enter a date",
+        "type here",
+        "type text here",
+        "your answer",
+        "dd/mm/yyyy",
+        "dd/mm/yy",
+        "dd-mm-yyyy",
+    }
+)
+_PLACEHOLDER_RE = re.compile(r"^(?:click|tap)(?: or (?:click|tap))?(?: here)? to (?:enter|add|choose|select)\b.*$")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+
+
+def _norm(text: str) -> str:
+    """One-line, case-folded form of ``text`` for matching (never returned to callers)."""
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_DASHES)
+    return " ".join(text.split()).casefold()
+
+
+def is_placeholder(text: Any) -> bool:
+    """Whether ``text`` is an empty field's prompt, e.g. "Click or tap here to enter text."."""
+    if not isinstance(text, str):
+        return False
+    t = _norm(text).strip(" .:…[]()<>_-")
+    return bool(t) and (t in PLACEHOLDERS or bool(_PLACEHOLDER_RE.match(t)))
+
+
+def clean_text(text: Any) -> str | None:
+    """Trim a typed answer, keeping its internal line breaks; blank or prompt -> None.
+
+    Line endings become ``\\n`` (Word's vertical-tab soft break and Excel's
+    ``_x000D_`` remnants included); trailing spaces on each line are dropped;
+    no-break spaces become spaces; invisible characters are removed.
+    """
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    text = text.replace("_x000D_", "").replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\xa0", " ").translate(_INVISIBLE)
+    lines = [line.rstrip() for line in text.split("\n")]
+    out = "\n".join(lines).strip()
+    if not out or is_placeholder(out):
+        return None
+    return out
+
+
+# -- dates -------------------------------------------------------------------------
+
+_MONTHS = {
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
+_MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|rsday|urday|sday)?\.?,?\s+"
+_YEAR = r"(?P<y>\d{4}|\d{2})"
+_ISO = re.compile(
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[t ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?$"
+)
+_YMD_SLASH = re.compile(r"^(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})$")
+_DMY = re.compile(r"^(?P<d>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*" + _YEAR + r"$")
+_DMY_SPACED = re.compile(r"^(?P<d>\d{1,2})\s+(?P<m>\d{1,2})\s+(?P<y>\d{4})$")
+_D_MON_Y = re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?[\s\-/.]*" + _MONTH + r"[\s,\-/.]*" + _YEAR + r"$")
+_MON_D_Y = re.compile(r"^" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR + r"$")
+_MON_Y = re.compile(r"^" + _MONTH + r"[\s,\-/]*(?P<y>\d{4})$")
+#: Years accepted in a form (anything else is a typo, not a date).
+MIN_YEAR, MAX_YEAR = 1900, 2099
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    return 2000 + y if len(text) == 2 else y
+
+
+def _make(y: int, m: int, d: int) -> _dt.date | None:
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
+    try:
+        return _dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _date_text(text: str) -> str:
+    t = _norm(text).strip(" .,;:")
+    return re.sub("^" + _WEEKDAY, "", t)
+
+
+def parse_date_uk(text: Any) -> _dt.date | None:
+    """A date typed the UK way (day first), or None when it is not a whole, valid date.
+
+    Accepts 12/03/2020, 12.3.20, 12-03-2020, 12 03 2020, 12th March 2020, 3 Sept 2020,
+    3rd Sep 20, Thursday 12 March 2020, March 12, 2020, 2020-03-12, 2020/03/12 and the
+    date picker's stored 2020-03-12T00:00:00Z. ``date``/``datetime`` values pass through.
+    A month and year alone ("March 2020") is not a date: None.
+    """
+    if isinstance(text, _dt.datetime):
+        return text.date()
+    if isinstance(text, _dt.date):
+        return text
+    if not isinstance(text, str) or len(text) > 64:
+        return None
+    t = _date_text(text)
+    if m := _ISO.match(t) or _YMD_SLASH.match(t):
+        return _make(int(m["y"]), int(m["m"]), int(m["d"]))
+    if m := _DMY.match(t) or _DMY_SPACED.match(t):
+        return _make(_year(m["y"]), int(m["m"]), int(m["d"]))
+    if m := _D_MON_Y.match(t) or _MON_D_Y.match(t):
+        return _make(_year(m["y"]), _MONTHS[m["mon"]], int(m["d"]))
+    return None
+
+
+def is_month_year(text: Any) -> bool:
+    """Whether ``text`` names only a month and year, e.g. "March 2020"."""
+    return isinstance(text, str) and len(text) <= 64 and bool(_MON_Y.match(_date_text(text)))
+
+
+def read_date(text: Any, *, where: str | None = None) -> tuple[str | None, Notice | None]:
+    """ISO date for a typed date; blank -> (None, None); unreadable -> (typed text, DATE_UNREADABLE)."""
+    if isinstance(text, _dt.date):
+        return parse_date_uk(text).isoformat(), None  # type: ignore[union-attr]
+    raw = clean_text(text)
+    if raw is None:
+        return None, None
+    d = parse_date_uk(raw)
+    if d is not None:
+        return d.isoformat(), None
+    why = "only a month and year were given" if is_month_year(raw) else "it is not a day/month/year date"
+    return raw, Notice("DATE_UNREADABLE", f"a date could not be read ({why}); the text was kept as typed", where=where)
+
+
+_DATE_INSIDE = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}"
+    r"|\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})(?!\d)"
+    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+[a-z]{3,9}\.?,?\s+(?:\d{4}|\d{2})(?!\d)"
+)
+
+
+def find_date(text: Any) -> _dt.date | None:
+    """The first whole date written inside free text, e.g. "Yes – seen 12/03/2020"."""
+    if not isinstance(text, str):
+        return None
+    for m in _DATE_INSIDE.finditer(_norm(text)[:500]):
+        if (d := parse_date_uk(m.group(0))) is not None:
+            return d
+    return None
+
+
+# -- yes / no ---------------------------------------------------------------------------
+
+#: Marks that mean "ticked" in a cell or check box.
+TICKS = frozenset("✓✔☒☑☓■●✅")
+UNTICKED = frozenset("☐□○")
+_NO_RE = re.compile(r"^(?:no|n|not|nope|false|none|missing|awaiting|pending)\b")
+_BOXES = "".join(sorted(TICKS | UNTICKED)) + "x"
+#: "☒ Yes ☐ No" (a mark before each word) or "Yes ☒ No ☐" (after), in one cell.
+_PAIR_BEFORE = re.compile(r"([" + _BOXES + r"])\s*(yes|no)\b")
+_PAIR_AFTER = re.compile(r"\b(yes|no)\s*[:\-]?\s*([" + _BOXES + r"])(?![a-z])")
+_YES_RE = re.compile(r"^(?:yes|y|yep|seen|true|ticked|checked|received|provided|done|in place|confirmed|x)\b")
+_NOT_APPLICABLE = frozenset({"n/a", "na", "n.a.", "not applicable", "-", "--"})
+
+
+def parse_yes_no(text: Any) -> tuple[bool | None, str | None]:
+    """(answer, ISO date found in the text) for a Yes/No or "seen" cell.
+
+    Yes: Yes, Y, ✓, ✔, ☒, ☑, X (a mark in a seen column), Seen, "Yes – seen 12/03/2020", TRUE, 1.
+    No: No, N, Not seen, "Not yet – awaiting copy", FALSE, 0, ☐ alone (an unticked box).
+    Blank, N/A or anything else: None.
+    """
+    if isinstance(text, bool):
+        return text, None
+    if isinstance(text, (int, float)) and text in (0, 1):
+        return bool(text), None
+    raw = clean_text(text)
+    if raw is None:
+        return None, None
+    found = find_date(raw)
+    iso = found.isoformat() if found else None
+    t = _norm(raw)
+    if t in _NOT_APPLICABLE:
+        return None, iso
+    before = [(box, word) for box, word in _PAIR_BEFORE.findall(t)]
+    after = [(box, word) for word, box in _PAIR_AFTER.findall(t)]
+    pairs = after if len(after) > len(before) else before  # whichever reading explains more marks
+    if len(pairs) >= 2 or (pairs and pairs[0][0] in UNTICKED):
+        ticked = {word for box, word in pairs if box not in UNTICKED}
+        return (ticked == {"yes"} if len(ticked) == 1 else None), iso
+    first = t[0]
+    if first in TICKS:
+        return True, iso
+    if set(t) <= UNTICKED | {" "}:
+        return False, iso
+    if t in ("1", "0"):
+        return t == "1", iso
+    t = t.lstrip("".join(UNTICKED) + " ")
+    if _NO_RE.match(t):
+        return False, iso
+    if _YES_RE.match(t):
+        return True, iso
+    return None, iso
+
+
+def read_yes_no(text: Any, *, where: str | None = None) -> tuple[bool | None, str | None, Notice | None]:
+    """Like :func:`parse_yes_no`, with a YES_NO_UNCLEAR notice when something was typed but not understood."""
+    value, iso = parse_yes_no(text)
+    if value is None and not isinstance(text, bool):
+        raw = clean_text(text)
+        if raw is not None and _norm(raw) not in _NOT_APPLICABLE:
+            return None, iso, Notice("YES_NO_UNCLEAR", "a Yes/No answer could not be read", where=where)
+    return value, iso, None
+
+
+def is_mark(text: Any) -> bool:
+    """Whether a cell of a separate Yes or No column is marked (☒, ✓, X, Yes, TRUE ...)."""
+    if isinstance(text, bool):
+        return text
+    raw = clean_text(text)
+    if raw is None:
+        return False
+    t = _norm(raw)
+    if t[0] in TICKS or t in ("x", "1"):
+        return True
+    if set(t) <= UNTICKED | {" "}:
+        return False
+    return bool(re.match(r"^(?:yes|y|true|ticked|checked)\b", t))
+
+
+def read_yes_no_columns(yes_cell: Any, no_cell: Any, *, where: str | None = None) -> tuple[bool | None, Notice | None]:
+    """Answer from separate "Yes" and "No" columns/boxes; both marked -> (None, YES_NO_CONFLICT)."""
+    yes, no = is_mark(yes_cell), is_mark(no_cell)
+    if yes and no:
+        return None, Notice("YES_NO_CONFLICT", "both Yes and No were marked", where=where)
+    if yes or no:
+        return yes, None
+    return None, None
+
+
+# -- money ---------------------------------------------------------------------------------
+
+_MULTIPLIERS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "mil": 1e6,
+    "mill": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "bn": 1e9,
+    "b": 1e9,
+    "billion": 1e9,
+}
+_MONEY = re.compile(
+    r"(?P<num>\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*(?P<mult>"
+    + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True))
+    + r")?(?![a-z])"
+)
+
+
+def parse_money(text: Any) -> float | None:
+    """An amount of money: "£5,000,000", "5m", "£5M", "5 million", "10,000,000.00", "£2.5m", "GBP 10k".
+
+    The first amount in the text is taken; no amount -> None.
+    """
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        return float(text) if text >= 0 else None
+    raw = clean_text(text)
+    if raw is None or len(raw) > 200:
+        return None
+    t = _norm(raw).replace("£", " ").replace("gbp", " ")
+    m = _MONEY.search(t)
+    if not m:
+        return None
+    value = float(m["num"].replace(",", "").replace(" ", ""))
+    if m["mult"]:
+        value *= _MULTIPLIERS[m["mult"]]
+    return round(value, 2)
+
+
+def read_money(text: Any, *, where: str | None = None) -> tuple[float | str | None, Notice | None]:
+    """Amount as float; blank -> (None, None); unreadable -> (typed text, MONEY_UNREADABLE)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return parse_money(text), None
+    raw = clean_text(text)
+    if raw is None:
+        return None, None
+    value = parse_money(raw)
+    if value is not None:
+        return value, None
+    return raw, Notice("MONEY_UNREADABLE", "an amount could not be read; the text was kept as typed", where=where)
