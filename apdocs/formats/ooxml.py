@@ -41,8 +41,12 @@ from apdocs.errors import Notice, ParseError
 MAX_ENTRIES = 5_000
 #: Largest uncompressed size of any one part (images included).
 MAX_PART_BYTES = 64 * 1024 * 1024
-#: Largest uncompressed size of one XML part: a form's biggest sheet is ~1 MB.
-MAX_XML_PART_BYTES = 24 * 1024 * 1024
+#: Largest uncompressed size of one XML part: a form's biggest part is well under 1 MB,
+#: and a parsed XML tree takes many times its size in memory.
+MAX_XML_PART_BYTES = 10 * 1024 * 1024
+#: Most cells all worksheets of a workbook may hold together: a form has a few hundred.
+#: Counted on the raw XML, so no tree is built for a sheet stuffed with cells.
+MAX_CELLS = 100_000
 #: Largest uncompressed size of the whole package.
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 #: Highest compression ratio accepted for a part bigger than :data:`RATIO_MIN_BYTES`.
@@ -79,6 +83,7 @@ _VBA_TYPES = ("application/vnd.ms-office.vbaProject", "application/vnd.ms-word.v
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _NAMES = {"docx": ("Word", ".docx"), "xlsx": ("Excel", ".xlsx")}
 
 
@@ -484,12 +489,26 @@ def _check_strict(pkg: OoxmlPackage, main_root: etree._Element | None, root_rels
         )
 
 
+def _check_cells(pkg: OoxmlPackage) -> None:
+    cells = 0
+    for name in pkg.names:
+        if name.lower().startswith("xl/worksheets/") and name.lower().endswith(".xml"):
+            cells += len(_CELL.findall(pkg.part(name)))
+            if cells > MAX_CELLS:
+                raise _err(
+                    "TOO_MANY_CELLS",
+                    f"the workbook holds more than {MAX_CELLS} cells, far more than any form; please send the form alone",
+                    pkg.path,
+                    part=name,
+                )
+
+
 def open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     """Open and vet an OOXML package; ``kind`` ("docx"/"xlsx") only shapes the messages.
 
     Raises :class:`ParseError` with one of the codes EMPTY_FILE, TRUNCATED, NOT_A_ZIP,
     NOT_OOXML, LEGACY_FORMAT, ENCRYPTED, ZIP_BOMB, DUPLICATE_ENTRY, PART_MISSING,
-    DTD_FORBIDDEN, XML_INVALID, STRICT_OOXML; the message always names ``path``.
+    DTD_FORBIDDEN, XML_INVALID, STRICT_OOXML, PART_CORRUPT, TOO_MANY_CELLS; the message always names ``path``.
     """
     if not data:
         raise _err("EMPTY_FILE", "the file is empty (0 bytes); please send it again", path)
@@ -544,6 +563,7 @@ def open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     _check_strict(pkg, main_root, root_rels)
     if main and not pkg.has(main):
         raise _err("PART_MISSING", f"the package has no main part {main!r}; it is damaged", path, part=main)
+    _check_cells(pkg)
     vba = [n for n in names if _is_vba(n, ctypes.of(n))]
     if vba or (ctypes.values() & set(_MACRO_MAIN_TYPES)):
         pkg.macro_enabled = True

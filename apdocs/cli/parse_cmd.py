@@ -1,0 +1,47 @@
+"""`apdocs parse FILE|DIR... [--json]`: read returned forms, report each, go on past bad ones."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, main
+from apdocs.parse import parse_many
+from apdocs.record import ParsedReturn, ParseFailure
+
+
+@main.command("parse")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
+def parse_cmd(inputs: tuple[Path, ...], as_json: bool) -> None:
+    """Read returned forms (files, or folders walked in name order).
+
+    Exit 0 when every file was read, 1 when any could not be (all are still reported).
+    """
+    failed = 0
+    if as_json:
+        click.echo("[")
+    for n, result in enumerate(parse_many(inputs)):
+        failed += not result.ok
+        if as_json:
+            # Streamed element by element so a large batch never sits in memory twice.
+            body = textwrap.indent(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str), "  ")
+            click.echo(("," if n else "") + "\n" * bool(n) + body, nl=False)
+        else:
+            click.echo(_line(result))
+    if as_json:
+        click.echo("\n]")
+    if failed:
+        click.echo(f"{failed} file(s) could not be read", err=True)
+    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+def _line(result: ParsedReturn | ParseFailure) -> str:
+    """One line per file: path, form, reference, warnings - or the error code and message."""
+    if isinstance(result, ParsedReturn):
+        return f"{result.source.path}\t{result.form}\t{result.reference or '-'}\t{len(result.warnings)} warning(s)"
+    return f"{result.source.path}\tFAILED {result.error.code}\t{result.error.message}"
