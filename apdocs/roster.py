@@ -1,0 +1,419 @@
+"""The Virtual School's roster: one row per placement of a looked-after pupil with a provider.
+
+A roster is CSV (UTF-8, with or without BOM) or XLSX (first sheet), with a header row
+naming the columns in :data:`COLUMNS`. Every row is validated; every problem is
+collected with its line number and the whole roster is refused at once
+(:class:`~apdocs.errors.RosterError`), so a tracker is never built from half a roster.
+
+Every pupil on the roster is looked after: that is why the roster exists.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from lxml import etree
+
+from apdocs.errors import RosterError
+
+ProviderType = Literal["la_maintained", "non_maintained_special", "registered_independent", "unregistered"]
+Commissioner = Literal["school", "seip"]
+
+#: Column name -> what it holds. All are required in the header; ``school_address``
+#: and ``provider_urn`` may be blank in a row.
+COLUMNS: dict[str, str] = {
+    "school_name": "commissioning school's name",
+    "school_urn": "school's DfE URN (digits)",
+    "school_email": "contact email for the school's AP lead",
+    "school_address": "postal address for letters (optional; may be blank; use ';' or new lines between lines)",
+    "pupil_reference": "pupil reference (never a name), e.g. LAC-0001",
+    "provider_name": "provider's name",
+    "provider_urn": "provider's DfE URN / registration number; blank if none",
+    "provider_type": "LA-maintained | non-maintained special school | registered independent school | unregistered/other",
+    "sole_trader": "y/n: the provider is a sole trader",
+    "provider_daytime_hours": "hours per week the provider operates in the daytime",
+    "provider_full_time_pupils": "number of full-time pupils of compulsory school age at the provider",
+    "commissioned_by": "school | SEIP",
+    "hours_per_week": "this pupil's hours per week at this provider",
+    "placement_start": "placement start date (YYYY-MM-DD or DD/MM/YYYY)",
+    "ehc_plan": "y/n: the pupil has an EHC plan",
+    "medical_reason": "y/n: a medical reason makes a part-time package appropriate",
+}
+OPTIONAL_VALUES = frozenset({"school_address", "provider_urn"})
+
+_PROVIDER_TYPES: dict[str, ProviderType] = {
+    "la-maintained": "la_maintained",
+    "la maintained": "la_maintained",
+    "la_maintained": "la_maintained",
+    "local authority maintained": "la_maintained",
+    "non-maintained special school": "non_maintained_special",
+    "non maintained special school": "non_maintained_special",
+    "non_maintained_special": "non_maintained_special",
+    "nmss": "non_maintained_special",
+    "registered independent school": "registered_independent",
+    "registered_independent": "registered_independent",
+    "independent school": "registered_independent",
+    "unregistered/other": "unregistered",
+    "unregistered": "unregistered",
+    "other": "unregistered",
+}
+PROVIDER_TYPE_LABELS: dict[str, str] = {
+    "la_maintained": "LA-maintained",
+    "non_maintained_special": "non-maintained special school",
+    "registered_independent": "registered independent school",
+    "unregistered": "unregistered/other",
+}
+_YES = frozenset({"y", "yes", "true", "1"})
+_NO = frozenset({"n", "no", "false", "0"})
+_URN = re.compile(r"^[0-9]{5,8}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def name_key(name: str | None) -> str:
+    """Normalise an organisation name for matching ("St. Mary's & Co" == "st marys and co")."""
+    text = (name or "").casefold().replace("&", " and ")
+    text = re.sub(r"[^0-9a-z]+", " ", text.replace("'", "").replace("’", ""))
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class School:
+    name: str
+    urn: str
+    email: str
+    address: str
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+    @property
+    def address_lines(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in re.split(r"[;\n]", self.address) if p.strip())
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    urn: str  # "" when the provider has no DfE registration
+    type: ProviderType
+    sole_trader: bool
+    daytime_hours: float
+    full_time_pupils: int
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+    @property
+    def registered(self) -> bool:
+        return bool(self.urn)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One roster row: a looked-after pupil placed with one provider by one commissioner."""
+
+    line: int
+    school: School
+    pupil_reference: str
+    provider: Provider
+    commissioned_by: Commissioner
+    hours_per_week: float
+    start: dt.date
+    ehc_plan: bool
+    medical_reason: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity of the placement: pupil reference x provider."""
+        return (self.pupil_reference.casefold(), self.provider.key)
+
+    @property
+    def label(self) -> str:
+        return f"{self.pupil_reference} at {self.provider.name}"
+
+
+@dataclass(frozen=True)
+class Roster:
+    placements: tuple[Placement, ...]
+    path: str | None = None
+
+    def __iter__(self) -> Iterator[Placement]:
+        return iter(self.placements)
+
+    def __len__(self) -> int:
+        return len(self.placements)
+
+    @property
+    def schools(self) -> tuple[School, ...]:
+        seen: dict[str, School] = {}
+        for p in self.placements:
+            seen.setdefault(p.school.key, p.school)
+        return tuple(seen.values())
+
+    @property
+    def providers(self) -> tuple[Provider, ...]:
+        seen: dict[str, Provider] = {}
+        for p in self.placements:
+            seen.setdefault(p.provider.key, p.provider)
+        return tuple(seen.values())
+
+    def for_pupil(self, pupil_reference: str) -> tuple[Placement, ...]:
+        ref = pupil_reference.casefold()
+        return tuple(p for p in self.placements if p.pupil_reference.casefold() == ref)
+
+
+# -- loading -------------------------------------------------------------------
+
+
+def load_roster(path: str | Path) -> Roster:
+    """Read and validate a roster file (``.csv`` or ``.xlsx``)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise RosterError(f"cannot read roster: {exc.strerror or exc}", path=str(p)) from exc
+    rows = _xlsx_rows(data, str(p)) if data[:2] == b"PK" else _csv_rows(data, str(p))
+    return roster_from_rows(rows, path=str(p))
+
+
+def roster_from_rows(rows: Iterable[tuple[int, Sequence[str]]], *, path: str | None = None) -> Roster:
+    """Validate ``(line number, cells)`` rows, the first being the header."""
+    errors: list[dict[str, Any]] = []
+    it = iter(rows)
+    try:
+        header_line, header = next(it)
+    except StopIteration:
+        raise RosterError("roster is empty", path=path, context={"errors": [{"line": 1, "message": "no header row"}]}) from None
+    names = [h.strip().casefold() for h in header]
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        err = {"line": header_line, "message": f"missing column(s): {', '.join(missing)}"}
+        raise RosterError(f"line {header_line}: {err['message']}", path=path, context={"errors": [err]})
+    index = {c: names.index(c) for c in COLUMNS}
+
+    placements: list[Placement] = []
+    for line, cells in it:
+        if not any(str(c).strip() for c in cells):
+            continue  # blank lines are harmless
+        raw = {c: (str(cells[i]).strip() if i < len(cells) and cells[i] is not None else "") for c, i in index.items()}
+        row_errors: list[str] = []
+        placement = _row(line, raw, row_errors)
+        errors += [{"line": line, "message": m} for m in row_errors]
+        if placement is not None:
+            placements.append(placement)
+    if not placements and not errors:
+        errors.append({"line": header_line, "message": "roster has a header but no placements"})
+    errors += _consistency(placements)
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        summary = "; ".join(f"line {e['line']}: {e['message']}" for e in errors[:20])
+        more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
+        raise RosterError(f"roster has {len(errors)} problem(s): {summary}{more}", path=path, context={"errors": errors})
+    return Roster(tuple(placements), path)
+
+
+def _row(line: int, raw: dict[str, str], errors: list[str]) -> Placement | None:
+    def required(col: str) -> str:
+        value = raw[col]
+        if not value and col not in OPTIONAL_VALUES:
+            errors.append(f"{col} is blank")
+        return value
+
+    def yes_no(col: str) -> bool:
+        value = required(col).casefold()
+        if value in _YES:
+            return True
+        if value in _NO:
+            return False
+        if value:
+            errors.append(f"{col} must be y or n, not {raw[col]!r}")
+        return False
+
+    def number(col: str, low: float, high: float) -> float:
+        value = required(col)
+        if not value:
+            return 0.0
+        try:
+            n = float(value)
+        except ValueError:
+            errors.append(f"{col} must be a number, not {value!r}")
+            return 0.0
+        if not low <= n <= high:
+            errors.append(f"{col} must be between {low:g} and {high:g}, not {value}")
+        return n
+
+    school_name, pupil, provider_name = required("school_name"), required("pupil_reference"), required("provider_name")
+    school_urn, provider_urn = required("school_urn"), raw["provider_urn"]
+    for col, urn in (("school_urn", school_urn), ("provider_urn", provider_urn)):
+        if urn and not _URN.match(urn):
+            errors.append(f"{col} must be 5 to 8 digits, not {urn!r}")
+    email = required("school_email")
+    if email and not _EMAIL.match(email):
+        errors.append(f"school_email is not an email address: {email!r}")
+    ptype_raw = required("provider_type")
+    ptype = _PROVIDER_TYPES.get(" ".join(ptype_raw.casefold().split()))
+    if ptype_raw and ptype is None:
+        errors.append(f"provider_type {ptype_raw!r} is not one of: {', '.join(PROVIDER_TYPE_LABELS.values())}")
+    if ptype == "registered_independent" and not provider_urn:
+        errors.append("provider_type is registered independent school but provider_urn is blank")
+    sole_trader = yes_no("sole_trader")
+    daytime = number("provider_daytime_hours", 0, 168)
+    pupils = number("provider_full_time_pupils", 0, 100000)
+    if raw["provider_full_time_pupils"] and pupils != int(pupils):
+        errors.append("provider_full_time_pupils must be a whole number")
+    by = required("commissioned_by").casefold()
+    commissioner: Commissioner | None = "school" if by == "school" else "seip" if by == "seip" else None
+    if by and commissioner is None:
+        errors.append(f"commissioned_by must be school or SEIP, not {raw['commissioned_by']!r}")
+    hours = number("hours_per_week", 0, 60)
+    if raw["hours_per_week"] and hours == 0:
+        errors.append("hours_per_week must be more than 0")
+    start = _date(required("placement_start"), errors)
+    ehc, medical = yes_no("ehc_plan"), yes_no("medical_reason")
+    if errors or ptype is None or commissioner is None or start is None:
+        return None
+    school = School(school_name, school_urn, email, raw["school_address"])
+    provider = Provider(provider_name, provider_urn, ptype, sole_trader, daytime, int(pupils))
+    return Placement(line, school, pupil, provider, commissioner, hours, start, ehc, medical)
+
+
+def _date(value: str, errors: list[str]) -> dt.date | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    errors.append(f"placement_start must be a date (YYYY-MM-DD or DD/MM/YYYY), not {value!r}")
+    return None
+
+
+def _consistency(placements: list[Placement]) -> list[dict[str, Any]]:
+    """A school or provider named on several rows must be described the same way on each."""
+    errors: list[dict[str, Any]] = []
+    first_school: dict[str, Placement] = {}
+    first_provider: dict[str, Placement] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for p in placements:
+        s0 = first_school.setdefault(p.school.key, p)
+        if (s0.school.urn, s0.school.email.casefold()) != (p.school.urn, p.school.email.casefold()):
+            errors.append({"line": p.line, "message": f"school {p.school.name!r} has a different URN or email on line {s0.line}"})
+        v0 = first_provider.setdefault(p.provider.key, p)
+        if v0.provider != p.provider:
+            errors.append({"line": p.line, "message": f"provider {p.provider.name!r} is described differently on line {v0.line}"})
+        if p.key in seen:
+            errors.append({"line": p.line, "message": f"{p.label} is already on line {seen[p.key]}"})
+        seen.setdefault(p.key, p.line)
+    return errors
+
+
+# -- file formats --------------------------------------------------------------
+
+
+def _csv_rows(data: bytes, path: str) -> list[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError(f"roster is not UTF-8 text (byte {exc.start})", path=path) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        # reader.line_num is the physical line a row ended on, which is what a person sees.
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise RosterError(f"line {reader.line_num}: malformed CSV: {exc}", path=path) from exc
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# Nothing in a roster is fetched or expanded: no DTDs, no entities, no network.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _xlsx_rows(data: bytes, path: str) -> list[tuple[int, list[str]]]:
+    """Rows of the first worksheet; cells as text (dates become YYYY-MM-DD)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            shared = _shared_strings(z)
+            book = etree.fromstring(z.read("xl/workbook.xml"), _PARSER)
+            first = book.find("m:sheets/m:sheet", _NS)
+            rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"), _PARSER)
+            rid = first.get(f"{{{_R_NS}}}id") if first is not None else None
+            target = next((r.get("Target") for r in rels if r.get("Id") == rid), "worksheets/sheet1.xml")
+            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            sheet = etree.fromstring(z.read(target), _PARSER)
+            date_styles = _date_styles(z)
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
+        raise RosterError(f"roster is not a readable .xlsx workbook: {exc}", path=path) from exc
+    out: list[tuple[int, list[str]]] = []
+    for row in sheet.iterfind("m:sheetData/m:row", _NS):
+        line = int(row.get("r", len(out) + 1))
+        cells: dict[int, str] = {}
+        for c in row.iterfind("m:c", _NS):
+            col = _col_index(c.get("r", "A1"))
+            cells[col] = _cell_text(c, shared, date_styles)
+        width = max(cells, default=-1) + 1
+        out.append((line, [cells.get(i, "") for i in range(width)]))
+    return out
+
+
+def _shared_strings(z: zipfile.ZipFile) -> list[str]:
+    try:
+        root = etree.fromstring(z.read("xl/sharedStrings.xml"), _PARSER)
+    except KeyError:
+        return []
+    return ["".join(si.itertext()) for si in root.iterfind("m:si", _NS)]
+
+
+def _date_styles(z: zipfile.ZipFile) -> set[int]:
+    """Indexes of cell styles whose number format is a date, so serials read as dates."""
+    try:
+        root = etree.fromstring(z.read("xl/styles.xml"), _PARSER)
+    except KeyError:
+        return set()
+    custom = {
+        int(f.get("numFmtId")): f.get("formatCode", "") for f in root.iterfind("m:numFmts/m:numFmt", _NS) if f.get("numFmtId")
+    }
+    out = set()
+    for i, xf in enumerate(root.iterfind("m:cellXfs/m:xf", _NS)):
+        fid = int(xf.get("numFmtId", "0"))
+        code = custom.get(fid, "")
+        if 14 <= fid <= 22 or (code and re.search(r"[dy]", code.split(";")[0].replace('"', ""), re.I)):
+            out.add(i)
+    return out
+
+
+def _col_index(ref: str) -> int:
+    n = 0
+    for ch in ref:
+        if not ch.isalpha():
+            break
+        n = n * 26 + (ord(ch.upper()) - 64)
+    return n - 1
+
+
+def _cell_text(c: Any, shared: list[str], date_styles: set[int]) -> str:
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        return "".join(c.find("m:is", _NS).itertext()) if c.find("m:is", _NS) is not None else ""
+    v = c.find("m:v", _NS)
+    text = v.text if v is not None and v.text is not None else ""
+    if kind == "s" and text:
+        return shared[int(text)]
+    if kind == "b":
+        return "y" if text == "1" else "n"
+    if kind == "n" and text and int(c.get("s", "0")) in date_styles:
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=float(text))).isoformat()
+    if kind == "n" and text.endswith(".0"):
+        return text[:-2]
+    return text
