@@ -1,0 +1,360 @@
+"""Read a form that has no content controls: by finding its printed texts.
+
+Two kinds of document arrive this way: the ORIGINAL 2020 appendices that schools
+typed into (no markers of any kind), and apdocs' own forms after an editor unwrapped
+the controls. Both are read the same way:
+
+1. the document is flattened into lines (body paragraphs and table cells, each split
+   at line breaks), remembering which table/row/cell a line sits in;
+2. each line is matched against the form's printed texts (read from the definition:
+   questions, hints, items, sources, area titles, labels, headings ...);
+3. an answer is what follows its anchor up to the next printed text - the rest of
+   the anchor's line ("Provider name: Sunrise"), the cells to its right
+   (Question | Response), the row(s) beneath (one-column tables) or the paragraphs
+   beneath (questions as paragraphs). Inside a table an answer never leaves the table.
+   Evidence rows (Appendix 2) and source rows (Appendix 3) are read by column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from apdocs import values
+from apdocs.errors import Notice
+from apdocs.formats.docx.read_match import Anchor, Match, Matcher, make_anchor, tokens
+from apdocs.formats.docx.read_text import Block, Para, Table
+from apdocs.formats.docx.read_values import Reader, parse_mark
+from apdocs.forms.model import FormDefinition
+
+# Anchor kinds that carry a value read from what follows them.
+_VALUE_KINDS = frozenset({"question", "header", "label"})
+# Kinds read by column from their table row.
+_ROW_KINDS = frozenset({"item", "source", "cover"})
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    block: int
+    row: int = -1  # -1: a body paragraph
+    col: int = -1
+
+
+@dataclass
+class LegacyResult:
+    values: dict[str, Any]
+    notices: list[Notice] = field(default_factory=list)
+    matched: int = 0  # how many of the form's own texts were found
+
+
+def flatten(blocks: list[Block]) -> list[Line]:
+    out: list[Line] = []
+    for b, block in enumerate(blocks):
+        if isinstance(block, Para):
+            out += [Line(t, b) for t in block.text.split("\n")]
+        else:
+            for r, row in enumerate(block.rows):
+                for c, cell in enumerate(row):
+                    for para in cell.paragraphs:
+                        out += [Line(t, b, r, c) for t in para.split("\n")]
+    return out
+
+
+# -- anchors, all from the definition --------------------------------------------
+
+
+def anchors_for(form: FormDefinition) -> list[Anchor]:
+    """Every printed text of ``form`` with what finding it means."""
+    a = [make_anchor("stop", "", t) for t in (form.title, form.name, form.display_name, form.organisation, *form.intro)]
+    a += [make_anchor("header", h.id, h.label) for h in form.header]
+    for s in form.sections:
+        a.append(make_anchor("stop", s.id, s.title))
+        for q in s.questions:
+            a.append(make_anchor("question", q.id, q.text))
+            if q.hint:
+                a.append(make_anchor("hint", q.id, q.hint))
+    lab = form.labels
+    if form.items:
+        a += [make_anchor("item", it.id, it.text) for it in form.items]
+        cols = form.columns or {}
+        a += [make_anchor("colhead", k, v) for k, v in cols.items()]
+        a += [make_anchor("colhead", k, lab[k]) for k in ("date_seen", "note") if k in lab]
+    if form.insurance:
+        ins = form.insurance
+        a.append(make_anchor("stop", "insurance", ins["heading"]))
+        a.append(make_anchor("label", "insurance.sole_trader", ins["sole_trader_label"]))
+        a.append(make_anchor("colhead", "amount", ins["amount_label"]))
+        a.append(make_anchor("colhead", "expiry", ins["expiry_label"]))
+        a += [make_anchor("cover", c.id, c.text) for c in form.covers]
+    for area in form.areas:
+        a.append(make_anchor("area", area.id, area.title))
+        a += [make_anchor("source", s.id, s.text, scope=area.id) for s in area.sources]
+    if form.areas:
+        a.append(make_anchor("colhead", "scrutinised", lab["scrutinised"]))
+        a.append(make_anchor("label", "judgement", lab["judgement"]))
+        a.append(make_anchor("label", "notes", lab["notes"]))
+        a.append(make_anchor("label", "overall_judgement", lab["overall_judgement"]))
+    # Per-slot labels ("Answer 1", "Date seen 3") may be printed too; they only stop answers.
+    known = {x.tokens for x in a}
+    for s in form.slots():
+        extra = make_anchor("stop", "", s.label)
+        if extra.tokens not in known:
+            known.add(extra.tokens)
+            a.append(extra)
+    return a
+
+
+def matcher_for(form: FormDefinition) -> Matcher:
+    return _matcher(form.id, form.version)
+
+
+@cache
+def _matcher(form_id: str, version: str) -> Matcher:
+    # definitions are cached by id, and hold dicts (unhashable): key the cache by id and version
+    from apdocs.forms.model import load_form
+
+    return Matcher(anchors_for(load_form(form_id)))
+
+
+def own_texts(form: FormDefinition) -> list[Anchor]:
+    """The texts that identify a form (questions, items, sources, area titles)."""
+    return [a for a in matcher_for(form).anchors if a.kind in ("question", "item", "source", "area")]
+
+
+# -- reading ------------------------------------------------------------------
+
+
+class _Doc:
+    """The flattened document with each line's best anchor resolved in context."""
+
+    def __init__(self, form: FormDefinition, blocks: list[Block], notices: list[Notice]) -> None:
+        self.form = form
+        self.blocks = blocks
+        self.lines = flatten(blocks)
+        self.notices = notices
+        matcher = matcher_for(form)
+        self.hits: list[Match | None] = []
+        area = ""
+        for line in self.lines:
+            found = matcher.match(line.text) if line.text.strip() else []
+            hit = self._choose(found, area, line)
+            if hit is not None and hit.anchor.kind == "area":
+                area = hit.anchor.key
+            self.hits.append(hit)
+
+    def _choose(self, found: list[Match], area: str, line: Line) -> Match | None:
+        if not found:
+            return None
+        sources = [m for m in found if m.anchor.kind == "source"]
+        if sources and len({m.anchor.key for m in sources}) > 1:
+            # the same source text is printed under several areas: the current area decides
+            best = sources[0].score
+            top = [m for m in sources if m.score == best]
+            in_area = [m for m in top if m.anchor.scope == area]
+            if in_area:
+                return in_area[0]
+            if len(top) > 1:
+                self.notices.append(
+                    Notice("AMBIGUOUS_MATCH", f"a source is printed under several areas; read as {top[0].anchor.key}")
+                )
+        return found[0]
+
+    def following(self, i: int) -> list[str]:
+        """Lines after line ``i`` up to the next printed text (inside a table: within that table)."""
+        start = self.lines[i]
+        out: list[str] = []
+        rest = self.hits[i].rest if self.hits[i] else ""
+        if rest:
+            out.append(rest)
+        for j in range(i + 1, len(self.lines)):
+            line = self.lines[j]
+            if start.row >= 0 and (line.block != start.block or line.row < 0):
+                break
+            hit = self.hits[j]
+            if hit is not None and hit.anchor.kind == "hint":
+                continue  # a question's printed hint sits between it and the answer
+            if hit is not None:
+                break
+            out.append(line.text)
+        return _trim(out)
+
+    def row_right(self, i: int) -> tuple[Table, int, list[tuple[int, str]]] | None:
+        """For a line in a table: (table, row index, [(grid column, text) of cells to its right])."""
+        line = self.lines[i]
+        if line.row < 0:
+            return None
+        table = self.blocks[line.block]
+        assert isinstance(table, Table)
+        row = table.rows[line.row]
+        cells, col = [], 0
+        for c, cell in enumerate(row):
+            if c > line.col:
+                cells.append((col, cell.text))
+            col += cell.span
+        return (table, line.row, cells) if cells else None
+
+
+def _trim(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _header_roles(form: FormDefinition, matcher: Matcher, table: Table, upto: int) -> dict[int, str]:
+    """Grid column -> role ("seen", "date_seen", "note", "yes", "no", "amount", "expiry", "scrutinised")
+    from the nearest header row above ``upto`` in the same table."""
+    yes, no = (tuple(tokens(t)) for t in form.yes_no[:2])
+    rows_kinds = frozenset(_ROW_KINDS)
+    for r in range(upto - 1, -1, -1):
+        if any(matcher.match(c.text, allow=rows_kinds) for c in table.rows[r] if c.text.strip()):
+            continue  # an evidence/source row, not a header
+        roles: dict[int, str] = {}
+        col = 0
+        for cell in table.rows[r]:
+            toks = tuple(tokens(cell.text))
+            if toks == yes:
+                roles[col] = "yes"
+            elif toks == no:
+                roles[col] = "no"
+            else:
+                hit = matcher.match(cell.text, allow=frozenset({"colhead"}))
+                if hit and not hit[0].rest:
+                    role = hit[0].anchor.key
+                    # a spanning "Seen Yes / No" above separate Yes | No cells keeps the lower row's split
+                    roles.setdefault(col, role)
+            col += cell.span
+        if roles:
+            return roles
+    return {}
+
+
+def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> LegacyResult:
+    """Flat slot values for ``form`` read from a document without controls."""
+    notices = reader.notices
+    doc = _Doc(form, blocks, notices)
+    matcher = matcher_for(form)
+    values: dict[str, Any] = {}
+    matched: set[str] = set()
+    area = ""
+    roles_cache: dict[tuple[int, int], dict[int, str]] = {}
+
+    def roles_for(table: Table, block: int, row: int) -> dict[int, str]:
+        key = (block, row)
+        if key not in roles_cache:
+            roles_cache[key] = _header_roles(form, matcher, table, row)
+        return roles_cache[key]
+
+    def put(slot_id: str, value: Any) -> None:
+        if value is not None and values.get(slot_id) is None:
+            values[slot_id] = value
+        else:
+            values.setdefault(slot_id, value)
+
+    for i, hit in enumerate(doc.hits):
+        if hit is None:
+            continue
+        a = hit.anchor
+        if a.kind == "area":
+            area = a.key
+            matched.add(a.key)
+            continue
+        if a.kind in ("question", "item", "source"):
+            matched.add(a.key)
+        if a.kind in _VALUE_KINDS:
+            slot_id = _slot_for(a, area)
+            if slot_id is None:
+                continue
+            text = "\n".join(doc.following(i))
+            put(slot_id, reader.value(form.slot(slot_id), text))
+        elif a.kind in _ROW_KINDS:
+            right = doc.row_right(i)
+            if right is not None:
+                table, r, cells = right
+                roles = roles_for(table, doc.lines[i].block, r)
+                _read_row(form, a, cells, roles, reader, put)
+            else:
+                text = "\n".join(doc.following(i))
+                _read_loose(form, a, text, reader, put)
+    return LegacyResult(values, notices, len(matched))
+
+
+def _slot_for(a: Anchor, area: str) -> str | None:
+    if a.kind in ("question", "header") or a.key in ("insurance.sole_trader", "overall_judgement"):
+        return a.key
+    if a.key in ("judgement", "notes"):
+        return f"{area}.{a.key}" if area else None
+    return None
+
+
+_DEFAULT_ROLES = {
+    "item": ("seen", "date_seen", "note"),
+    "source": ("scrutinised",),
+    "cover": ("amount", "expiry"),
+}
+
+
+def _read_row(
+    form: FormDefinition,
+    a: Anchor,
+    cells: list[tuple[int, str]],
+    roles: dict[int, str],
+    reader: Reader,
+    put: Callable[[str, Any], None],
+) -> None:
+    """Read an evidence/source/cover row by column."""
+    by_role: dict[str, str] = {}
+    defaults = _DEFAULT_ROLES[a.kind]
+    for n, (col, text) in enumerate(cells):
+        role = roles.get(col) or (defaults[n] if n < len(defaults) and not roles else None)
+        if role:
+            by_role[role] = text
+    if a.kind == "cover":
+        base = f"insurance.{a.key}"
+        put(f"{base}.amount", reader.value(form.slot(f"{base}.amount"), by_role.get("amount", "")))
+        put(f"{base}.expiry", reader.value(form.slot(f"{base}.expiry"), by_role.get("expiry", "")))
+        return
+    flag = _yes_no_columns(by_role, reader, a.key)
+    if a.kind == "source":
+        mark = by_role.get("scrutinised", by_role.get("seen", ""))
+        put(a.key, flag if flag is not None else parse_mark(mark, reader, a.key))
+        return
+    if "seen" in by_role or flag is None:
+        seen, date, note = reader.seen_cell(by_role.get("seen", ""), where=a.key)
+    else:
+        seen, date, note = flag, None, None
+    if flag is not None:
+        seen = flag
+    date_text = by_role.get("date_seen", "")
+    if date_text.strip():
+        date = reader.value(form.slot(f"{a.key}.date_seen"), date_text)
+    note_text = by_role.get("note", "")
+    if note_text.strip():
+        note = reader.value(form.slot(f"{a.key}.note"), note_text)
+    put(f"{a.key}.seen", seen)
+    put(f"{a.key}.date_seen", date)
+    put(f"{a.key}.note", note)
+
+
+def _yes_no_columns(by_role: dict[str, str], reader: Reader, where: str) -> bool | None:
+    """Separate Yes | No columns marked with ☒/X: which one is marked."""
+    if "yes" not in by_role and "no" not in by_role:
+        return None
+    value, notice = values.read_yes_no_columns(by_role.get("yes", ""), by_role.get("no", ""), where=where)
+    reader.notices.extend([notice] if notice else [])
+    return value
+
+
+def _read_loose(form: FormDefinition, a: Anchor, text: str, reader: Reader, put: Callable[[str, Any], None]) -> None:
+    """An item or source printed as a paragraph, its answer after it."""
+    if a.kind == "item":
+        seen, date, note = reader.seen_cell(text, where=a.key)
+        put(f"{a.key}.seen", seen)
+        put(f"{a.key}.date_seen", date)
+        put(f"{a.key}.note", note)
+    elif a.kind == "source":
+        put(a.key, parse_mark(text, reader, a.key))

@@ -1,0 +1,199 @@
+"""Read a returned Word form into a :class:`~apdocs.record.ParsedReturn`.
+
+Routes, most trusted first (the record's warnings say which was used):
+
+1. apdocs' content controls, found by ``w:tag`` (``apdocs:FORM:VERSION:SLOT``);
+2. the same controls found by their ``w:alias`` title when a suite dropped the tag;
+3. no controls (an editor unwrapped them, or the ORIGINAL 2020 appendices were typed
+   into): the form's printed texts are found and the answers beside/beneath them read
+   (see :mod:`apdocs.formats.docx.legacy`). Also fills any slot whose control is gone.
+
+The form is named by ``docProps/custom.xml`` (``apdocs.form``), else the control tags,
+else the slot ids in control titles, else by which definition's texts the document
+holds (with a threshold: an unrelated document is ``NOT_A_FORM``, not an empty record).
+Everything is read with lxml from the vetted package; nothing is executed or fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any
+
+from apdocs import values as v
+from apdocs.errors import Notice, ParseError, UnknownFormError
+from apdocs.formats.docx.legacy import matcher_for, own_texts, read_legacy
+from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
+from apdocs.formats.docx.read_text import blocks as read_blocks
+from apdocs.formats.docx.read_text import w
+from apdocs.formats.docx.read_values import Reader
+from apdocs.formats.ooxml import open_package
+from apdocs.forms.model import FORM_IDS, FormDefinition, load_form
+from apdocs.record import ParsedReturn, SourceInfo, build_answers
+
+_CP = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+#: Custom document properties apdocs writes (read when present, never required).
+PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdocs.reference"
+
+#: Share of a form's own texts (questions/items/sources) a document must hold to be that form.
+IDENTIFY_SHARE = 0.2
+#: ... and never fewer than this many.
+IDENTIFY_MIN = 3
+
+
+def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
+    """Read one returned .docx (bytes) into a record; raises :class:`ParseError` when it cannot."""
+    pkg = open_package(data, path=path, kind="docx")
+    notices: list[Notice] = list(pkg.notices)
+    main = pkg.main_part() or "word/document.xml"
+    root = pkg.xml(main)
+    body = root.find(w("body"))
+    if body is None:
+        raise ParseError("the document has no body", code="NOT_A_FORM", path=path)
+    props = _custom_properties(pkg)
+    controls = find_controls(body)
+
+    form_id = props.get(PROP_FORM) or _form_from_tags(controls) or _form_from_slots(controls)
+    doc_blocks = None
+    if form_id is None:
+        doc_blocks = read_blocks(body)
+        form_id = _identify_by_content(doc_blocks, path)
+    try:
+        form = load_form(form_id)
+    except UnknownFormError:
+        raise ParseError(
+            f"the document says it is form {form_id!r}, which apdocs does not know", code="FORM_UNKNOWN", path=path
+        ) from None
+    version = props.get(PROP_VERSION) or next((c.version for c in controls if c.version), None)
+    if version and version != form.version:
+        notices.append(Notice("FORM_VERSION", f"the form is version {version}; read against version {form.version}", where=path))
+
+    reader = Reader()
+    flat = _from_controls(form, controls, reader)
+    slot_ids = [s.id for s in form.slots()]
+    missing = [s for s in slot_ids if s not in flat]
+    if missing:
+        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body)
+        legacy = read_legacy(form, doc_blocks, reader)
+        for s in missing:
+            flat[s] = legacy.values.get(s)
+        if not controls:
+            notices.append(Notice("ROUTE_FALLBACK", "no content controls: answers read from the printed text", where=path))
+        else:
+            notices.append(
+                Notice(
+                    "ROUTE_FALLBACK",
+                    f"{len(missing)} of {len(slot_ids)} places had no content control: read from the printed text",
+                    where=path,
+                )
+            )
+    if any(c.by == "alias" for c in controls):
+        notices.append(Notice("ROUTE_FALLBACK", "content controls matched by title (their tags were lost)", where=path))
+    notices.extend(reader.notices)
+
+    header, answers = build_answers(form, flat)
+    reference = header.get("reference") or props.get(PROP_REFERENCE)
+    return ParsedReturn(
+        source=SourceInfo(path, hashlib.sha256(data).hexdigest(), "docx"),
+        form=form.id,
+        form_version=version or (form.version if controls else None),
+        reference=reference,
+        header=header,
+        answers=answers,
+        warnings=tuple(notices),
+    )
+
+
+# -- which form ----------------------------------------------------------------
+
+
+def _custom_properties(pkg: Any) -> dict[str, str]:
+    """String custom document properties (``docProps/custom.xml``), by name."""
+    name = "docProps/custom.xml"
+    if not pkg.has(name):
+        return {}
+    try:
+        root = pkg.xml(name)
+    except ParseError:
+        return {}  # damaged properties never stop the answers being read
+    out: dict[str, str] = {}
+    for prop in root.iter(f"{{{_CP}}}property"):
+        value = next((c.text for c in prop if isinstance(c.tag, str)), None)
+        if prop.get("name") and value is not None:
+            out[prop.get("name")] = value.strip()
+    return out
+
+
+def _form_from_tags(controls: list[Control]) -> str | None:
+    forms = Counter(c.form for c in controls if c.form)
+    return forms.most_common(1)[0][0] if forms else None
+
+
+def _form_from_slots(controls: list[Control]) -> str | None:
+    """The form whose slot ids the controls' titles name most (tags all lost)."""
+    named = {c.slot for c in controls if c.slot}
+    if not named:
+        return None
+    score = {f: len(named & {s.id for s in load_form(f).slots() if s.group != "header"}) for f in FORM_IDS}
+    best = max(score, key=lambda f: score[f])
+    return best if score[best] else None
+
+
+def _identify_by_content(doc_blocks: list[Any], path: str | None) -> str:
+    """The form whose own texts the document holds best; NOT_A_FORM below the threshold."""
+    from apdocs.formats.docx.legacy import flatten
+
+    lines = [ln.text for ln in flatten(doc_blocks) if ln.text.strip()]
+    best, best_share = None, 0.0
+    for form_id in FORM_IDS:
+        form = load_form(form_id)
+        own = own_texts(form)
+        keys = {a.key for a in own}
+        matcher = matcher_for(form)
+        allow = frozenset({"question", "item", "source", "area"})
+        found = {m[0].anchor.key for line in lines if (m := matcher.match(line, allow=allow))}
+        share = len(found) / len(keys)
+        if len(found) >= IDENTIFY_MIN and share >= IDENTIFY_SHARE and share > best_share:
+            best, best_share = form_id, share
+    if best is None:
+        raise ParseError(
+            "this document is not one of the Virtual School forms (none of their questions or items were found)",
+            code="NOT_A_FORM",
+            path=path,
+        )
+    return best
+
+
+# -- route 1 and 2: controls ------------------------------------------------------------
+
+
+def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    known = {s.id: s for s in form.slots()}
+    for c in controls:
+        slot = known.get(c.slot or "")
+        if slot is None or (c.form and c.form != form.id):
+            continue
+        value = _control_value(slot, c, reader)
+        if flat.get(slot.id) is None:
+            flat[slot.id] = value
+        elif value is not None and value != flat[slot.id]:
+            reader.notices.append(Notice("DUPLICATE_SLOT", "two controls answer one place; the first was kept", where=slot.id))
+    return flat
+
+
+def _control_value(slot: Any, c: Control, reader: Reader) -> Any:
+    if c.text is None:  # placeholder showing: not answered
+        return None
+    if slot.type == "date" and c.full_date:
+        d = v.parse_date_uk(c.full_date)
+        if d is not None:
+            return d.isoformat()
+    if slot.type == "bool" and c.checked is not None:
+        return c.checked
+    text = c.text
+    if slot.type == "text":
+        spill = spill_after(c)
+        if spill:
+            text = "\n".join([text, *spill])
+    return reader.value(slot, text)

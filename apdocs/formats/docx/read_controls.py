@@ -1,0 +1,124 @@
+"""Read apdocs' own content controls (``w:sdt``) straight from ``word/document.xml``.
+
+A control names its slot by ``w:tag`` (``apdocs:FORM:VERSION:SLOT``, most trusted)
+or, when a suite dropped the tag (LibreOffice 7.4 does on some controls), by the
+slot id carried at the end of its ``w:alias`` title (``"Answer 1 [q1]"``).
+
+Controls may sit in five places - body, inside a paragraph (run-level, what apdocs
+writes), around a table, around a row and inside a cell; ``root.iter`` finds them
+wherever they are, and text is read through nested wrappers (see ``read_text``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from apdocs.formats.docx.read_text import SDT, SDT_CONTENT, SDT_PR, TC, W14, P, inline_text, paragraphs, w
+from apdocs.forms.model import parse_tag, slot_id_from_title
+
+_TAG, _ALIAS, _PLACEHOLDER = w("tag"), w("alias"), w("showingPlcHdr")
+_DATE, _DROPDOWN, _COMBO, _LIST_ITEM = w("date"), w("dropDownList"), w("comboBox"), w("listItem")
+_CHECKBOX, _CHECKED = f"{{{W14}}}checkbox", f"{{{W14}}}checked"
+_VAL, _FULL_DATE, _DISPLAY, _VALUE = w("val"), w("fullDate"), w("displayText"), w("value")
+_W14_VAL = f"{{{W14}}}val"
+
+
+@dataclass(frozen=True)
+class Control:
+    """What one control says, before slot typing."""
+
+    slot: str | None  # slot id, from tag or alias
+    form: str | None  # from the tag only
+    version: str | None
+    by: str  # "tag", "alias" or "none"
+    text: str | None  # None: placeholder showing
+    full_date: str | None = None  # w:date/@w:fullDate, preferred for dates
+    checked: bool | None = None  # w14:checkbox state
+    element: etree._Element | None = None
+
+
+def find_controls(root: etree._Element) -> list[Control]:
+    """Every content control that names a slot (by tag or alias), in document order."""
+    out: list[Control] = []
+    for sdt in root.iter(SDT):
+        pr = sdt.find(SDT_PR)
+        if pr is None:
+            continue
+        tag_el = pr.find(_TAG)
+        tag = tag_el.get(_VAL) if tag_el is not None else None
+        parsed = parse_tag(tag) if tag else None
+        form = version = None
+        if parsed:
+            form, version, slot = parsed
+            by = "tag"
+        else:
+            alias_el = pr.find(_ALIAS)
+            slot = slot_id_from_title(alias_el.get(_VAL, "")) if alias_el is not None else None
+            by = "alias" if slot else "none"
+        if slot is None:
+            continue  # locked wording or someone else's control
+        out.append(_read(sdt, pr, slot, form, version, by))
+    return out
+
+
+def _read(sdt: etree._Element, pr: etree._Element, slot: str, form: str | None, version: str | None, by: str) -> Control:
+    content = sdt.find(SDT_CONTENT)
+    text = _content_text(sdt, content) if content is not None else ""
+    if pr.find(_PLACEHOLDER) is not None:
+        text = None
+    full_date = checked = None
+    date = pr.find(_DATE)
+    if date is not None:
+        full_date = date.get(_FULL_DATE) or None
+    box = pr.find(_CHECKBOX)
+    if box is not None:
+        state = box.find(_CHECKED)
+        checked = state is not None and state.get(_W14_VAL, "0").lower() in ("1", "true", "on")
+    for kind in (_DROPDOWN, _COMBO):
+        lst = pr.find(kind)
+        if lst is not None and text is not None:
+            text = _list_value(lst, text)
+    return Control(slot, form, version, by, text, full_date, checked, sdt)
+
+
+def _content_text(sdt: etree._Element, content: etree._Element) -> str:
+    """Run-level controls hold runs; block, row and cell controls hold paragraphs."""
+    first = next((c for c in content if isinstance(c.tag, str)), None)
+    if first is None:
+        return ""
+    if first.tag == w("r") or sdt.getparent().tag == P:
+        return inline_text(content)
+    return "\n".join(paragraphs(content))
+
+
+def _list_value(lst: etree._Element, shown: str) -> str:
+    """Dropdown display text -> the item's value (Word shows one, stores both)."""
+    for item in lst.iter(_LIST_ITEM):
+        if item.get(_DISPLAY) == shown:
+            return item.get(_VALUE) if item.get(_VALUE) is not None else shown
+    return shown
+
+
+def spill_after(control: Control) -> list[str]:
+    """Paragraphs LibreOffice moved out of a multi-paragraph control, to merge back.
+
+    LibreOffice 7.4 keeps only the first paragraph of a control inside it and writes
+    the rest as plain paragraphs right after, in the same cell. Those are the
+    paragraphs following the control's paragraph in its cell that carry no control.
+    """
+    sdt = control.element
+    if sdt is None:
+        return []
+    p = sdt.getparent() if sdt.getparent() is not None and sdt.getparent().tag == P else None
+    if p is None or p.getparent() is None or p.getparent().tag != TC:
+        return []
+    out: list[str] = []
+    for sib in p.itersiblings():
+        if sib.tag != P or next(sib.iter(SDT), None) is not None:
+            break
+        out.append(inline_text(sib))
+    while out and not out[-1].strip():
+        out.pop()
+    return out

@@ -1,0 +1,240 @@
+"""Text of WordprocessingML as a person sees it once tracked changes are accepted.
+
+Readers work on lxml elements straight from ``word/document.xml`` (python-docx can
+see neither content controls nor tracked insertions, and is ~10x slower). The rules
+live here, once, so both routes (controls and plain text) read text the same way:
+
+* tracked changes read as accepted: ``w:ins``/``w:moveTo`` content is in,
+  ``w:del``/``w:moveFrom`` content is out (``w:delText`` is never text);
+* a paragraph whose mark was deleted merges with the next one; deleted rows vanish;
+* ``w:br``/``w:cr`` become ``"\\n"``, ``w:tab`` becomes ``"\\t"``;
+* fields contribute their result text (``w:instrText`` is the code, not text);
+* comments, drawings/text boxes, property blocks and placeholders' definitions
+  contribute nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+
+
+def w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+P, TBL, TR, TC, SDT, SDT_CONTENT, SDT_PR = w("p"), w("tbl"), w("tr"), w("tc"), w("sdt"), w("sdtContent"), w("sdtPr")
+T, TAB, BR, CR = w("t"), w("tab"), w("br"), w("cr")
+NO_BREAK_HYPHEN, SOFT_HYPHEN = w("noBreakHyphen"), w("softHyphen")
+PPR, RPR, TRPR, DEL, INS = w("pPr"), w("rPr"), w("trPr"), w("del"), w("ins")
+CUSTOM_XML, SMART_TAG = w("customXml"), w("smartTag")
+
+# Subtrees that never contribute visible, accepted text.
+_SKIP = frozenset(
+    {
+        PPR,
+        RPR,
+        SDT_PR,
+        DEL,
+        w("moveFrom"),
+        w("delText"),
+        w("instrText"),
+        w("delInstrText"),
+        w("tblPr"),
+        w("tblGrid"),
+        w("trPr"),
+        w("tcPr"),
+        w("drawing"),
+        w("pict"),
+        w("object"),
+        w("footnoteReference"),
+        w("endnoteReference"),
+        w("commentReference"),
+        f"{{{MC}}}Fallback",
+        w("sdtEndPr"),
+    }
+)
+
+
+def _collect(el: etree._Element, out: list[str]) -> None:
+    for child in el:
+        tag = child.tag
+        if tag == T:
+            if child.text:
+                out.append(child.text)
+        elif tag in _SKIP or not isinstance(tag, str):
+            continue  # comments/processing instructions have a non-str tag
+        elif tag == TAB:
+            out.append("\t")
+        elif tag == BR or tag == CR:
+            out.append("\n")
+        elif tag == NO_BREAK_HYPHEN:
+            out.append("-")
+        elif tag == SOFT_HYPHEN:
+            continue
+        else:
+            _collect(child, out)
+
+
+def inline_text(el: etree._Element) -> str:
+    """Accepted text of a paragraph or any run-level container (no paragraph breaks)."""
+    out: list[str] = []
+    _collect(el, out)
+    return "".join(out)
+
+
+def mark_deleted(p: etree._Element) -> bool:
+    """True when the paragraph mark itself is a tracked deletion (merges with the next)."""
+    ppr = p.find(PPR)
+    if ppr is None:
+        return False
+    rpr = ppr.find(RPR)
+    return rpr is not None and rpr.find(DEL) is not None
+
+
+def row_deleted(tr: etree._Element) -> bool:
+    trpr = tr.find(TRPR)
+    return trpr is not None and trpr.find(DEL) is not None
+
+
+def paragraphs(container: etree._Element) -> list[str]:
+    """Paragraph texts of a block container (body, cell, sdtContent), in order.
+
+    Content controls and custom-XML wrappers are transparent; nested tables
+    contribute their cells' paragraphs (rare in returns, but text must not vanish).
+    """
+    out: list[str] = []
+    pending = ""  # text of paragraphs whose mark was deleted, waiting to merge
+    for el in iter_block_paragraphs(container):
+        text = pending + inline_text(el)
+        if mark_deleted(el):
+            pending = text
+            continue
+        pending = ""
+        out.append(text)
+    if pending:
+        out.append(pending)
+    return out
+
+
+def iter_block_paragraphs(container: etree._Element) -> Iterator[etree._Element]:
+    """Every ``w:p`` in a block container in reading order, through wrappers and tables."""
+    for child in container:
+        tag = child.tag
+        if tag == P:
+            yield child
+        elif tag == SDT:
+            content = child.find(SDT_CONTENT)
+            if content is not None:
+                yield from iter_block_paragraphs(content)
+        elif tag == TBL:
+            for tr in iter_rows(child):
+                for tc in iter_cells(tr):
+                    yield from iter_block_paragraphs(tc)
+        elif tag in (CUSTOM_XML, INS, w("moveTo")):
+            yield from iter_block_paragraphs(child)
+
+
+def iter_rows(tbl: etree._Element) -> Iterator[etree._Element]:
+    """Rows of a table, through row-level content controls; tracked-deleted rows skipped."""
+    for child in tbl:
+        if child.tag == TR:
+            if not row_deleted(child):
+                yield child
+        elif child.tag in (SDT, CUSTOM_XML):
+            inner = child.find(SDT_CONTENT) if child.tag == SDT else child
+            if inner is not None:
+                # a row-level wrapper is itself a tiny table body
+                yield from iter_rows(inner)
+
+
+def iter_cells(tr: etree._Element) -> Iterator[etree._Element]:
+    """Cells of a row, through cell-level content controls."""
+    for child in tr:
+        if child.tag == TC:
+            yield child
+        elif child.tag in (SDT, CUSTOM_XML):
+            inner = child.find(SDT_CONTENT) if child.tag == SDT else child
+            if inner is not None:
+                yield from iter_cells(inner)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell's paragraphs, with where it sits."""
+
+    paragraphs: tuple[str, ...]
+    span: int = 1  # gridSpan, so column positions survive merged header cells
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+
+
+Block = Para | Table
+
+
+def blocks(body: etree._Element) -> list[Block]:
+    """The body as a flat list of paragraphs and top-level tables (wrappers removed)."""
+    out: list[Block] = []
+    pending = ""
+    for child in _iter_body_level(body):
+        if child.tag == P:
+            text = pending + inline_text(child)
+            if mark_deleted(child):
+                pending = text
+                continue
+            pending = ""
+            out.append(Para(text))
+        else:
+            out.append(_table(child))
+    if pending:
+        out.append(Para(pending))
+    return out
+
+
+def _iter_body_level(container: etree._Element) -> Iterator[etree._Element]:
+    for child in container:
+        tag = child.tag
+        if tag in (P, TBL):
+            yield child
+        elif tag == SDT:
+            content = child.find(SDT_CONTENT)
+            if content is not None:
+                yield from _iter_body_level(content)
+        elif tag in (CUSTOM_XML, INS, w("moveTo")):
+            yield from _iter_body_level(child)
+
+
+def _span(tc: etree._Element) -> int:
+    tcpr = tc.find(w("tcPr"))
+    if tcpr is None:
+        return 1
+    gs = tcpr.find(w("gridSpan"))
+    try:
+        return max(1, int(gs.get(w("val")))) if gs is not None else 1
+    except (TypeError, ValueError):
+        return 1
+
+
+def _table(tbl: etree._Element) -> Table:
+    rows = []
+    for tr in iter_rows(tbl):
+        rows.append(tuple(Cell(tuple(paragraphs(tc)), _span(tc)) for tc in iter_cells(tr)))
+    return Table(tuple(rows))

@@ -1,0 +1,106 @@
+"""Typed slot values from the text a Word return holds, with notices collected.
+
+Thin layer over :mod:`apdocs.values` (the one place typed text is interpreted) that
+knows slot types and collects every notice on one list for the record.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apdocs import values as v
+from apdocs.errors import Notice
+from apdocs.forms.model import Slot
+
+# What is left of a legacy "seen" cell once Yes/No and the date are taken out
+# ("Yes – seen 12/03/2020" leaves nothing worth keeping as a note).
+_FILLER = re.compile(r"^(?:(?:yes|y|no|n|not seen|seen|x)\b|[✓✔☒☑☐])", re.IGNORECASE)
+
+
+class Reader:
+    """Converts typed text to slot values; every problem becomes a :class:`Notice`."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+
+    def _note(self, notice: Notice | None) -> None:
+        if notice is not None:
+            self.notices.append(notice)
+
+    def value(self, slot: Slot, text: Any) -> Any:
+        """The value of ``slot`` from typed ``text`` (blank/prompt -> None)."""
+        kind = slot.type
+        if kind == "text":
+            return v.clean_text(text)
+        if kind == "date":
+            iso, notice = v.read_date(text, where=slot.id)
+            self._note(notice)
+            return iso
+        if kind == "bool":
+            value, _iso, notice = v.read_yes_no(text, where=slot.id)
+            self._note(notice)
+            return value
+        if kind in ("money", "number"):
+            amount, notice = v.read_money(text, where=slot.id)
+            self._note(notice)
+            return amount
+        if kind == "choice":
+            return self.choice(slot, text)
+        return v.clean_text(text)
+
+    def choice(self, slot: Slot, text: Any) -> str | None:
+        raw = v.clean_text(text)
+        if raw is None:
+            return None
+        want = " ".join(raw.split()).casefold()
+        for c in slot.choices:
+            if c.casefold() == want:
+                return c
+        # "Good (see notes)" or "☒ Good": a choice printed inside more text, if only one fits
+        hits = [c for c in slot.choices if re.search(rf"\b{re.escape(c.casefold())}\b", want)]
+        if len(hits) == 1:
+            return hits[0]
+        self.notices.append(Notice("CHOICE_UNREADABLE", "a choice did not match the list; kept as typed", where=slot.id))
+        return raw
+
+    def seen_cell(self, text: str, *, where: str) -> tuple[bool | None, str | None, str | None]:
+        """(seen, date seen, note) from one legacy "Seen Yes / No" cell, e.g. "Yes – seen 12/03/2020"."""
+        raw = v.clean_text(text)
+        if raw is None:
+            return None, None, None
+        seen, iso, notice = v.read_yes_no(raw, where=where)
+        self._note(notice)
+        rest = _without_date(raw)
+        rest = _FILLER.sub("", rest.strip()).strip(" \t-–—:;,.")
+        rest = _FILLER.sub("", rest).strip(" \t-–—:;,.")
+        note = v.clean_text(rest) if (seen is not None and rest) else (raw if seen is None and iso is None else None)
+        return seen, iso, note
+
+
+def _without_date(text: str) -> str:
+    """``text`` with the date :func:`apdocs.values.find_date` would read removed."""
+    for pat in (
+        r"\d{4}-\d{1,2}-\d{1,2}",
+        r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})(?!\d)",
+        r"\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+[A-Za-z]{3,9}\.?,?\s+(?:\d{4}|\d{2})(?!\d)",
+    ):
+        for m in re.finditer(pat, text):
+            if v.parse_date_uk(m.group(0)) is not None:
+                return text[: m.start()] + text[m.end() :]
+    return text
+
+
+def parse_mark(text: str, reader: Reader, where: str, *, strict: bool = False) -> bool | None:
+    """A tick-style answer: ☒/✓/X/Yes -> True, No -> False, ☐/blank -> None.
+
+    ``strict`` is for one cell of a separate Yes | No pair: only "is it marked".
+    """
+    if strict:
+        return v.is_mark(text)
+    raw = v.clean_text(text)
+    if raw is None or set(raw) <= v.UNTICKED | {" "}:
+        return None  # an unticked box alone says nothing either way in a single column
+    value, _iso, notice = v.read_yes_no(raw, where=where)
+    reader._note(notice)
+    return value
