@@ -1,0 +1,142 @@
+"""Roster loading: typed rows, and every problem reported with its line number."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from apdocs.errors import RosterError
+from apdocs.roster import COLUMNS, load_roster, name_key
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = {
+    "school_name": "Hollybank Primary",
+    "school_urn": "120001",
+    "school_email": "ap.lead@hollybank.example.sch.uk",
+    "school_address": "1 Hollybank Road; Anytown",
+    "pupil_reference": "LAC-0001",
+    "provider_name": "Greenway Learning Centre",
+    "provider_urn": "",
+    "provider_type": "unregistered/other",
+    "sole_trader": "n",
+    "provider_daytime_hours": "25",
+    "provider_full_time_pupils": "8",
+    "commissioned_by": "school",
+    "hours_per_week": "25",
+    "placement_start": "2024-09-02",
+    "ehc_plan": "y",
+    "medical_reason": "n",
+}
+
+
+def write_csv(tmp_path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns or list(COLUMNS), extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    path = tmp_path / "roster.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def errors_of(exc: pytest.ExceptionInfo[RosterError]) -> list[tuple[int, str]]:
+    return [(e["line"], e["message"]) for e in exc.value.context["errors"]]
+
+
+def test_sample_roster_loads_typed_rows() -> None:
+    roster = load_roster(ROOT / "samples" / "roster.csv")
+    assert len(roster) == 7
+    first = roster.placements[0]
+    assert first.line == 2
+    assert first.provider.type == "unregistered" and not first.provider.registered
+    assert first.start == dt.date(2024, 9, 2) and first.ehc_plan is True and first.medical_reason is False
+    assert {p.commissioned_by for p in roster} == {"school", "seip"}
+    assert [s.name for s in roster.schools] == ["Hollybank Primary", "Riverside Academy", "Oakfield High School"]
+    with pytest.raises(AttributeError):
+        first.hours_per_week = 1  # type: ignore[misc]
+
+
+def test_every_bad_row_is_reported_with_its_line(tmp_path: Path) -> None:
+    rows = [
+        GOOD,
+        {**GOOD, "pupil_reference": "LAC-0002", "hours_per_week": "lots", "sole_trader": "maybe"},
+        {**GOOD, "pupil_reference": "LAC-0003", "placement_start": "31/02/2024", "commissioned_by": "council"},
+        {**GOOD, "pupil_reference": "", "school_email": "not-an-email"},
+    ]
+    with pytest.raises(RosterError) as exc:
+        load_roster(write_csv(tmp_path, rows))
+    errs = errors_of(exc)
+    lines = {line for line, _ in errs}
+    assert lines == {3, 4, 5}
+    text = " ".join(m for _, m in errs)
+    for expected in ("hours_per_week must be a number", "sole_trader must be y or n", "placement_start", "commissioned_by"):
+        assert expected in text
+    assert (5, "pupil_reference is blank") in errs
+    assert "line 3" in str(exc.value) and str(tmp_path / "roster.csv") in str(exc.value)
+
+
+def test_missing_column_is_named(tmp_path: Path) -> None:
+    cols = [c for c in COLUMNS if c != "medical_reason"]
+    with pytest.raises(RosterError, match="medical_reason"):
+        load_roster(write_csv(tmp_path, [GOOD], cols))
+
+
+def test_duplicate_placement_and_inconsistent_provider(tmp_path: Path) -> None:
+    rows = [GOOD, GOOD, {**GOOD, "pupil_reference": "LAC-0009", "provider_daytime_hours": "10"}]
+    with pytest.raises(RosterError) as exc:
+        load_roster(write_csv(tmp_path, rows))
+    errs = errors_of(exc)
+    assert any(line == 3 and "already on line 2" in m for line, m in errs)
+    assert any(line == 4 and "described differently on line 2" in m for line, m in errs)
+
+
+def test_registered_independent_needs_urn(tmp_path: Path) -> None:
+    with pytest.raises(RosterError, match="provider_urn is blank"):
+        load_roster(write_csv(tmp_path, [{**GOOD, "provider_type": "registered independent school"}]))
+
+
+def test_empty_and_undecodable(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(RosterError, match="empty"):
+        load_roster(empty)
+    header_only = write_csv(tmp_path, [])
+    with pytest.raises(RosterError, match="no placements"):
+        load_roster(header_only)
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(",".join(COLUMNS).encode() + b"\n\xa3\xff\n")
+    with pytest.raises(RosterError, match="not UTF-8"):
+        load_roster(latin)
+    with pytest.raises(RosterError, match="cannot read"):
+        load_roster(tmp_path / "nope.csv")
+
+
+def test_xlsx_roster_reads_like_csv(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(COLUMNS))
+    row = [GOOD[c] for c in COLUMNS]
+    row[list(COLUMNS).index("placement_start")] = dt.date(2024, 9, 2)  # a real date cell
+    row[list(COLUMNS).index("hours_per_week")] = 25
+    ws.append(row)
+    ws.append([{**GOOD, "pupil_reference": "LAC-0002"}[c] for c in COLUMNS])
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    roster = load_roster(path)
+    assert [p.pupil_reference for p in roster] == ["LAC-0001", "LAC-0002"]
+    assert roster.placements[0].start == dt.date(2024, 9, 2) and roster.placements[0].hours_per_week == 25
+    ws.append([{**GOOD, "pupil_reference": "LAC-0003", "ehc_plan": "perhaps"}[c] for c in COLUMNS])
+    wb.save(path)
+    with pytest.raises(RosterError) as exc:
+        load_roster(path)
+    assert errors_of(exc) == [(4, "ehc_plan must be y or n, not 'perhaps'")]
+
+
+def test_name_key_ignores_case_punctuation_and_ampersand() -> None:
+    assert name_key("St. Mary’s & Co ") == name_key("st marys and co")
+    assert name_key("Greenway Learning Centre") != name_key("Greenway Learning")
