@@ -1,0 +1,48 @@
+"""Word (.docx) format: fillable forms with content controls, and reading returns.
+
+Rendering lives in :mod:`apdocs.formats.docx.render` (compile once, render many);
+reading in :mod:`apdocs.formats.docx.read`, imported only when a file is read.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import TYPE_CHECKING
+
+from apdocs.forms.model import FormDefinition
+
+if TYPE_CHECKING:
+    from apdocs.formats.docx.render import CompiledDocx
+    from apdocs.record import ParsedReturn
+
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class DocxFormat:
+    name = "docx"
+    extensions: tuple[str, ...] = (".docx",)
+    media_type = MEDIA_TYPE
+
+    def detect(self, data: bytes) -> bool:
+        """True for a zip package with a Word main document part (never raises)."""
+        if not data.startswith(b"PK\x03\x04"):
+            return False
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return "word/document.xml" in zf.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return False
+
+    def compile(self, form: FormDefinition) -> CompiledDocx:
+        from apdocs.formats.docx.render import compile_docx
+
+        return compile_docx(form)
+
+    def read(self, data: bytes, *, path: str | None = None) -> ParsedReturn:
+        from apdocs.formats.docx.read import read_docx
+
+        return read_docx(data, path=path)
+
+
+FORMAT = DocxFormat()
