@@ -1,0 +1,102 @@
+"""Build one school's email: subject, plain and HTML bodies from editable templates, attachments.
+
+Templates live in ``templates/email/`` (``subject.txt.j2``, ``body.txt.j2``,
+``body.html.j2``) so the Virtual School can reword the email without touching code.
+They run in Jinja's sandbox with every undefined name an error (a typo in a template
+fails loudly instead of mailing a blank), and the HTML one autoescapes.
+
+The message is written with CRLF line ends and 7-bit-safe encodings, as Outlook and
+Thunderbird expect; attachment file names are kept ASCII by the caller for the same reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import os
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined
+from jinja2 import TemplateError as JinjaError
+from jinja2.loaders import FileSystemLoader
+from jinja2.sandbox import SandboxedEnvironment
+
+from apdocs.errors import TemplateError
+
+TEMPLATE_NAMES = ("subject.txt.j2", "body.txt.j2", "body.html.j2")
+
+
+def default_template_dir() -> Path:
+    """``templates/email`` beside the package (an editable/source install)."""
+    return Path(__file__).resolve().parents[2] / "templates" / "email"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    media_type: str  # "type/subtype"
+
+
+@dataclass(frozen=True)
+class RenderedText:
+    subject: str
+    text: str
+    html: str
+
+
+def render_templates(context: dict[str, Any], template_dir: str | os.PathLike[str] | None = None) -> RenderedText:
+    folder = Path(template_dir) if template_dir else default_template_dir()
+    missing = [n for n in TEMPLATE_NAMES if not (folder / n).is_file()]
+    if missing:
+        raise TemplateError(f"email template(s) missing: {', '.join(missing)}", path=str(folder))
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(folder)),
+        undefined=StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+    def render(name: str, ctx: dict[str, Any]) -> str:
+        try:
+            return env.get_template(name).render(**ctx)
+        except JinjaError as exc:
+            raise TemplateError(f"email template failed: {exc}", path=str(folder / name)) from exc
+
+    subject = " ".join(render("subject.txt.j2", context).split())  # one line, however the template is laid out
+    context = {**context, "subject": subject}
+    text, html = render("body.txt.j2", context), render("body.html.j2", context)
+    return RenderedText(subject, text, html)
+
+
+def build_message(
+    *,
+    sender: str,
+    reply_to: str,
+    to: str,
+    rendered: RenderedText,
+    attachments: list[Attachment],
+    message_id: str,
+    date: dt.datetime,
+    sender_name: str | None = None,
+) -> bytes:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = email.utils.formataddr((sender_name, sender)) if sender_name else sender
+    msg["Reply-To"] = reply_to
+    msg["To"] = to
+    msg["Subject"] = rendered.subject
+    msg["Date"] = email.utils.format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(rendered.text, cte="quoted-printable")
+    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    for att in attachments:
+        maintype, _, subtype = att.media_type.partition("/")
+        msg.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=att.filename)
+    return msg.as_bytes()

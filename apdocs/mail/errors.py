@@ -1,0 +1,35 @@
+"""Typed errors of the mail layer (all :class:`~apdocs.errors.ApdocsError`)."""
+
+from __future__ import annotations
+
+from apdocs.errors import ApdocsError
+
+
+class MailError(ApdocsError):
+    code = "MAIL_ERROR"
+
+
+class MailSourceError(MailError):
+    """A mail source (folder, file, mailbox) could not be read; the batch goes on."""
+
+    code = "MAIL_SOURCE"
+
+
+class MessageUnreadable(MailError):
+    code = "MESSAGE_UNREADABLE"
+
+
+class MessageTooLarge(MailError):
+    code = "MESSAGE_TOO_LARGE"
+
+
+class ArchiveError(MailError):
+    code = "ARCHIVE_ERROR"
+
+
+class SendError(MailError):
+    code = "SEND_ERROR"
+
+
+class OutboxError(MailError):
+    code = "OUTBOX_ERROR"

@@ -1,0 +1,94 @@
+"""One received message, reduced to what ingest needs: who, when, what, and its files.
+
+:func:`read_message` takes the original bytes (RFC 822 ``.eml``/IMAP/mbox, or an Outlook
+``.msg`` - which one is decided from the bytes) and returns a :class:`MailItem` whose
+``found`` lists the files to parse and ``skipped`` lists everything else, with reasons.
+The extraction rules (forwarding depth, zips, caps) live in :mod:`apdocs.mail.extract`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from apdocs.mail.limits import DEFAULT_LIMITS, Limits
+from apdocs.mail.sniff import Kind
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    """A file taken out of a message that should go to the parser."""
+
+    name: str  # as the sender named it; sanitised only when stored
+    data: bytes
+    kind: Kind
+    via: str  # where it sat: "" top level, "forwarded/", "returns.zip/" ...
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class SkippedPart:
+    """Something in a message that is not a form, or was refused; listed, never parsed."""
+
+    name: str
+    via: str
+    kind: str
+    reason: str
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "via": self.via, "kind": self.kind, "reason": self.reason, "size": self.size}
+
+
+@dataclass
+class MailItem:
+    origin: str  # where it was read from: a path, "path#3" in an mbox, or an IMAP URL with UID
+    raw: bytes
+    container: Literal["eml", "msg"]
+    sender: str | None = None
+    date: str | None = None  # ISO 8601 when the Date could be understood
+    date_raw: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+    found: list[FoundFile] = field(default_factory=list)
+    skipped: list[SkippedPart] = field(default_factory=list)
+    error: dict[str, Any] | None = None  # set when the message itself could not be read
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+def iso_date(value: Any) -> str | None:
+    """An RFC 2822 date string or datetime as ISO 8601; None when it makes no sense."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        when = value
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(str(value))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if when is None or not (1980 <= when.year <= 2100):
+        return None
+    return when.isoformat()
+
+
+def read_message(raw: bytes, origin: str, limits: Limits = DEFAULT_LIMITS) -> MailItem:
+    """Read one message from its original bytes (raises a typed MailError when it cannot)."""
+    from apdocs.mail.errors import MessageTooLarge
+    from apdocs.mail.extract import read_eml, read_msg
+    from apdocs.mail.sniff import kind_of
+
+    if len(raw) > limits.max_message_bytes:
+        raise MessageTooLarge(f"message is {len(raw)} bytes; the cap is {limits.max_message_bytes}", path=origin)
+    if kind_of(raw) == "msg":
+        return read_msg(raw, origin, limits)
+    return read_eml(raw, origin, limits)

@@ -1,0 +1,205 @@
+"""Send an outbox's ``.eml`` files over SMTP, at most once each, at a limited rate.
+
+The bytes sent are exactly the file's bytes (what the officer could open and check);
+envelope sender and recipients come from its From/To/Cc headers. See
+:mod:`apdocs.mail.sendlog` for how re-runs avoid sending anything twice.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apdocs.mail.errors import OutboxError, SendError
+from apdocs.mail.sendlog import LOG_NAME, SendLog, State
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+    cafile: str | None = None
+    timeout: float = 60
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpConfig({self.host}:{self.port}, starttls={self.starttls}, user={self.user!r})"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    file: Path
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    attachments: int
+    size: int
+
+
+@dataclass
+class SendReport:
+    sent: list[str] = field(default_factory=list)
+    already_sent: list[str] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    not_attempted: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "sent": self.sent,
+            "already_sent": self.already_sent,
+            "uncertain": self.uncertain,
+            "failed": [{"file": f, "error": e} for f, e in self.failed],
+            "not_attempted": self.not_attempted,
+        }
+
+
+def outbox_messages(outbox: Path) -> list[Outgoing]:
+    """The outbox's messages in name order, with what send needs from their headers."""
+    mail_dir = outbox / "mail"
+    if not mail_dir.is_dir():
+        raise OutboxError("not an apdocs outbox (no mail/ folder); run apdocs pack first", path=str(outbox))
+    out = []
+    for path in sorted(mail_dir.glob("*.eml")):
+        raw = path.read_bytes()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        mid = str(msg.get("Message-ID") or "").strip()
+        if not mid:
+            raise OutboxError("message has no Message-ID; re-run apdocs pack", path=str(path))
+        rcpts = tuple(
+            a for _n, a in email.utils.getaddresses([str(v) for h in ("To", "Cc", "Bcc") for v in msg.get_all(h, [])]) if a
+        )
+        sender = email.utils.parseaddr(str(msg.get("From") or ""))[1]
+        if not rcpts or not sender:
+            raise OutboxError("message has no sender or no recipient", path=str(path))
+        n_att = sum(1 for _ in msg.iter_attachments())
+        out.append(Outgoing(path, mid, sender, rcpts, str(msg.get("Subject") or ""), n_att, len(raw)))
+    return out
+
+
+def plan(outbox: Path) -> list[tuple[Outgoing, State]]:
+    states = SendLog(outbox / LOG_NAME).states()
+    return [(m, states.get(m.message_id, "pending")) for m in outbox_messages(outbox)]
+
+
+def send_outbox(
+    outbox: Path,
+    config: SmtpConfig,
+    *,
+    yes: bool = False,
+    per_minute: float = 30,
+    resend_uncertain: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_progress: Callable[[Outgoing, str], None] | None = None,
+) -> SendReport:
+    """Send what has not been sent. Without ``yes`` nothing connects: the report is the plan."""
+    report = SendReport(dry_run=not yes)
+    todo: list[Outgoing] = []
+    for m, state in plan(outbox):
+        name = m.file.name
+        if state == "sent":
+            report.already_sent.append(name)
+        elif state == "uncertain" and not resend_uncertain:
+            report.uncertain.append(name)
+        else:
+            todo.append(m)
+    if not yes:
+        report.not_attempted = [m.file.name for m in todo]
+        return report
+    if not todo:
+        return report
+    log = SendLog(outbox / LOG_NAME)
+    interval = 60.0 / per_minute if per_minute > 0 else 0.0
+    smtp: smtplib.SMTP | None = None
+    last_start: float | None = None
+    try:
+        for i, m in enumerate(todo):
+            if last_start is not None and interval:
+                wait = last_start + interval - clock()
+                if wait > 0:
+                    sleep(wait)
+            last_start = clock()
+            try:
+                if smtp is None:
+                    smtp = _connect(config)
+            except (OSError, smtplib.SMTPException) as exc:
+                err = _describe(exc)
+                report.failed.append((m.file.name, err))
+                report.not_attempted = [x.file.name for x in todo[i + 1 :]]
+                raise SendError(f"cannot reach the SMTP server: {err}", path=f"{config.host}:{config.port}") from exc
+            log.record("attempt", m.message_id, m.file.name)
+            try:
+                refused = smtp.sendmail(m.sender, list(m.recipients), m.file.read_bytes())
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                # The server said no to this message but the session is fine: go on.
+                log.record("failed", m.message_id, m.file.name, _describe(exc))
+                report.failed.append((m.file.name, _describe(exc)))
+                _reset(smtp)
+                continue
+            except (OSError, smtplib.SMTPException) as exc:
+                # The connection broke: the message was not accepted (no 250 was seen).
+                log.record("failed", m.message_id, m.file.name, _describe(exc))
+                report.failed.append((m.file.name, _describe(exc)))
+                report.not_attempted = [x.file.name for x in todo[i + 1 :]]
+                smtp = None
+                raise SendError(f"SMTP connection lost: {_describe(exc)}", path=f"{config.host}:{config.port}") from exc
+            detail = f"refused by server for {', '.join(refused)}" if refused else None
+            log.record("sent", m.message_id, m.file.name, detail)
+            report.sent.append(m.file.name)
+            if on_progress:
+                on_progress(m, "sent")
+    except SendError as exc:
+        exc.context["report"] = report
+        raise
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    return report
+
+
+def _connect(config: SmtpConfig) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    try:
+        smtp.ehlo()
+        if config.starttls:
+            smtp.starttls(context=ssl.create_default_context(cafile=config.cafile))
+            smtp.ehlo()
+        if config.user:
+            smtp.login(config.user, config.password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        pass
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        msg = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {msg}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "all recipients refused"
+    return f"{type(exc).__name__}: {exc}"
