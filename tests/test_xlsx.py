@@ -401,6 +401,16 @@ def test_formula_cached_value_is_read_never_evaluated():
     assert rec.warnings[0].where == "q5"
 
 
+def test_a_formula_without_a_cached_value_is_blank_with_a_notice():
+    wb = open_wb(blank("appendix4"))
+    answer_cell(wb, "q4").value = "=A1&A2"  # openpyxl writes a formula with no calculated value
+    buf = io.BytesIO()
+    wb.save(buf)
+    rec = FORMAT.read(buf.getvalue())
+    assert rec.answers["q4"] is None
+    assert [(w.code, w.where) for w in rec.warnings] == [("FORMULA_NOT_CALCULATED", "q4")]
+
+
 def test_unreadable_values_are_kept_with_notices_naming_the_slot():
     data = blank("appendix3", {"a1.1": "perhaps", "a1.judgement": "Fine", "visit_date": "soon", "a1.notes": "secret words"})
     rec = FORMAT.read(data)
