@@ -1,0 +1,46 @@
+"""Keep typed text as text in spreadsheets: no formula injection.
+
+A cell whose text starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return can be
+taken for a formula by Excel or LibreOffice (or by a CSV import). Everything a school
+typed, and all roster text, goes through here on its way out:
+
+* xlsx: the cell is written as an inline *string* (openpyxl ``data_type = "s"``, never
+  ``"f"``) and styled with ``quotePrefix`` so that editing the cell in Excel keeps it
+  text. The characters themselves are unchanged.
+* CSV: a CSV cell has no type, so hostile text gets a leading apostrophe ``'`` (the
+  OWASP recommendation), which spreadsheet programs show as text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters XML 1.0 cannot hold (openpyxl refuses them); tab, LF and CR stay.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def csv_cell(value: Any) -> str:
+    """A value for a CSV cell; hostile text is prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if looks_like_formula(text) else text
+
+
+def set_cell(cell: Any, value: Any) -> Any:
+    """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula."""
+    if isinstance(value, str):
+        value = _ILLEGAL.sub("", value)
+        cell.value = value
+        cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
+        if looks_like_formula(value):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell

@@ -1,0 +1,330 @@
+"""The tracker workbook a VS officer works from daily, and the findings CSV.
+
+Sheets: Summary (counts by severity, RAG per school), Placements (pupil x provider,
+each form's status linked to its file), Findings (an Excel table with filters),
+Evidence (commissioner x provider against e1..e25, conditionally formatted) and
+Chase list (what each school still owes, with its contact email).
+
+All text that came from a school or the roster is written through
+:func:`apdocs.reports.safe.set_cell`, so it can never become a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from apdocs.fileio import atomic_write_bytes
+from apdocs.forms import load_form
+from apdocs.reconcile import SEVERITIES, Result
+from apdocs.reconcile.engine import FORM_TITLES, FORMS
+from apdocs.reports.safe import csv_cell, set_cell
+from apdocs.roster import PROVIDER_TYPE_LABELS
+
+# Excel's own "Good / Neutral / Bad" colours, which officers already read as RAG.
+FILLS = {
+    "red": PatternFill("solid", fgColor="FFC7CE"),
+    "amber": PatternFill("solid", fgColor="FFEB9C"),
+    "green": PatternFill("solid", fgColor="C6EFCE"),
+    "grey": PatternFill("solid", fgColor="EDEDED"),
+    "header": PatternFill("solid", fgColor="1F4E78"),
+}
+FONTS = {"red": Font(color="9C0006"), "amber": Font(color="9C5700"), "green": Font(color="006100")}
+SEVERITY_RAG = {"critical": "red", "error": "red", "warning": "amber", "info": "green"}
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+THIN = Border(bottom=Side(style="thin", color="BFBFBF"))
+FINDING_COLUMNS = ("Severity", "Code", "School", "Pupil reference", "Provider", "Form", "Item", "Message", "Guidance", "Source")
+EVIDENCE_LABELS = {
+    "ok": "SEEN",
+    "not_seen": "NOT SEEN",
+    "no_date": "NO DATE",
+    "stale": "STALE",
+    "exempt": "EXEMPT",
+    "no_return": "-",
+}
+STATUS_LABELS = {"received": "Received", "missing": "MISSING", "not_required": "Not required (SEIP)"}
+
+
+def build_tracker(result: Result, *, base_dir: str | os.PathLike[str] | None = None) -> bytes:
+    """The tracker workbook as bytes (no I/O). Links to returns are relative to ``base_dir`` if given."""
+    wb = Workbook()
+    _summary(wb.active, result)
+    _placements(wb.create_sheet("Placements"), result, base_dir)
+    _findings(wb.create_sheet("Findings"), result)
+    _evidence(wb.create_sheet("Evidence"), result)
+    _chase(wb.create_sheet("Chase list"), result)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_tracker(result: Result, path: str | os.PathLike[str]) -> Path:
+    """Write the tracker to ``path``, replacing any previous tracker atomically."""
+    target = Path(path)
+    return atomic_write_bytes(target, build_tracker(result, base_dir=target.resolve().parent))
+
+
+def findings_csv(result: Result) -> bytes:
+    """The Findings sheet as UTF-8 CSV (with BOM, for Excel); hostile text is apostrophe-prefixed."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(FINDING_COLUMNS)
+    for f in result.findings:
+        w.writerow([csv_cell(v) for v in _finding_row(f)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_findings_csv(result: Result, path: str | os.PathLike[str]) -> Path:
+    return atomic_write_bytes(path, findings_csv(result))
+
+
+# -- sheets ---------------------------------------------------------------------
+
+
+def _finding_row(f: Any) -> list[Any]:
+    form = FORM_TITLES.get(f.form or "", f.form)
+    source = Path(f.source).name if f.source else None
+    return [f.severity, f.code, f.school, f.pupil_reference, f.provider, form, f.item, f.message, f.guidance, source]
+
+
+def _put(ws: Worksheet, row: int, col: int, value: Any, *, wrap: bool = False, bold: bool = False) -> Any:
+    cell = set_cell(ws.cell(row=row, column=col), value)
+    cell.alignment = WRAP if wrap else TOP
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _header(ws: Worksheet, row: int, names: tuple[str, ...] | list[str]) -> None:
+    for i, name in enumerate(names, 1):
+        c = _put(ws, row, i, name, wrap=True)
+        c.font = HEADER_FONT
+        c.fill = FILLS["header"]
+    ws.row_dimensions[row].height = 30
+
+
+def _widths(ws: Worksheet, widths: list[float]) -> None:
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _print_setup(ws: Worksheet, *, title_rows: str | None = None, landscape: bool = True) -> None:
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_options.gridLines = False
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "&A - page &P of &N"
+    ws.oddFooter.center.size = 8
+
+
+def _rag(cell: Any, rag: str) -> None:
+    cell.fill = FILLS[rag]
+    cell.font = Font(bold=True, color=FONTS[rag].color)
+
+
+def _summary(ws: Worksheet, result: Result) -> None:
+    ws.title = "Summary"
+    _put(ws, 1, 1, "Alternative provision quality assurance: tracker", bold=True).font = Font(bold=True, size=14)
+    _put(ws, 2, 1, "Findings as of")
+    _put(ws, 2, 2, result.as_of.isoformat(), bold=True)
+    _put(ws, 3, 1, "Returns read")
+    _put(ws, 3, 2, result.returns_read)
+    _put(ws, 4, 1, "Returns that could not be read")
+    c = _put(ws, 4, 2, len(result.failures))
+    if result.failures:
+        _rag(c, "red")
+
+    _header(ws, 6, ["Severity", "Findings"])
+    for i, sev in enumerate(SEVERITIES, 7):
+        _put(ws, i, 1, sev.capitalize())
+        c = _put(ws, i, 2, result.counts[sev])
+        if result.counts[sev] and sev != "info":
+            _rag(c, SEVERITY_RAG[sev])
+
+    top = 7 + len(SEVERITIES) + 1
+    cols = ["School", "URN", "Contact email", "RAG", "Critical", "Errors", "Warnings", "Info", "Items owed"]
+    _header(ws, top, cols)
+    for r, s in enumerate(result.schools, top + 1):
+        _put(ws, r, 1, s.name)
+        _put(ws, r, 2, s.urn)
+        _put(ws, r, 3, s.email)
+        _rag(_put(ws, r, 4, s.rag.upper()), s.rag)
+        for j, sev in enumerate(SEVERITIES, 5):
+            _put(ws, r, j, s.counts[sev])
+        _put(ws, r, 9, len(s.owes))
+    note = top + len(result.schools) + 2
+    _put(ws, note, 1, "RAG: RED = a critical or error finding; AMBER = warnings only; GREEN = nothing outstanding.", wrap=False)
+    _widths(ws, [34, 12, 36, 10, 10, 10, 10, 8, 12])
+    _print_setup(ws, landscape=False)
+
+
+def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> None:
+    target = Path(source)
+    try:
+        href = os.path.relpath(target.resolve(), base_dir).replace(os.sep, "/") if base_dir else target.resolve().as_uri()
+    except ValueError:  # another drive on Windows
+        href = target.resolve().as_uri()
+    cell.hyperlink = href
+    cell.font = Font(color="0563C1", underline="single")
+
+
+def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] | None) -> None:
+    cols = ["School", "Pupil reference", "Provider", "Provider URN", "Provider type", "Commissioned by", "Hours / week", "Start"]
+    cols += [FORM_TITLES[f] for f in FORMS] + ["RAG", "Critical", "Errors", "Warnings"]
+    _header(ws, 1, cols)
+    for r, pr in enumerate(result.placements, 2):
+        p = pr.placement
+        values = [
+            p.school.name,
+            p.pupil_reference,
+            p.provider.name,
+            p.provider.urn or "none",
+            PROVIDER_TYPE_LABELS[p.provider.type],
+            "SEIP" if p.commissioned_by == "seip" else "School",
+            p.hours_per_week,
+            p.start,
+        ]
+        for c, v in enumerate(values, 1):
+            cell = _put(ws, r, c, v, wrap=c in (1, 3, 5))
+            if c == 8:
+                cell.number_format = "yyyy-mm-dd"
+        for c, fs in enumerate(pr.forms, 9):
+            text = STATUS_LABELS[fs.status] + (f" {fs.completed}" if fs.completed else "")
+            cell = _put(ws, r, c, text, wrap=True)
+            if fs.status == "missing":
+                _rag(cell, "red")
+            elif fs.status == "not_required":
+                cell.fill = FILLS["grey"]
+            if fs.source:
+                _link(cell, fs.source, base_dir)
+        _rag(_put(ws, r, 12, pr.rag.upper()), pr.rag)
+        for c, sev in enumerate(("critical", "error", "warning"), 13):
+            _put(ws, r, c, sum(f.severity == sev for f in pr.findings))
+        for c in range(1, len(cols) + 1):
+            ws.cell(row=r, column=c).border = THIN
+    _widths(ws, [22, 12, 24, 11, 17, 12, 9, 11, 17, 17, 17, 8, 8, 7, 9])
+    ws.freeze_panes = "D2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(result.placements) + 1)}"
+    _print_setup(ws, title_rows="1:1")
+
+
+def _findings(ws: Worksheet, result: Result) -> None:
+    _header(ws, 1, FINDING_COLUMNS)
+    for r, f in enumerate(result.findings, 2):
+        for c, v in enumerate(_finding_row(f), 1):
+            cell = _put(ws, r, c, v, wrap=c in (3, 5, 8, 9, 10))
+            if c == 1:
+                cell.fill = FILLS[SEVERITY_RAG[f.severity]] if f.severity != "info" else FILLS["grey"]
+    _widths(ws, [10, 30, 20, 12, 22, 11, 12, 60, 60, 22])
+    last = len(result.findings) + 1
+    if result.findings:
+        # A real Excel table: banded, filterable and sortable from its header row.
+        table = Table(displayName="Findings", ref=f"A1:{get_column_letter(len(FINDING_COLUMNS))}{last}")
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        ws.add_table(table)
+    else:
+        _put(ws, 2, 1, "No findings.")
+    ws.freeze_panes = "C2"
+    _print_setup(ws, title_rows="1:1")
+
+
+def _evidence(ws: Worksheet, result: Result) -> None:
+    items = load_form("appendix2").items
+    cols = ["Provider", "School", *[it.id for it in items]]
+    _header(ws, 1, cols)
+    for c, it in enumerate(items, 3):
+        ws.cell(row=1, column=c).comment = Comment(it.text, "apdocs", width=300, height=80)
+        ws.cell(row=1, column=c).alignment = Alignment(horizontal="center", vertical="center")
+    for r, row in enumerate(result.evidence, 2):
+        _put(ws, r, 1, row.provider, wrap=True)
+        _put(ws, r, 2, row.school, wrap=True)
+        for c, it in enumerate(items, 3):
+            cell = _put(ws, r, c, EVIDENCE_LABELS[row.items[it.id]])
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.font = Font(size=8)
+            date = row.dates.get(it.id)
+            if date:
+                cell.comment = Comment(f"Seen {date}", "apdocs", width=120, height=30)
+    last_row = max(2, len(result.evidence) + 1)
+    grid = f"C2:{get_column_letter(len(cols))}{last_row}"
+    # Conditional formatting (not fixed fills) so an officer's edits recolour themselves.
+    for label, rag in (("SEEN", "green"), ("NOT SEEN", "red"), ("NO DATE", "amber"), ("STALE", "amber"), ("EXEMPT", "grey")):
+        font = FONTS.get(rag)
+        ws.conditional_formatting.add(grid, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=FILLS[rag], font=font))
+    _widths(ws, [24, 20, *[7.5] * len(items)])
+    ws.freeze_panes = "C2"
+
+    key = len(result.evidence) + 3
+    _put(ws, key, 1, "Key", bold=True)
+    legend = {
+        "SEEN": "seen, dated within the last 12 months",
+        "NOT SEEN": "not seen, or not answered",
+        "NO DATE": "seen, but no date recorded",
+        "STALE": "seen more than 12 months before the as-of date",
+        "EXEMPT": "not required (e1 for a sole trader)",
+        "-": "no Appendix 2 received",
+    }
+    for i, (label, meaning) in enumerate(legend.items(), key + 1):
+        _put(ws, i, 1, label)
+        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=14)
+        _put(ws, i, 2, meaning)
+    top = key + len(legend) + 2
+    _put(ws, top, 1, "Evidence required (Appendix 2)", bold=True)
+    for i, it in enumerate(items, top + 1):
+        _put(ws, i, 1, it.id)
+        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=len(cols))
+        _put(ws, i, 2, it.text, wrap=True)
+        if len(it.text) > 150:
+            ws.row_dimensions[i].height = 30
+    _print_setup(ws, title_rows="1:1")
+
+
+def _chase(ws: Worksheet, result: Result) -> None:
+    cols = [
+        "School",
+        "Contact email",
+        "Severity",
+        "Pupil reference",
+        "Provider",
+        "Form",
+        "Item",
+        "What is owed",
+        "Why (guidance)",
+    ]
+    _header(ws, 1, cols)
+    r = 2
+    for s in result.schools:
+        for f in s.owes:
+            values = [s.name, s.email, f.severity, f.pupil_reference, f.provider, FORM_TITLES.get(f.form or "", f.form), f.item]
+            values += [f.message, f.guidance]
+            for c, v in enumerate(values, 1):
+                cell = _put(ws, r, c, v, wrap=c in (1, 2, 5, 8, 9))
+                cell.border = THIN
+                if c == 3:
+                    cell.fill = FILLS[SEVERITY_RAG[f.severity]]
+            r += 1
+    if r == 2:
+        _put(ws, 2, 1, "Nothing is owed.")
+    _widths(ws, [20, 26, 9, 11, 20, 11, 10, 50, 55])
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, r - 1)}"
+    _print_setup(ws, title_rows="1:1")
