@@ -62,7 +62,18 @@ class MailItem:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        """Identity of the message: SHA-256 of its bytes, with MIME line ends made CRLF.
+
+        The same email saved by different programs (an .eml from Outlook, a line in an
+        mbox, an IMAP fetch) differs only in line ends; it must still be one message.
+        """
+        return message_sha256(self.raw, self.container)
+
+
+def message_sha256(raw: bytes, container: str) -> str:
+    if container == "eml":
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return hashlib.sha256(raw).hexdigest()
 
 
 def iso_date(value: Any) -> str | None:

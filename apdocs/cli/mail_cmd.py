@@ -1,0 +1,311 @@
+"""`apdocs pack`, `apdocs send`, `apdocs ingest`: the mail loop out to schools and back.
+
+Secrets never come from argv (visible to every user in ``ps``): the SMTP password from
+``APDOCS_SMTP_PASSWORD`` or a prompt, the IMAP password or OAuth2 token from an
+environment variable named on the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main
+from apdocs.errors import ApdocsError
+
+SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+
+
+def _letters() -> Any:
+    """The covering-letter renderer from apdocs.reports.letters, when that module provides one."""
+    try:
+        from apdocs.reports import letters
+    except ImportError:
+        return None
+    return getattr(letters, "pack_letter", None)
+
+
+# -- pack ---------------------------------------------------------------------------
+
+
+@main.command("pack")
+@click.option("--roster", "roster_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--outbox", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the packs and emails."
+)
+@click.option("--xlsx", is_flag=True, help="Also attach each form as an Excel workbook.")
+@click.option("--from", "sender", default="virtualschool@leics.gov.uk", show_default=True, envvar="APDOCS_MAIL_FROM")
+@click.option("--reply-to", default=None, help="Reply-To address (default: the From address).")
+@click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
+@click.option("--reply-by", default=None, help="Date to ask for returns by, as it should read in the email.")
+@click.option("--json", "as_json", is_flag=True)
+def pack_cmd(
+    roster_path: Path,
+    outbox: Path,
+    xlsx: bool,
+    sender: str,
+    reply_to: str | None,
+    template_dir: Path | None,
+    reply_by: str | None,
+    as_json: bool,
+) -> None:
+    """Write each commissioning school's pack and one .eml per school into OUTBOX."""
+    from apdocs.mail.pack import plan, write_pack
+    from apdocs.roster import load_roster
+
+    try:
+        roster = load_roster(roster_path)
+        total = len(plan(roster))
+        with _progress(total, "Packing") as bar:
+            result = write_pack(
+                roster,
+                outbox,
+                xlsx=xlsx,
+                sender=sender,
+                reply_to=reply_to,
+                template_dir=template_dir,
+                reply_by=reply_by,
+                letters=_letters(),
+                on_school=lambda _pack: bar.update(1),
+            )
+    except ApdocsError as exc:
+        fail(exc)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        d = result.to_dict()
+        click.echo(f"{d['schools']} school(s), {d['files']} file(s), {d['emails']} email(s) in {outbox}")
+        click.echo(f"manifest: {outbox / 'manifest.csv'}")
+    sys.exit(EXIT_OK)
+
+
+# -- send ---------------------------------------------------------------------------
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587")
+    return host.strip("[]"), int(port)
+
+
+@main.command("send")
+@click.argument("outbox", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--smtp", "smtp_addr", required=True, help="SMTP server as HOST:PORT.")
+@click.option("--starttls", is_flag=True, help="Upgrade the connection with STARTTLS (certificate verified).")
+@click.option("--user", default=None, help=f"SMTP login; the password comes from ${SMTP_PASSWORD_ENV} or a prompt.")
+@click.option("--yes", is_flag=True, help="Really send. Without it this is a dry run that connects to nothing.")
+@click.option(
+    "--rate", "per_minute", type=click.FloatRange(min=0), default=20, show_default=True, help="Messages per minute (0: no limit)."
+)
+@click.option("--resend-uncertain", is_flag=True, help="Also resend messages whose earlier attempt has no known outcome.")
+@click.option(
+    "--cafile", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for a private SMTP certificate."
+)
+@click.option("--json", "as_json", is_flag=True)
+def send_cmd(
+    outbox: Path,
+    smtp_addr: str,
+    starttls: bool,
+    user: str | None,
+    yes: bool,
+    per_minute: float,
+    resend_uncertain: bool,
+    cafile: str | None,
+    as_json: bool,
+) -> None:
+    """Send OUTBOX's emails, each at most once (see send-log.jsonl in OUTBOX)."""
+    from apdocs.mail.errors import SendError
+    from apdocs.mail.send import SmtpConfig, send_outbox
+
+    host, port = _host_port(smtp_addr)
+    password = None
+    if yes and user:
+        password = os.environ.get(SMTP_PASSWORD_ENV)
+        if password is None:
+            password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+    config = SmtpConfig(host, port, starttls=starttls, user=user, password=password, cafile=cafile)
+    code = EXIT_OK
+    try:
+        report = send_outbox(
+            outbox,
+            config,
+            yes=yes,
+            per_minute=per_minute,
+            resend_uncertain=resend_uncertain,
+            on_progress=None if as_json else lambda m, what: click.echo(f"{what}: {m.file.name} -> {', '.join(m.recipients)}"),
+        )
+    except SendError as exc:
+        report = exc.context.pop("report", None)
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_SOME_FAILED
+        if report is None:
+            sys.exit(code)
+    except ApdocsError as exc:
+        fail(exc)
+        return
+    if report.failed or report.uncertain:
+        code = EXIT_SOME_FAILED
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        if report.dry_run:
+            click.echo(f"dry run: would send {len(report.not_attempted)} message(s); add --yes to send")
+            for name in report.not_attempted:
+                click.echo(f"  would send: {name}")
+        else:
+            click.echo(f"sent {len(report.sent)}, failed {len(report.failed)}, not attempted {len(report.not_attempted)}")
+        click.echo(f"already sent (skipped): {len(report.already_sent)}")
+        for name in report.uncertain:
+            click.echo(f"  uncertain (an earlier attempt has no outcome; check, then --resend-uncertain): {name}", err=True)
+        for name, err in report.failed:
+            click.echo(f"  failed: {name}: {err}", err=True)
+    sys.exit(code)
+
+
+# -- ingest -------------------------------------------------------------------------
+
+
+@main.command("ingest")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--archive", "archive_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--tracker", "tracker_path", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Date the date rules use (default today)."
+)
+@click.option(
+    "--imap-password-env", default=IMAP_PASSWORD_ENV, show_default=True, help="Environment variable holding the IMAP password."
+)
+@click.option("--oauth2-token-env", default=None, help="Environment variable holding an OAuth2 bearer token (XOAUTH2).")
+@click.option(
+    "--imap-cafile", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for a private IMAP certificate."
+)
+@click.option(
+    "--watch", type=click.FloatRange(min=5), default=None, metavar="SECONDS", help="Keep going: look again every SECONDS."
+)
+@click.option("--json", "as_json", is_flag=True)
+def ingest_cmd(
+    sources: tuple[str, ...],
+    archive_dir: Path,
+    roster_path: Path | None,
+    tracker_path: Path | None,
+    as_of: dt.datetime | None,
+    imap_password_env: str,
+    oauth2_token_env: str | None,
+    imap_cafile: str | None,
+    watch: float | None,
+    as_json: bool,
+) -> None:
+    """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker."""
+    from apdocs.mail.imap import ImapAuth
+    from apdocs.mail.ingest import SourceOptions
+
+    if tracker_path and not roster_path:
+        raise click.UsageError("--tracker needs --roster")
+    auth = None
+    if any(s.lower().startswith("imaps://") for s in sources):
+        if oauth2_token_env:
+            token = os.environ.get(oauth2_token_env)
+            if not token:
+                raise click.UsageError(f"environment variable {oauth2_token_env} is empty or not set")
+            auth = ImapAuth(token=token)
+        else:
+            password = os.environ.get(imap_password_env)
+            if password is None:
+                password = click.prompt("IMAP password", hide_input=True, err=True)
+            auth = ImapAuth(password=password)
+    options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile)
+    while True:
+        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json)
+        if watch is None:
+            sys.exit(code)
+        try:
+            time.sleep(watch)
+        except KeyboardInterrupt:
+            sys.exit(code)
+
+
+def _ingest_once(
+    sources: tuple[str, ...],
+    archive_dir: Path,
+    roster_path: Path | None,
+    tracker_path: Path | None,
+    as_of: dt.datetime | None,
+    options: Any,
+    as_json: bool,
+) -> int:
+    from apdocs.mail.archive import Archive
+    from apdocs.mail.ingest import ingest
+    from apdocs.mail.returns import write_tracker_from_archive
+    from apdocs.roster import load_roster
+
+    try:
+        roster = load_roster(roster_path) if roster_path else None
+        with Archive(archive_dir).locked() as archive:
+            report = ingest(sources, archive, options)
+            out: dict[str, Any] = {"ingest": report.to_dict()}
+            failed_parses = 0
+            if roster is not None and tracker_path is not None:
+                when = as_of.date() if as_of else dt.date.today()
+                result = write_tracker_from_archive(archive, roster, tracker_path, as_of=when)
+                failed_parses = len(result.failures)
+                out["tracker"] = {
+                    "path": str(tracker_path),
+                    "returns_read": result.returns_read,
+                    "unreadable": [{"file": f.source.path, **f.error.to_dict()} for f in result.failures],
+                    "findings": result.counts,
+                }
+            out["skipped"] = _skipped(archive)
+    except ApdocsError as exc:
+        fail(exc)
+        return 3
+    if as_json:
+        emit_json(out)
+    else:
+        r = report
+        click.echo(f"messages: {r.messages_seen} seen, {r.messages_new} new, {r.messages_known} already archived")
+        click.echo(f"forms in new messages: {r.forms_new}; other attachments listed and skipped: {r.skipped_new}")
+        for e in r.errors:
+            click.echo(f"  problem: {e}", err=True)
+        if "tracker" in out:
+            t = out["tracker"]
+            click.echo(f"tracker: {t['path']} ({len(t['unreadable'])} unreadable return(s) listed)")
+            for u in t["unreadable"]:
+                click.echo(f"  unreadable: {u['file']}: {u['code']}", err=True)
+    return EXIT_SOME_FAILED if report.errors or failed_parses else EXIT_OK
+
+
+def _skipped(archive: Any) -> list[dict[str, Any]]:
+    """Every non-form part listed in the archive, with the message it came in."""
+    rows = []
+    for meta in archive.messages():
+        for s in meta.get("skipped", []):
+            rows.append({"message": meta["sha256"], "date": meta.get("date"), **s})
+    return rows
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _progress(total: int, label: str) -> Any:
+    """A click progress bar on a terminal; silent when output is piped or captured."""
+    if sys.stderr.isatty():
+        return click.progressbar(length=total, label=label, file=sys.stderr)
+    return _NoBar()
