@@ -91,7 +91,12 @@ def who(school: str, provider: str, completed: str, pupil: str | None = None) ->
 
 
 HB, RA = "Hollybank Primary", "Riverside Academy"
-GREENWAY, FORGE, BRIDGEFORD, MEADOW = "Greenway Learning Centre", "Forge Farm Skills", "Bridgeford Independent School", "Meadow Lane Tuition"
+GREENWAY, FORGE, BRIDGEFORD, MEADOW = (
+    "Greenway Learning Centre",
+    "Forge Farm Skills",
+    "Bridgeford Independent School",
+    "Meadow Lane Tuition",
+)
 
 #: file name -> (form, values). Comments say what each should trigger at as-of 2025-03-31.
 RETURNS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -192,11 +197,14 @@ RETURNS: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "riverside-bridgeford-appendix2.xlsx": ("appendix2", {**who(RA, BRIDGEFORD, "2025-01-20"), **a2_values("2025-01-10")}),
-    "riverside-bridgeford-appendix3.docx": ("appendix3", {**who(RA, BRIDGEFORD, "2025-01-20"), **a3_values("2025-01-15", "Outstanding")}),
+    "riverside-bridgeford-appendix3.docx": (
+        "appendix3",
+        {**who(RA, BRIDGEFORD, "2025-01-20"), **a3_values("2025-01-15", "Outstanding")},
+    ),
     # Matches no roster row; its typed names are hostile spreadsheet text and must stay text.
     "unknown-appendix4.docx": (
         "appendix4",
-        {**who("@Unknown School", "=HYPERLINK(\"http://example.invalid\",\"Tutors\")", "2025-03-01", "-LAC-0099"), **GOOD_A4},
+        {**who("@Unknown School", '=HYPERLINK("http://example.invalid","Tutors")', "2025-03-01", "-LAC-0099"), **GOOD_A4},
     ),
 }
 

@@ -1,0 +1,101 @@
+"""`apdocs reconcile`: roster + returned forms -> tracker workbook (and JSON, CSV, feedback letters)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main
+from apdocs.errors import ApdocsError
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@main.command("reconcile")
+@click.option(
+    "--roster", "roster_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Roster CSV or XLSX."
+)
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Date the date rules are judged at (default: today).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="YAML file overriding thresholds.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Tracker workbook to write (replaced atomically)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON on stdout.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write the findings as CSV.")
+@click.option(
+    "--letters", "letters_dir", type=click.Path(file_okay=False, path_type=Path), help="Write a feedback letter per school here."
+)
+@click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path), help="Feedback letter template (.docx).")
+@click.option(
+    "--context", "context_path", type=click.Path(dir_okay=False, path_type=Path), help="Letter context YAML (signatory ...)."
+)
+@click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
+def reconcile_cmd(
+    roster_path: Path,
+    as_of: str | None,
+    config_path: Path | None,
+    output: Path | None,
+    as_json: bool,
+    csv_path: Path | None,
+    letters_dir: Path | None,
+    template: Path | None,
+    context_path: Path | None,
+    returns: tuple[Path, ...],
+) -> None:
+    """Reconcile RETURNS (files or folders) against the roster and the guidance.
+
+    Exit 0 when every return was read, 1 when some could not be (each is listed in the
+    tracker as RETURN_UNREADABLE), 3 when nothing could be done (e.g. an invalid roster).
+    """
+    from apdocs.parse import parse_many
+    from apdocs.reconcile import load_config, reconcile
+    from apdocs.reports.letters import write_feedback_letters
+    from apdocs.reports.tracker import write_findings_csv, write_tracker
+    from apdocs.roster import load_roster
+
+    day = _as_of(as_of)
+    if not (output or as_json or csv_path or letters_dir):
+        raise click.UsageError("nothing to do: give -o TRACKER.xlsx, --json, --csv or --letters")
+    inputs = {p.resolve() for p in (roster_path, *returns) if p.exists()}
+    for out in (output, csv_path):
+        if out is not None and out.resolve() in inputs:
+            fail(ApdocsError("refusing to overwrite an input file", code="OUTPUT_IS_INPUT", path=str(out)))
+    try:
+        cfg = load_config(config_path)
+        roster = load_roster(roster_path)
+        result = reconcile(roster, parse_many(returns), cfg, day)
+        if output:
+            write_tracker(result, output)
+        if csv_path:
+            write_findings_csv(result, csv_path)
+        letters = write_feedback_letters(result, letters_dir, template=template, context_path=context_path) if letters_dir else []
+    except ApdocsError as exc:
+        errors = exc.context.get("errors") if isinstance(exc.context, dict) else None
+        if errors:
+            for e in errors:
+                click.echo(f"{exc.path or 'roster'}:{e['line']}: {e['message']}", err=True)
+        fail(exc)
+        return
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        counts = ", ".join(f"{n} {sev}" for sev, n in result.counts.items())
+        click.echo(
+            f"{len(roster)} placement(s), {result.returns_read} return(s) read, {len(result.failures)} unreadable: {counts}"
+        )
+        for path in (output, csv_path, *letters):
+            if path:
+                click.echo(str(path))
+    for f in result.failures:
+        click.echo(f"could not read {f.source.path}: {f.error.message} [{f.error.code}]", err=True)
+    sys.exit(EXIT_SOME_FAILED if result.failures else EXIT_OK)

@@ -1,0 +1,253 @@
+"""Letters from editable Word templates (docxtpl): the covering letter, Appendix 1, feedback.
+
+VS staff edit the templates in Word; placeholders are Jinja2 (``{{ school.name }}``,
+``{{ signatory.name }}``, ``{{ return_deadline }}``, loops such as
+``{%p for line in school.address_lines %}``). A placeholder with no value is a
+:class:`~apdocs.errors.TemplateError` naming it - never a letter with a gap in it.
+Text is XML-escaped on the way in, so a name like "Smith & Jones <Ltd>" is just text.
+
+Each template is read and parsed once per process (cached on path, size and mtime);
+rendering many letters re-uses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from docxtpl import DocxTemplate
+from jinja2 import nodes
+
+from apdocs.errors import TemplateError
+from apdocs.fileio import atomic_write_bytes
+from apdocs.forms import load_form
+
+#: The project's own templates (editable copies VS staff can change in Word).
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_TEMPLATES = {
+    "covering": "covering_letter.docx",
+    "appendix1": "appendix1_guidance.docx",
+    "feedback": "feedback_letter.docx",
+}
+DEFAULT_CONTEXT = "letter_context.yaml"
+
+
+def template_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """``covering``, ``appendix1`` or ``feedback`` -> the bundled template; anything else is a path."""
+    name = str(name_or_path)
+    path = TEMPLATES_DIR / DEFAULT_TEMPLATES[name] if name in DEFAULT_TEMPLATES else Path(name)
+    if not path.is_file():
+        raise TemplateError("template not found", path=str(path))
+    return path
+
+
+def _env() -> jinja2.Environment:
+    # StrictUndefined: a missing value is an error, not an empty string.
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+@dataclass
+class _Compiled:
+    data: bytes
+    placeholders: tuple[str, ...]  # dotted paths the template needs from the context
+
+
+@lru_cache(maxsize=16)
+def _compile(path: str, size: int, mtime: float) -> _Compiled:
+    data = Path(path).read_bytes()
+    try:
+        tpl = DocxTemplate(io.BytesIO(data))
+        tpl.init_docx()
+        parts = [tpl.patch_xml(tpl.get_xml())]
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            parts += [tpl.patch_xml(tpl.get_part_xml(part)) for _, part in tpl.get_headers_footers(uri)]
+        env = _env()
+        needed: list[str] = []
+        for source in parts:
+            needed += _required_paths(env.parse(source))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template has a placeholder error near line {exc.lineno}: {exc.message}", path=path) from exc
+    except Exception as exc:  # not a .docx, or a broken one
+        raise TemplateError(f"cannot read template: {exc}", path=path) from exc
+    return _Compiled(data, tuple(dict.fromkeys(needed)))
+
+
+def _required_paths(ast: nodes.Template) -> list[str]:
+    """Dotted names read from the context (``school.name``), skipping loop variables and defaults."""
+    from jinja2 import meta
+
+    top = meta.find_undeclared_variables(ast)
+    out: list[str] = []
+
+    def walk(node: nodes.Node) -> None:
+        if isinstance(node, nodes.Filter) and node.name == "default":
+            return
+        if isinstance(node, nodes.Test) and node.name == "defined":
+            return
+        if isinstance(node, nodes.Getattr | nodes.Name):
+            path = _dotted(node)
+            if path and path.split(".")[0] in top:
+                out.append(path)
+                return
+        for child in node.iter_child_nodes():
+            walk(child)
+
+    walk(ast)
+    return out
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        base = _dotted(node.node)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _missing(context: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
+    missing = []
+    for path in paths:
+        value: Any = context
+        for part in path.split("."):
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif not isinstance(value, dict) and hasattr(value, part):
+                value = getattr(value, part)
+            else:
+                missing.append(path)
+                break
+        else:
+            if value is None:
+                missing.append(path)
+    return missing
+
+
+def render_letter(template: str | os.PathLike[str], context: dict[str, Any]) -> bytes:
+    """Render a docxtpl template with ``context``; a placeholder with no value is a TemplateError naming it."""
+    path = template_path(template)
+    st = path.stat()
+    compiled = _compile(str(path.resolve()), st.st_size, st.st_mtime)
+    missing = _missing(context, compiled.placeholders)
+    if missing:
+        names = ", ".join("{{ " + m + " }}" for m in missing)
+        raise TemplateError(f"no value for placeholder(s) {names}", path=str(path), context={"placeholders": missing})
+    tpl = DocxTemplate(io.BytesIO(compiled.data))
+    try:
+        tpl.render(context, jinja_env=_env(), autoescape=True)
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"no value for a placeholder: {exc.message}", path=str(path)) from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template error: {exc}", path=str(path)) from exc
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
+# -- contexts ---------------------------------------------------------------------
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def load_letter_context(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The letter-wide values (signatory, return address, deadline ...) from YAML.
+
+    Without ``path`` the bundled ``templates/letter_context.yaml`` (synthetic) is used.
+    The return address defaults to the forms' own.
+    """
+    p = Path(path) if path else TEMPLATES_DIR / DEFAULT_CONTEXT
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise TemplateError(f"cannot read letter context: {exc}", path=str(p)) from exc
+    if not isinstance(data, dict):
+        raise TemplateError("letter context must be a YAML mapping", path=str(p))
+    data.setdefault("return_address", load_form("appendix4").return_address)
+    for key in ("return_deadline", "letter_date"):
+        if isinstance(data.get(key), dt.date):
+            data[key] = long_date(data[key])
+    return data
+
+
+def school_context(school: Any) -> dict[str, Any]:
+    return {"name": school.name, "urn": school.urn, "email": school.email, "address_lines": list(school.address_lines)}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "school"
+
+
+def feedback_context(school: Any, result: Any, base: dict[str, Any]) -> dict[str, Any]:
+    """What one school still owes, and why, for the feedback letter."""
+    from apdocs.reconcile.engine import FORM_TITLES
+
+    owes = [
+        {
+            "severity": f.severity,
+            "pupil_reference": f.pupil_reference or "",
+            "provider": f.provider or "",
+            "form": FORM_TITLES.get(f.form or "", "") if f.form else "",
+            "what": f.message,
+            "why": f.guidance,
+            "code": f.code,
+        }
+        for f in school.owes
+    ]
+    return {
+        **base,
+        "school": school_context(school),
+        "as_of": long_date(result.as_of),
+        "letter_date": base.get("letter_date") or long_date(result.as_of),
+        "owes": owes,
+        "rag": school.rag,
+    }
+
+
+def write_feedback_letters(
+    result: Any,
+    outdir: str | os.PathLike[str],
+    *,
+    template: str | os.PathLike[str] | None = None,
+    context_path: str | os.PathLike[str] | None = None,
+) -> list[Path]:
+    """One feedback letter per roster school: ``OUTDIR/feedback-<school>.docx`` (replaced atomically)."""
+    base = load_letter_context(context_path)
+    out = Path(outdir)
+    written = []
+    for school in result.schools:
+        data = render_letter(template or "feedback", feedback_context(school, result, base))
+        written.append(atomic_write_bytes(out / f"feedback-{slug(school.name)}.docx", data))
+    return written
+
+
+def write_covering_letters(
+    roster: Any,
+    outdir: str | os.PathLike[str],
+    *,
+    template: str | os.PathLike[str] | None = None,
+    appendix1: str | os.PathLike[str] | None = None,
+    context_path: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+) -> list[Path]:
+    """A covering letter per roster school, and Appendix 1 once; refuses to replace files unless ``overwrite``."""
+    base = load_letter_context(context_path)
+    base.setdefault("letter_date", long_date(dt.date.today()))
+    out = Path(outdir)
+    jobs = [
+        (out / f"covering-letter-{slug(s.name)}.docx", template or "covering", {**base, "school": school_context(s)})
+        for s in roster.schools
+    ]
+    jobs.append((out / "appendix1-guidance.docx", appendix1 or "appendix1", base))
+    # Render everything before writing anything, so a template error leaves no half set.
+    rendered = [(path, render_letter(tpl, ctx)) for path, tpl, ctx in jobs]
+    return [atomic_write_bytes(path, data, overwrite=overwrite) for path, data in rendered]
