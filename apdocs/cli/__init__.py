@@ -40,3 +40,5 @@ def main() -> None:
 from apdocs.cli import forms_cmd  # noqa: E402,F401
 from apdocs.cli import parse_cmd  # noqa: E402,F401
 from apdocs.cli import mail_cmd  # noqa: E402,F401
+from apdocs.cli import reconcile_cmd  # noqa: E402,F401
+from apdocs.cli import letters_cmd  # noqa: E402,F401
