@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 GOOD_A4 = {
     "q1": "Chosen at a multi-agency meeting with the social worker and carer; three local providers were visited and compared.",
     "q2": "Yes",
-    "q3": "All staff hold enhanced DBS checks, seen on the provider's single central record; the lead tutor is a qualified teacher.",
+    "q3": "All staff hold enhanced DBS checks, seen on the single central record; the lead tutor is a qualified teacher.",
     "q4": "A service level agreement sets standards for safeguarding, health and safety, accommodation and education.",
     "q5": "The PEP and SEN support plan were shared by secure email and are kept in the provider's locked records.",
     "q6": "The designated teacher follows up any concern within one working day and refers to CAMHS or the EP as needed.",
