@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from functools import cache
 from typing import Any
 
 from apdocs import values as v
@@ -28,7 +29,7 @@ from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
 from apdocs.formats.ooxml import open_package
-from apdocs.forms.model import FORM_IDS, FormDefinition, load_form
+from apdocs.forms.model import FORM_IDS, FormDefinition, Slot, load_form
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
 _CP = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
@@ -70,7 +71,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
 
     reader = Reader()
     flat = _from_controls(form, controls, reader)
-    slot_ids = [s.id for s in form.slots()]
+    slot_ids = list(_slot_index(form.id))
     missing = [s for s in slot_ids if s not in flat]
     if missing:
         doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body)
@@ -167,9 +168,14 @@ def _identify_by_content(doc_blocks: list[Any], path: str | None) -> str:
 # -- route 1 and 2: controls ------------------------------------------------------------
 
 
+@cache
+def _slot_index(form_id: str) -> dict[str, Slot]:
+    return {s.id: s for s in load_form(form_id).slots()}
+
+
 def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader) -> dict[str, Any]:
     flat: dict[str, Any] = {}
-    known = {s.id: s for s in form.slots()}
+    known = _slot_index(form.id)
     for c in controls:
         slot = known.get(c.slot or "")
         if slot is None or (c.form and c.form != form.id):
@@ -182,9 +188,16 @@ def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader
     return flat
 
 
-def _control_value(slot: Any, c: Control, reader: Reader) -> Any:
+def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
     if c.text is None:  # placeholder showing: not answered
         return None
+    if slot.choices and c.text in slot.choices:
+        # a dropdown's own item, exactly: the common case, no text interpretation needed
+        return (
+            c.text
+            if slot.type == "choice"
+            else (c.text == slot.choices[0] if slot.type == "bool" else reader.value(slot, c.text))
+        )
     if slot.type == "date" and c.full_date:
         d = v.parse_date_uk(c.full_date)
         if d is not None:
