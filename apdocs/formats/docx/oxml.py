@@ -26,6 +26,7 @@ XML = "http://www.w3.org/XML/1998/namespace"
 CP = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 
+EP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
 CUSTOM_PROPERTIES_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 CUSTOM_PROPERTIES_PART = "/docProps/custom.xml"
 #: The format id every custom document property carries (fixed by the OOXML spec).
@@ -452,4 +453,12 @@ def custom_properties(props: Sequence[tuple[str, str]]) -> etree._Element:
     for pid, (name, value) in enumerate(props, start=2):
         p = etree.SubElement(root, f"{{{CP}}}property", fmtid=_CUSTOM_FMTID, pid=str(pid), name=name)
         etree.SubElement(p, f"{{{VT}}}lpwstr").text = value
+    return root
+
+
+def app_properties(application: str, company: str) -> etree._Element:
+    """``docProps/app.xml`` naming the program that really wrote the file (not the stock template's Word)."""
+    root = etree.Element(f"{{{EP}}}Properties", nsmap={None: EP, "vt": VT})
+    for name, value in (("Template", "Normal.dotm"), ("Application", application), ("DocSecurity", "0"), ("Company", company)):
+        etree.SubElement(root, f"{{{EP}}}{name}").text = value
     return root

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import struct
 import time
@@ -99,8 +100,20 @@ def _iso(value: Any) -> str | None:
 
 
 def display_value(form: FormDefinition, slot: Slot, value: Any) -> tuple[str | None, str | None]:
-    """(text shown in the control, ISO date for a date picker) for a slot value; (None, None) = blank."""
-    if value is None or value == "":
+    """(text shown in the control, ISO date for a date picker) for a slot value; (None, None) = blank.
+
+    Text is returned as XML can hold it (see :func:`oxml.clean_text`); a value with
+    nothing left after that is blank, so the control shows its placeholder.
+    """
+    shown, iso = _display(form, slot, value)
+    if shown is None:
+        return None, None
+    shown = oxml.clean_text(shown)
+    return (shown, iso) if shown else (None, None)
+
+
+def _display(form: FormDefinition, slot: Slot, value: Any) -> tuple[str | None, str | None]:
+    if value is None:
         return None, None
     if slot.type == "date":
         iso = _iso(value)
@@ -111,10 +124,10 @@ def display_value(form: FormDefinition, slot: Slot, value: Any) -> tuple[str | N
     if isinstance(value, bool):
         yes, no = form.yes_no[0], form.yes_no[1]
         return (yes if value else no), None
-    if isinstance(value, float | Decimal) and not isinstance(value, bool):
-        if value == int(value) and abs(value) < 1e15:
-            return str(int(value)), None
-        return str(value), None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)), None  # 5000000.0 -> "5000000", as a person would type it
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value() and abs(value) < 10**15:
+        return str(int(value)), None
     return str(value), None
 
 
@@ -419,7 +432,7 @@ class CompiledDocx:
                 out.append(_fill(hole.filled, {_VALUE.encode(): _escape_wml(shown)}))
         out.append(self._doc_chunks[-1])
         ref = values.get("reference")
-        ref_text = "" if ref is None else str(ref)
+        ref_text = oxml.clean_text("" if ref is None else str(ref))
         plain = {_REF.encode(): _escape_plain(ref_text)}
         footer = _fill(self._footer_ref, {_REF.encode(): _escape_wml(ref_text)}) if ref_text else self._footer_blank
         dynamic = [
@@ -521,6 +534,8 @@ def _build_package(form: FormDefinition) -> tuple[dict[str, bytes], list[Slot]]:
     doc.save(buf)
     with zipfile.ZipFile(buf) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
+    app = oxml.app_properties("apdocs", form.organisation)
+    parts["docProps/app.xml"] = etree.tostring(app, xml_declaration=True, encoding="UTF-8", standalone=True)
     return parts, layout.placed
 
 
