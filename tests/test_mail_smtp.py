@@ -1,0 +1,201 @@
+"""apdocs send against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner
+
+from apdocs.cli import main
+from apdocs.mail.errors import SendError
+from apdocs.mail.pack import write_pack
+from apdocs.mail.send import SmtpConfig, send_outbox
+from apdocs.mail.sendlog import LOG_NAME, SendLog
+from apdocs.roster import load_roster
+from tests.mail_helpers import SAMPLE_ROSTER
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Inbox:
+    """Collects what the server accepted; can drop the connection on the Nth message."""
+
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+        self.drop_on: int | None = None
+        self.seen = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.seen += 1
+        if self.drop_on is not None and self.seen == self.drop_on:
+            server.transport.close()  # the server goes away mid-transaction, before its 250
+            return "421 going away"
+        self.received.append(envelope)
+        return "250 OK"
+
+
+class Server:
+    def __init__(self, **kw: Any) -> None:
+        self.inbox = Inbox()
+        self.port = _free_port()
+        self.kw = kw
+        self.controller: Controller | None = None
+
+    def start(self) -> Server:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **self.kw)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def config(self) -> SmtpConfig:
+        return SmtpConfig("127.0.0.1", self.port, timeout=10)
+
+
+@pytest.fixture
+def server() -> Any:
+    s = Server().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "outbox"
+    write_pack(load_roster(SAMPLE_ROSTER), out)
+    return out
+
+
+@pytest.fixture
+def outbox(packed: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the packed outbox (the send log lives in it)."""
+    import shutil
+
+    dest = tmp_path / "outbox"
+    shutil.copytree(packed, dest)
+    return dest
+
+
+def _emls(outbox: Path) -> list[Path]:
+    return sorted((outbox / "mail").glob("*.eml"))
+
+
+def test_dry_run_connects_to_nothing(outbox: Path, server: Server) -> None:
+    report = send_outbox(outbox, server.config, yes=False)
+    assert report.dry_run and len(report.not_attempted) == len(_emls(outbox)) == 3
+    assert server.inbox.seen == 0
+    assert not (outbox / LOG_NAME).exists()
+
+
+def test_sends_each_file_byte_for_byte_to_its_school_once(outbox: Path, server: Server) -> None:
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert len(report.sent) == 3
+    got = {tuple(e.rcpt_tos): e for e in server.inbox.received}
+    for path in _emls(outbox):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        env = got[(str(msg["To"]),)]
+        assert env.mail_from == "virtualschool@leics.gov.uk"
+        assert env.content.replace(b"\r\n", b"\n").rstrip() == path.read_bytes().replace(b"\r\n", b"\n").rstrip()
+    again = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert again.sent == [] and len(again.already_sent) == 3
+    assert len(server.inbox.received) == 3
+
+
+def test_server_going_away_mid_run_then_rerun_sends_nothing_twice(outbox: Path, server: Server) -> None:
+    server.inbox.drop_on = 2
+    with pytest.raises(SendError) as exc:
+        send_outbox(outbox, server.config, yes=True, per_minute=0)
+    report = exc.value.context["report"]
+    assert len(report.sent) == 1 and len(report.failed) == 1 and len(report.not_attempted) == 1
+    assert len(server.inbox.received) == 1
+
+    # The server is now down altogether: nothing is sent, nothing is logged as sent.
+    server.stop()
+    with pytest.raises(SendError, match="cannot reach"):
+        send_outbox(outbox, server.config, yes=True, per_minute=0)
+
+    server.inbox.drop_on = None
+    server.start()
+    rerun = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert len(rerun.sent) == 2 and len(rerun.already_sent) == 1
+    delivered = [tuple(e.rcpt_tos) for e in server.inbox.received]
+    assert len(delivered) == 3 and len(set(delivered)) == 3  # every school once, none twice
+
+
+def test_attempt_without_outcome_is_not_resent_unless_asked(outbox: Path, server: Server) -> None:
+    first = _emls(outbox)[0]
+    mid = str(email.message_from_bytes(first.read_bytes(), policy=email.policy.default)["Message-ID"])
+    SendLog(outbox / LOG_NAME).record("attempt", mid, first.name)  # as if killed mid-transaction
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert report.uncertain == [first.name] and len(report.sent) == 2
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0, resend_uncertain=True)
+    assert report.sent == [first.name]
+
+
+def test_torn_last_log_line_is_ignored(outbox: Path, server: Server) -> None:
+    send_outbox(outbox, server.config, yes=True, per_minute=0)
+    with open(outbox / LOG_NAME, "ab") as fh:
+        fh.write(b'{"event": "sent", "message_id": "<tor')  # power cut mid-append
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert report.sent == [] and len(report.already_sent) == 3
+    assert all(e.message_id for e in SendLog(outbox / LOG_NAME).entries())
+
+
+def test_rate_limit_spaces_messages(outbox: Path, server: Server) -> None:
+    sleeps: list[float] = []
+    now = [100.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(s: float) -> None:
+        sleeps.append(s)
+        now[0] += s
+
+    send_outbox(outbox, server.config, yes=True, per_minute=12, sleep=sleep, clock=clock)
+    assert sleeps == [pytest.approx(5.0), pytest.approx(5.0)]  # 12/min -> one every 5 s
+
+
+def test_cli_password_from_environment_and_login(outbox: Path) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret-synthetic")
+
+    srv = Server(authenticator=authenticator, auth_require_tls=False).start()
+    try:
+        runner = CliRunner()
+        args = ["send", str(outbox), "--smtp", f"127.0.0.1:{srv.port}", "--user", "vs", "--rate", "0"]
+        dry = runner.invoke(main, args)
+        assert dry.exit_code == 0 and "dry run" in dry.output and srv.inbox.seen == 0
+        res = runner.invoke(main, [*args, "--yes"], env={"APDOCS_SMTP_PASSWORD": "s3cret-synthetic"})
+        assert res.exit_code == 0, res.output
+        assert logins == [(b"vs", b"s3cret-synthetic")]
+        assert len(srv.inbox.received) == 3
+        assert "s3cret" not in res.output
+    finally:
+        srv.stop()
+
+
+def test_cli_reports_a_lost_server_with_exit_1(outbox: Path, server: Server) -> None:
+    server.inbox.drop_on = 1
+    res = CliRunner().invoke(main, ["send", str(outbox), "--smtp", f"127.0.0.1:{server.port}", "--yes", "--rate", "0"])
+    assert res.exit_code == 1
+    assert "connection lost" in res.output
