@@ -19,9 +19,11 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from apdocs.forms.model import FormDefinition, Slot
@@ -44,6 +46,8 @@ FILL_HEADING = PatternFill("solid", fgColor=NAVY)
 FILL_QUESTION = PatternFill("solid", fgColor="E7ECF5")
 FILL_ANSWER = PatternFill("solid", fgColor="FFFFFF")
 WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+# Answers all start at the left, whether text, number or date (Excel would right-align numbers).
+ANSWER_ALIGN = Alignment(wrap_text=True, vertical="top", horizontal="left")
 WRAP_CENTRE = Alignment(wrap_text=True, vertical="center")
 LOCKED = Protection(locked=True)
 UNLOCKED = Protection(locked=False)
@@ -54,6 +58,8 @@ NUMBER_FORMAT = "0.##"
 TEXT_FORMAT = "@"  # typed text stays text (no formulas, no surprise dates)
 
 LINE_PT = 12.75  # one line of Arial 10
+A4_INCHES = (8.27, 11.69)
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.8, "footer": 0.3}  # inches; LibreOffice clips a tighter footer
 MIN_ANSWER_PT = 90.0  # room to write a paragraph
 
 
@@ -81,6 +87,7 @@ class _Sheet:
         self.widths = widths
         self.last_col = len(widths)
         self.row = 0
+        self.keep: list[tuple[int, int]] = []
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
 
@@ -126,6 +133,35 @@ class _Sheet:
             self.ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
         return anchor.coordinate
 
+    def keep_together(self, first: int, last: int) -> None:
+        """Ask for rows first..last to print on one page (see :meth:`paginate`)."""
+        self.keep.append((first, last))
+
+    def height(self, row: int) -> float:
+        return self.ws.row_dimensions[row].height or LINE_PT + 2
+
+    def paginate(self, *, title_rows: int) -> None:
+        """Put manual page breaks before kept-together blocks that would straddle a page.
+
+        Spreadsheets only break pages between rows, so a heading can end up alone at the
+        foot of a page, apart from its rows. Heights are estimated from the column widths
+        the same way the fit-to-width scale is (about 7 pixels per character).
+        """
+        width_pt = sum(w * 7 + 5 for w in self.widths) * 0.75
+        scale = min(1.0, (A4_INCHES[0] - MARGINS["left"] - MARGINS["right"]) * 72 / width_pt)
+        titles = sum(self.height(r) for r in range(1, title_rows + 1))
+        page = (A4_INCHES[1] - MARGINS["top"] - MARGINS["bottom"]) * 72 / scale * 0.97 - titles
+        starts = {first: last for first, last in self.keep}
+        used, row = 0.0, title_rows + 1
+        while row <= self.row:
+            last = starts.get(row, row)
+            block = sum(self.height(r) for r in range(row, last + 1))
+            if used + block > page and used > 0:
+                self.ws.row_breaks.append(Break(id=row - 1))
+                used = 0.0
+            used += block
+            row = last + 1
+
     def fit(self, row: int, texts: list[tuple[str, float]], minimum: float = LINE_PT + 4) -> None:
         """Set ``row``'s height to fit the tallest of (text, width) pairs."""
         lines = max([text_lines(t, w) for t, w in texts] or [1])
@@ -136,6 +172,10 @@ class _Builder:
     def __init__(self, form: FormDefinition, widths: list[float]) -> None:
         self.form = form
         self.wb = Workbook()
+        # Column widths are counted in digits of the default font. openpyxl's default is
+        # Calibri 11, which LibreOffice replaces with the much wider DejaVu Sans where Calibri
+        # is not installed, shrinking the printout to ~70%. Arial (Liberation Sans) is everywhere.
+        self.wb._fonts = IndexedList([F_BODY])  # font 0 is the Normal style's font
         ws = self.wb.active
         ws.title = form.title
         self.sheet = _Sheet(ws, widths)
@@ -161,7 +201,7 @@ class _Builder:
             "bool": (TEXT_FORMAT, self.dv_yes_no),
             "choice": (TEXT_FORMAT, self.dv_judgement),
         }.get(slot.type, (TEXT_FORMAT, None))
-        ref = self.sheet.put(row, first, last, fill=FILL_ANSWER, protect=UNLOCKED, number_format=fmt, align=WRAP_TOP)
+        ref = self.sheet.put(row, first, last, fill=FILL_ANSWER, protect=UNLOCKED, number_format=fmt, align=ANSWER_ALIGN)
         if dv is not None:
             dv.add(ref)
         self.layout.cells[slot.id] = ref
@@ -215,10 +255,9 @@ class _Builder:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.page_margins.top = 0.6
-        ws.page_margins.bottom = 0.8  # LibreOffice clips a footer squeezed into less
-        ws.page_margins.footer = 0.3
+        for side, inches in MARGINS.items():
+            setattr(ws.page_margins, side, inches)
+        self.sheet.paginate(title_rows=3)
         for part, text in ((ws.oddFooter.left, f"{form.display_name} ({form.version})"), (ws.oddFooter.right, "&P / &N")):
             part.text, part.font, part.size = text, FONT_NAME, 8
         ws.sheet_view.showGridLines = False
@@ -311,6 +350,7 @@ def _appendix4(form: FormDefinition) -> Layout:
     b.header_fields()
     for section in form.sections:
         b.heading(s.next_row(LINE_PT * 1.6), 1, 3, section.title)
+        s.keep_together(s.row, s.row + 1)  # a heading never ends a page
         for q in section.questions:
             row = s.next_row()
             b.label(row, 1, 1, str(q.number), bold=True)
@@ -331,6 +371,7 @@ def _appendix2(form: FormDefinition) -> Layout:
     b.title_block()
     b.header_fields()
     row = s.next_row(LINE_PT * 2.4)
+    s.keep_together(row, row + 1)
     b.heading(row, 1, 2, form.columns["evidence"])
     b.heading(row, 3, 3, form.columns["seen"])
     b.heading(row, 4, 4, lab["date_seen"])
@@ -345,6 +386,7 @@ def _appendix2(form: FormDefinition) -> Layout:
         s.fit(row, [(it.text, s.width(2, 2))], minimum=LINE_PT * 2 + 4)
     b.spacer()
     row = s.next_row(LINE_PT * 1.6)
+    s.keep_together(row, row + 1 + len(form.covers))
     b.heading(row, 1, 2, ins["heading"])
     b.heading(row, 3, 3, ins["amount_label"])
     b.heading(row, 4, 5, ins["expiry_label"])
@@ -368,6 +410,7 @@ def _appendix3(form: FormDefinition) -> Layout:
     b.header_fields()
     for area in form.areas:
         row = s.next_row()
+        first = row
         b.heading(row, 1, 2, area.title)
         b.heading(row, 3, 3, lab["scrutinised"])
         s.fit(row, [(area.title, s.width(1, 2))], minimum=LINE_PT * 1.6)
@@ -376,12 +419,13 @@ def _appendix3(form: FormDefinition) -> Layout:
             b.label(row, 1, 1, src.id, bold=True)
             b.label(row, 2, 2, src.text)
             b.answer(form.slot(src.id), row, 3)
-            s.fit(row, [(src.text, s.width(2, 2))], minimum=LINE_PT * 1.4)
+            s.fit(row, [(src.text, s.width(2, 2))], minimum=LINE_PT * 1.3)
         row = s.next_row(LINE_PT * 1.6)
         b.label(row, 1, 2, lab["judgement"], bold=True)
         b.answer(form.slot(f"{area.id}.judgement"), row, 3)
         b.label(s.next_row(LINE_PT * 1.4), 1, 3, lab["notes"], bold=True)
         b.answer(form.slot(f"{area.id}.notes"), s.next_row(MIN_ANSWER_PT), 1, 3)
+        s.keep_together(first, s.row)  # an area, its judgement and notes on one page
         b.spacer()
     row = s.next_row(LINE_PT * 1.8)
     b.label(row, 1, 2, lab["overall_judgement"], bold=True)
