@@ -266,6 +266,12 @@ def bad_cases(g: dict[str, bytes], secret: Path, port: int) -> dict[str, tuple[b
             ),
             "DTD_FORBIDDEN",
         ),
+        # Parts the opener itself never parses, but python-docx or a reader would.
+        "dtd-in-styles.docx": (rezip(docx, replace={"word/styles.xml": lambda r: with_doctype(r, xxe_file)}), "DTD_FORBIDDEN"),
+        "dtd-in-core-props.docx": (
+            rezip(docx, replace={"docProps/core.xml": lambda r: with_doctype(r, BILLION_LAUGHS)}),
+            "DTD_FORBIDDEN",
+        ),
         "billion-laughs.docx": (docx_with_document(docx, lambda r: with_doctype(r, BILLION_LAUGHS)), "DTD_FORBIDDEN"),
         "duplicate.docx": (rezip(docx, add={"word/document.xml#2": b"<w:document/>"}), "DUPLICATE_ENTRY"),
         "duplicate-case.docx": (rezip(docx, add={"WORD/document.xml": b"<w:document/>"}), "DUPLICATE_ENTRY"),
@@ -390,6 +396,13 @@ def test_safe_parser_does_not_expand_billion_laughs():
         assert "amplification" in str(exc).lower() or "entity" in str(exc).lower()
     else:
         assert len(etree.tostring(root)) < 10_000
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-16-be"])
+def test_doctype_is_seen_in_any_encoding(encoding):
+    xml = '<?xml version="1.0"?>\n<!doctype r [<!ENTITY e "x">]><r>&e;</r>'
+    assert ooxml.has_doctype(xml.encode(encoding))
+    assert not ooxml.has_doctype('<?xml version="1.0"?><r>no DTD here</r>'.encode(encoding))
 
 
 def test_parse_xml_refuses_any_doctype():
