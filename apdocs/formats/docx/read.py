@@ -191,6 +191,8 @@ def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader
 def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
     if c.text is None:  # placeholder showing: not answered
         return None
+    if slot.type == "bool" and c.checked is not None:
+        return c.checked
     if slot.choices and c.text in slot.choices:
         # a dropdown's own item, exactly: the common case, no text interpretation needed
         return (
@@ -202,8 +204,6 @@ def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
         d = v.parse_date_uk(c.full_date)
         if d is not None:
             return d.isoformat()
-    if slot.type == "bool" and c.checked is not None:
-        return c.checked
     text = c.text
     if slot.type == "text":
         spill = spill_after(c)

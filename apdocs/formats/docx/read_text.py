@@ -137,7 +137,11 @@ def iter_block_paragraphs(container: etree._Element) -> Iterator[etree._Element]
             for tr in iter_rows(child):
                 for tc in iter_cells(tr):
                     yield from iter_block_paragraphs(tc)
-        elif tag in (CUSTOM_XML, INS, w("moveTo")):
+        elif tag == TR:  # the content of a row-level control
+            if not row_deleted(child):
+                for tc in iter_cells(child):
+                    yield from iter_block_paragraphs(tc)
+        elif tag in (TC, CUSTOM_XML, INS, w("moveTo")):  # TC: the content of a cell-level control
             yield from iter_block_paragraphs(child)
 
 

@@ -1,0 +1,238 @@
+"""The .docx reader's control route: where controls sit, what they hold, and bad input.
+
+Documents are rendered by apdocs and then edited with lxml the way Word or LibreOffice
+edits them (controls moved to other levels, tags lost, placeholder showing, dropdown
+display text, date pickers, paragraphs spilled out of a control).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from lxml import etree
+
+from apdocs.api import render_form
+from apdocs.errors import ParseError
+from apdocs.formats.docx.read import read_docx
+from apdocs.forms import load_form
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+A4 = load_form("appendix4")
+
+
+def w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+def edit(data: bytes, change) -> bytes:
+    """Apply ``change(root)`` to word/document.xml and repackage."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            if name == "word/document.xml":
+                root = etree.fromstring(raw)
+                change(root)
+                raw = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            dst.writestr(name, raw)
+    return out.getvalue()
+
+
+def control(root, slot_id: str):
+    tag = A4.slot(slot_id).tag(A4) if slot_id in {s.id for s in A4.slots()} else None
+    for sdt in root.iter(w("sdt")):
+        t = sdt.find(f"{w('sdtPr')}/{w('tag')}")
+        if t is not None and t.get(w("val")) == tag:
+            return sdt
+    raise AssertionError(slot_id)
+
+
+def para(*lines: str):
+    p = etree.Element(w("p"))
+    for i, line in enumerate(lines):
+        r = etree.SubElement(p, w("r"))
+        if i:
+            etree.SubElement(r, w("br"))
+        etree.SubElement(r, w("t")).text = line
+    return p
+
+
+def wrap(el, slot_id: str) -> None:
+    """Put ``el`` inside a new control for the slot, where ``el`` was."""
+    sdt = slot_sdt(slot_id)
+    el.addprevious(sdt)
+    sdt.find(w("sdtContent")).append(el)
+
+
+def slot_sdt(slot_id: str, *content):
+    """A block/row/cell-level control for a slot, as Word writes one."""
+    sdt = etree.Element(w("sdt"))
+    pr = etree.SubElement(sdt, w("sdtPr"))
+    etree.SubElement(pr, w("alias"), {w("val"): A4.slot(slot_id).title})
+    etree.SubElement(pr, w("tag"), {w("val"): A4.slot(slot_id).tag(A4)})
+    c = etree.SubElement(sdt, w("sdtContent"))
+    for x in content:
+        c.append(x)
+    return sdt
+
+
+def drop_control(root, slot_id: str):
+    """Remove a slot's run-level control; return the paragraph and cell it was in."""
+    sdt = control(root, slot_id)
+    p = sdt.getparent()
+    p.remove(sdt)
+    return p, p.getparent()
+
+
+def test_controls_in_all_five_places():
+    data = render_form("appendix4", "docx", {"q5": "Inline, as rendered"})
+
+    def move(root):
+        body = root.find(w("body"))
+        # body level: a block control holding two paragraphs
+        drop_control(root, "q1")
+        body.insert(0, slot_sdt("q1", para("Body level"), para("second paragraph")))
+        # cell level: a control wrapping the whole answer cell
+        p2, tc2 = drop_control(root, "q2")
+        p2.append(para("Cell level")[0])
+        wrap(tc2, "q2")
+        # row level: a control wrapping the answer row
+        p3, tc3 = drop_control(root, "q3")
+        p3.append(para("Row level")[0])
+        wrap(tc3.getparent(), "q3")
+        # around a table: a control wrapping a small table holding the answer
+        drop_control(root, "q4")
+        tbl = etree.Element(w("tbl"))
+        tc = etree.SubElement(etree.SubElement(tbl, w("tr")), w("tc"))
+        tc.append(para("Around a table", "with a line break"))
+        body.insert(1, slot_sdt("q4", tbl))
+
+    rec = read_docx(edit(data, move), path="five.docx")
+    assert rec.answers["q1"] == "Body level\nsecond paragraph"
+    assert rec.answers["q2"] == "Cell level"
+    assert rec.answers["q3"] == "Row level"
+    assert rec.answers["q4"] == "Around a table\nwith a line break"
+    assert rec.answers["q5"] == "Inline, as rendered"
+    assert not [n for n in rec.warnings if n.code == "ROUTE_FALLBACK"]
+
+
+def test_tags_lost_found_by_title_and_libreoffice_spill_merged():
+    data = render_form("appendix4", "docx", {"q1": "First paragraph"})
+
+    def libreoffice_like(root):
+        for tag in list(root.iter(w("tag"))):
+            tag.getparent().remove(tag)
+        # LibreOffice writes a control's 2nd+ paragraphs after it, in the same cell
+        p = control_by_alias(root, "q1").getparent()
+        p.addnext(para("Third paragraph"))
+        p.addnext(para(""))
+
+    rec = read_docx(edit(data, libreoffice_like), path="lo.docx")
+    assert rec.form == "appendix4"
+    assert rec.answers["q1"] == "First paragraph\n\nThird paragraph"
+    assert any(n.code == "ROUTE_FALLBACK" and "title" in n.message for n in rec.warnings)
+
+
+def control_by_alias(root, slot_id: str):
+    for alias in root.iter(w("alias")):
+        if alias.get(w("val")) == A4.slot(slot_id).title:
+            return alias.getparent().getparent()
+    raise AssertionError(slot_id)
+
+
+def test_placeholder_date_picker_and_dropdown_display_text():
+    data = render_form("appendix4", "docx", {"placement_start": "2020-03-12", "q2": "typed"})
+
+    def tweak(root):
+        # the date picker's stored date wins over shown text a person retyped oddly
+        sdt = control(root, "placement_start")
+        sdt.find(f"{w('sdtPr')}/{w('date')}").set(w("fullDate"), "2020-04-01T00:00:00Z")
+        for t in sdt.iter(w("t")):
+            t.text = "1st of April-ish"
+        # a placeholder showing means blank, whatever the text says
+        q2 = control(root, "q2")
+        etree.SubElement(q2.find(w("sdtPr")), w("showingPlcHdr"))
+
+    rec = read_docx(edit(data, tweak), path="x.docx")
+    assert rec.header["placement_start"] == "2020-04-01"
+    assert rec.answers["q2"] is None
+
+
+def test_dropdown_display_text_maps_to_value_and_checkbox_state():
+    a3 = load_form("appendix3")
+    data = render_form("appendix3", "docx", {"a1.judgement": "Good", "a1.1": True, "a1.2": False})
+
+    def tweak(root):
+        tag = a3.slot("a1.judgement").tag(a3)
+        sdt = next(s for s in root.iter(w("sdt")) if s.find(f"{w('sdtPr')}/{w('tag')}").get(w("val")) == tag)
+        for item in sdt.iter(w("listItem")):
+            if item.get(w("value")) == "Good":
+                item.set(w("displayText"), "Good (2)")
+        for t in sdt.iter(w("t")):
+            t.text = "Good (2)"
+        # a Word check box (w14) for a1.2: its state is the answer
+        tag2 = a3.slot("a1.2").tag(a3)
+        sdt2 = next(s for s in root.iter(w("sdt")) if s.find(f"{w('sdtPr')}/{w('tag')}").get(w("val")) == tag2)
+        w14 = "http://schemas.microsoft.com/office/word/2010/wordml"
+        box = etree.SubElement(sdt2.find(w("sdtPr")), f"{{{w14}}}checkbox")
+        etree.SubElement(box, f"{{{w14}}}checked", {f"{{{w14}}}val": "1"})
+
+    rec = read_docx(edit(data, tweak), path="a3.docx")
+    assert rec.answers["a1"]["judgement"] == "Good"
+    assert rec.answers["a1"]["sources"]["a1.1"] is True
+    assert rec.answers["a1"]["sources"]["a1.2"] is True
+
+
+def test_version_mismatch_is_a_warning_and_reference_from_properties():
+    data = render_form("appendix4", "docx", {"reference": "VS-2020-0001"})
+
+    def old_version(root):
+        for tag in root.iter(w("tag")):
+            tag.set(w("val"), tag.get(w("val")).replace(f":{A4.version}:", ":0.9:"))
+
+    src = zipfile.ZipFile(io.BytesIO(edit(data, old_version)))
+    # drop the custom properties' version so the tags speak
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            if name == "docProps/custom.xml":
+                raw = raw.replace(b'name="apdocs.version"', b'name="other.version"')
+            dst.writestr(name, raw)
+    rec = read_docx(out.getvalue(), path="old.docx")
+    assert rec.form_version == "0.9"
+    assert any(n.code == "FORM_VERSION" for n in rec.warnings)
+    assert rec.reference == "VS-2020-0001"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "EMPTY_FILE"),
+        (b"%PDF-1.7 not a form", "NOT_OOXML"),
+        (b"PK\x03\x04 cut short", "TRUNCATED"),
+    ],
+)
+def test_bad_input_is_a_typed_error_naming_the_file(data, code):
+    with pytest.raises(ParseError) as info:
+        read_docx(data, path="returns/bad.docx")
+    assert info.value.code == code
+    assert "returns/bad.docx" in str(info.value)
+
+
+def test_document_part_with_a_dtd_is_refused():
+    data = render_form("appendix4", "docx", {})
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            if name == "word/document.xml":
+                raw = raw.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>', 1)
+            dst.writestr(name, raw)
+    with pytest.raises(ParseError) as info:
+        read_docx(out.getvalue(), path="evil.docx")
+    assert info.value.code == "DTD_FORBIDDEN"
