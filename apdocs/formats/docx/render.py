@@ -65,6 +65,7 @@ _OPT_PI, _OPT_END_PI = "apdocs-opt", "apdocs-opt-end"
 _VALUE = "@@apdocs-value@@"
 _DATE = "@@apdocs-date@@"
 _REF = "@@apdocs-reference@@"
+_VALUE_B, _DATE_B, _REF_B = _VALUE.encode(), _DATE.encode(), _REF.encode()
 _SLOT_RE = re.compile(
     rb"<\?apdocs-slot (\d+)\?>(.*?)<\?apdocs-variant ?\?>(.*?)(?:<\?apdocs-variant ?\?>(.*?))?<\?apdocs-end ?\?>", re.S
 )
@@ -138,10 +139,6 @@ def _escape(text: str) -> bytes:
 def _escape_wml(text: str) -> bytes:
     """Escaped run text with line breaks and tabs as WordprocessingML elements."""
     return _escape(text).replace(b"\n", oxml.BREAK_XML).replace(b"\t", oxml.TAB_XML)
-
-
-def _escape_plain(text: str) -> bytes:
-    return _escape(text)
 
 
 # -- layout ----------------------------------------------------------------------------
@@ -415,7 +412,8 @@ class CompiledDocx:
         self._zip = _ZipWriter(time.localtime())
         for name, data in _ordered(parts):
             self._zip.add_static(name, data)
-        self._reference_slot = "reference" if "reference" in {s.id for s in slots} else None
+        if not all(_REF_B in b"".join(p) for p in (self._footer_ref, self._core, self._custom)):
+            raise ApdocsError("compiled package lost the reference placeholder", code="RENDER_INCOMPLETE")
 
     def render(self, values: dict[str, Any] | None = None) -> bytes:
         values = values or {}
@@ -427,14 +425,14 @@ class CompiledDocx:
             if shown is None:
                 out.append(hole.blank)
             elif iso is not None and hole.dated is not None:
-                out.append(_fill(hole.dated, {_VALUE.encode(): _escape_wml(shown), _DATE.encode(): iso.encode()}))
+                out.append(_fill(hole.dated, {_VALUE_B: _escape_wml(shown), _DATE_B: iso.encode()}))
             else:
-                out.append(_fill(hole.filled, {_VALUE.encode(): _escape_wml(shown)}))
+                out.append(_fill(hole.filled, {_VALUE_B: _escape_wml(shown)}))
         out.append(self._doc_chunks[-1])
         ref = values.get("reference")
         ref_text = oxml.clean_text("" if ref is None else str(ref))
-        plain = {_REF.encode(): _escape_plain(ref_text)}
-        footer = _fill(self._footer_ref, {_REF.encode(): _escape_wml(ref_text)}) if ref_text else self._footer_blank
+        plain = {_REF_B: _escape(ref_text)}
+        footer = _fill(self._footer_ref, {_REF_B: _escape_wml(ref_text)}) if ref_text else self._footer_blank
         dynamic = [
             ("word/document.xml", b"".join(out)),
             (self._footer_name, footer),
