@@ -346,7 +346,8 @@ def _return_rules(
                     whom = f"{p.pupil_reference} at {p.provider.name}" if per_pupil else p.provider.name
                     out.add(
                         Finding.make("RETURN_MISSING", f"No {FORM_TITLES[form]} has been received for {whom}.", **where),
-                        concerned,
+                        # Only the school's own placements owe it, not an SEIP placement at the same provider.
+                        [c for c in concerned if c.commissioned_by == "school"],
                     )
                 continue
             for hit in _hits_for(form, r, p, cfg, as_of):

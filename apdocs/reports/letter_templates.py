@@ -22,6 +22,7 @@ import re
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 _BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
@@ -194,8 +195,13 @@ def build_feedback_letter() -> bytes:
     run.font.size = Pt(9)
     run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
     table.cell(3, 0).text = "{%tr endfor %}"
+    # Word reads cell widths, LibreOffice the table grid: set both, and stop autofit undoing them.
+    widths = (Cm(2.1), Cm(3.3), Cm(2.1), Cm(9.1))
+    table.autofit = False
+    for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        col.set(qn("w:w"), str(int(width.twips)))
     for r in table.rows:
-        for i, width in enumerate((Cm(2.4), Cm(3.8), Cm(2.3), Cm(8.3))):
+        for i, width in enumerate(widths):
             r.cells[i].width = width
     d.add_paragraph(FEEDBACK_ASK).paragraph_format.space_before = Pt(12)
     d.add_paragraph("{%p else %}")

@@ -121,6 +121,20 @@ def _widths(ws: Worksheet, widths: list[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
+def _fit_rows(ws: Worksheet, first: int = 2, last: int | None = None) -> None:
+    """Set row heights for wrapped text: openpyxl cannot measure text and LibreOffice keeps set rows as they are."""
+    widths = {k: (d.width or 8.43) for k, d in ws.column_dimensions.items()}
+    for row in ws.iter_rows(min_row=first, max_row=last):
+        lines = 1
+        for cell in row:
+            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            per_line = max(1, int(widths.get(cell.column_letter, 8.43) * 1.2))
+            lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in cell.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 13.5 * lines + 3
+
+
 def _print_setup(ws: Worksheet, *, title_rows: str | None = None, landscape: bool = True) -> None:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -222,6 +236,7 @@ def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] 
         for c in range(1, len(cols) + 1):
             ws.cell(row=r, column=c).border = THIN
     _widths(ws, [22, 12, 24, 11, 17, 12, 9, 11, 17, 17, 17, 8, 8, 7, 9])
+    _fit_rows(ws)
     ws.freeze_panes = "D2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(result.placements) + 1)}"
     _print_setup(ws, title_rows="1:1")
@@ -234,7 +249,7 @@ def _findings(ws: Worksheet, result: Result) -> None:
             cell = _put(ws, r, c, v, wrap=c in (3, 5, 8, 9, 10))
             if c == 1:
                 cell.fill = FILLS[SEVERITY_RAG[f.severity]] if f.severity != "info" else FILLS["grey"]
-    _widths(ws, [10, 30, 20, 12, 22, 11, 12, 60, 60, 22])
+    _widths(ws, [10, 36, 20, 12, 22, 11, 28, 60, 60, 22])
     last = len(result.findings) + 1
     if result.findings:
         # A real Excel table: banded, filterable and sortable from its header row.
@@ -243,6 +258,7 @@ def _findings(ws: Worksheet, result: Result) -> None:
         ws.add_table(table)
     else:
         _put(ws, 2, 1, "No findings.")
+    _fit_rows(ws)
     ws.freeze_panes = "C2"
     _print_setup(ws, title_rows="1:1")
 
@@ -271,6 +287,7 @@ def _evidence(ws: Worksheet, result: Result) -> None:
         font = FONTS.get(rag)
         ws.conditional_formatting.add(grid, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=FILLS[rag], font=font))
     _widths(ws, [24, 20, *[7.5] * len(items)])
+    _fit_rows(ws, 2, len(result.evidence) + 1)
     ws.freeze_panes = "C2"
 
     key = len(result.evidence) + 3
@@ -325,6 +342,7 @@ def _chase(ws: Worksheet, result: Result) -> None:
     if r == 2:
         _put(ws, 2, 1, "Nothing is owed.")
     _widths(ws, [20, 26, 9, 11, 20, 11, 10, 50, 55])
+    _fit_rows(ws)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, r - 1)}"
     _print_setup(ws, title_rows="1:1")
