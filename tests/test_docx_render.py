@@ -430,3 +430,28 @@ def test_libreoffice_converts_every_form_blank_and_personalised(libreoffice, tmp
             assert _squash(wanted) in flat, f"{pdf.name} lacks {wanted!r}"
         if "personal" in pdf.stem:
             assert "VS-2024-0042" in flat  # reference, in header table and footer
+
+
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_libreoffice_sees_real_dropdowns_and_date_pickers(libreoffice, tmp_path: Path) -> None:
+    """LibreOffice imports every Yes/No and judgement slot as a dropdown and every date slot as a date picker."""
+    loext = "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0"
+    files = []
+    for form_id in FORM_IDS:
+        path = tmp_path / f"{form_id}.docx"
+        path.write_bytes(api.render_form(form_id, "docx"))
+        files.append(path)
+    for form_id, odt in zip(FORM_IDS, libreoffice.convert(files, "odt", tmp_path / "odt"), strict=True):
+        form = load_form(form_id)
+        with zipfile.ZipFile(odt) as zf:
+            content = etree.fromstring(zf.read("content.xml"), _PARSER)
+        controls = list(content.iter(f"{{{loext}}}content-control"))
+        dropdowns = [c for c in controls if c.find(f"{{{loext}}}list-item") is not None]
+        dates = [c for c in controls if c.get(f"{{{loext}}}date") == "true"]
+        assert len(dropdowns) == sum(control_kind(s) == "dropdown" for s in form.slots())
+        assert len(dates) == sum(control_kind(s) == "date" for s in form.slots())
+        assert all(c.get(f"{{{loext}}}date-format") == "dd/MM/yyyy" for c in dates)
+        for dd in dropdowns:
+            shown = [li.get(f"{{{loext}}}display-text") for li in dd.iter(f"{{{loext}}}list-item")]
+            assert shown[0] == oxml.PLACEHOLDER_CHOICE and shown[1:] in ([*form.yes_no], [*form.judgements])
