@@ -361,6 +361,16 @@ def test_a_word_file_is_refused_with_a_typed_error():
     assert err.value.path == "scan.xlsx" and err.value.code == "NOT_OOXML"
 
 
+def test_a_word_document_is_not_read_as_a_workbook():
+    import docx
+
+    buf = io.BytesIO()
+    docx.Document().save(buf)
+    with pytest.raises(ParseError) as err:
+        FORMAT.read(buf.getvalue(), path="form.docx")
+    assert err.value.code == "NOT_A_FORM" and "Word" in err.value.message
+
+
 def test_1904_date_system_is_respected():
     typed, expect = school_sample("appendix2")
     wb = open_wb(fill_like_a_school(blank("appendix2"), {}))

@@ -25,6 +25,7 @@ from apdocs.record import ParsedReturn, SourceInfo, build_answers
 from . import names
 from .book import Book, Cell, Sheet, split_ref, split_sheet_ref
 from .cell_values import CellReader
+from .package import M
 
 Where = tuple[str, int, int]  # sheet name, row, column
 
@@ -43,6 +44,10 @@ def looks_like_xlsx(data: bytes) -> bool:
 def read_workbook(data: bytes, *, path: str | None = None) -> ParsedReturn:
     pkg = open_package(data, path=path, kind="xlsx")
     book = Book(pkg)
+    if book.root.tag != f"{M}workbook":
+        raise ParseError(
+            "this is not an Excel workbook (it may be a Word document); it cannot be read as one", code="NOT_A_FORM", path=path
+        )
     notices: list[Notice] = list(pkg.notices)
     meta = _meta(book)
     form, version = _identify(book, meta, path)
