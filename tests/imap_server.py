@@ -167,6 +167,7 @@ ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 disable_plaintext_auth = yes
 auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 first_valid_uid = 1
