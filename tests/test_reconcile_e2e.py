@@ -1,0 +1,155 @@
+"""End to end on the bundled samples: real files -> real parse -> reconcile -> tracker, JSON, letters."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from apdocs.cli import main
+from apdocs.parse import parse_many
+from apdocs.record import ParsedReturn
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+EXPECTED = json.loads((ROOT / "tests" / "expected" / "sample_findings.json").read_text(encoding="utf-8"))
+KEYS = ("code", "school", "pupil_reference", "provider", "form", "item")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("e2e")
+    code, text = run(
+        "reconcile",
+        "--roster",
+        str(SAMPLES / "roster.csv"),
+        "--as-of",
+        EXPECTED["as_of"],
+        str(SAMPLES / "returns"),
+        "-o",
+        str(out / "tracker.xlsx"),
+        "--csv",
+        str(out / "findings.csv"),
+        "--letters",
+        str(out / "letters"),
+        "--json",
+    )
+    return {"code": code, "json": json.loads(text), "dir": out}
+
+
+def test_sample_findings_match_hand_written_expectation(outputs: dict) -> None:
+    data = outputs["json"]
+    assert outputs["code"] == 0
+    assert (data["returns_read"], data["returns_failed"]) == (EXPECTED["returns_read"], EXPECTED["returns_failed"])
+    got = sorted(json.dumps([f[k] for k in KEYS]) for f in data["findings"])
+    want = sorted(json.dumps(f) for f in EXPECTED["findings"])
+    assert got == want
+    assert {s["name"]: s["rag"] for s in data["schools"]} == EXPECTED["school_rag"]
+    assert {f"{p['pupil_reference']} {p['provider']}": p["rag"] for p in data["placements"]} == EXPECTED["placement_rag"]
+    for f in data["findings"]:
+        assert f["guidance"] and f["message"]
+
+
+def test_tracker_sheets_and_same_content_as_json(outputs: dict) -> None:
+    wb = openpyxl.load_workbook(outputs["dir"] / "tracker.xlsx")
+    assert wb.sheetnames == ["Summary", "Placements", "Findings", "Evidence", "Chase list"]
+    findings = wb["Findings"]
+    assert "Findings" in findings.tables
+    rows = list(findings.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(outputs["json"]["findings"])
+    assert {r[1] for r in rows} == {f["code"] for f in outputs["json"]["findings"]}
+    placements = wb["Placements"]
+    assert placements.max_row - 1 == len(outputs["json"]["placements"])
+    links = [c.hyperlink.target for row in placements.iter_rows(min_row=2) for c in row if c.hyperlink]
+    assert links and all((outputs["dir"] / t).resolve().exists() for t in links)
+    chase = wb["Chase list"]
+    emails = {r[1] for r in chase.iter_rows(min_row=2, values_only=True)}
+    assert "senco@riverside-academy.example.org" in emails
+    owed = sum(len(s["owes"]) for s in outputs["json"]["schools"])
+    assert chase.max_row - 1 == owed
+    evidence = wb["Evidence"]
+    assert [c.value for c in evidence[1]][2:] == [f"e{i}" for i in range(1, 26)]
+    assert evidence.conditional_formatting
+
+
+def test_hostile_text_stays_text_in_tracker_and_csv(outputs: dict) -> None:
+    with zipfile.ZipFile(outputs["dir"] / "tracker.xlsx") as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+    wb = openpyxl.load_workbook(outputs["dir"] / "tracker.xlsx")
+    cells = [
+        c for row in wb["Findings"].iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")
+    ]
+    assert cells and all(c.data_type == "s" for c in cells)
+    csv_text = (outputs["dir"] / "findings.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK(" in csv_text and "'@Unknown School" in csv_text and "'-LAC-0099" in csv_text
+    assert ",=HYPERLINK(" not in csv_text and ",@Unknown" not in csv_text
+
+
+def test_one_feedback_letter_per_school(outputs: dict) -> None:
+    letters = sorted(p.name for p in (outputs["dir"] / "letters").iterdir())
+    assert letters == ["feedback-hollybank-primary.docx", "feedback-oakfield-high-school.docx", "feedback-riverside-academy.docx"]
+
+
+def test_unreadable_return_is_listed_and_exit_1(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES / "returns", returns)
+    (returns / "scanned.docx").write_bytes(b"%PDF-1.4 not a Word file")
+    code, text = run("reconcile", "--roster", str(SAMPLES / "roster.csv"), "--as-of", "2025-03-31", str(returns), "--json")
+    assert code == 1
+    data, _ = json.JSONDecoder().raw_decode(text, text.index("{"))  # the failure, on stderr, follows the JSON
+    bad = [f for f in data["findings"] if f["code"] == "RETURN_UNREADABLE"]
+    assert len(bad) == 1 and bad[0]["source"].endswith("scanned.docx")
+
+
+def test_invalid_roster_is_fatal_and_writes_nothing(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    lines = (SAMPLES / "roster.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",school,32.5,", ",school,lots,")
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["reconcile", "--roster", str(roster), str(SAMPLES / "returns"), "-o", str(tmp_path / "t.xlsx")]
+    )
+    assert result.exit_code == 3
+    assert "roster.csv:4: hours_per_week must be a number" in result.output
+    assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_tracker_is_replaced_and_inputs_are_protected(tmp_path: Path) -> None:
+    tracker = tmp_path / "tracker.xlsx"
+    tracker.write_bytes(b"old")
+    code, _ = run("reconcile", "--roster", str(SAMPLES / "roster.csv"), "--as-of", "2025-03-31", "-o", str(tracker))
+    assert code == 0 and zipfile.is_zipfile(tracker)
+    roster_copy = tmp_path / "roster.csv"
+    shutil.copy(SAMPLES / "roster.csv", roster_copy)
+    result = CliRunner().invoke(main, ["reconcile", "--roster", str(roster_copy), "-o", str(roster_copy)])
+    assert result.exit_code == 3 and roster_copy.read_bytes() == (SAMPLES / "roster.csv").read_bytes()
+
+
+def test_regenerating_samples_gives_the_same_parsed_content(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(SAMPLES / "make_returns.py"), str(tmp_path)], check=True, capture_output=True)
+
+    def content(folder: Path) -> dict[str, tuple]:
+        out = {}
+        for r in parse_many([folder]):
+            assert isinstance(r, ParsedReturn), r
+            out[Path(r.source.path).name] = (r.form, r.header, r.answers)
+        return out
+
+    committed, fresh = content(SAMPLES / "returns"), content(tmp_path)
+    assert committed.keys() == fresh.keys() and len(committed) == EXPECTED["returns_read"]
+    assert committed == fresh
