@@ -23,15 +23,6 @@ SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, 
 IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 
 
-def _letters() -> Any:
-    """The covering-letter renderer from apdocs.reports.letters, when that module provides one."""
-    try:
-        from apdocs.reports import letters
-    except ImportError:
-        return None
-    return getattr(letters, "pack_letter", None)
-
-
 # -- pack ---------------------------------------------------------------------------
 
 
@@ -45,6 +36,12 @@ def _letters() -> Any:
 @click.option("--reply-to", default=None, help="Reply-To address (default: the From address).")
 @click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
 @click.option("--reply-by", default=None, help="Date to ask for returns by, as it should read in the email.")
+@click.option(
+    "--letter-context",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="YAML values for the letter.",
+)
 @click.option("--json", "as_json", is_flag=True)
 def pack_cmd(
     roster_path: Path,
@@ -54,10 +51,11 @@ def pack_cmd(
     reply_to: str | None,
     template_dir: Path | None,
     reply_by: str | None,
+    letter_context: Path | None,
     as_json: bool,
 ) -> None:
     """Write each commissioning school's pack and one .eml per school into OUTBOX."""
-    from apdocs.mail.pack import plan, write_pack
+    from apdocs.mail.pack import covering_letters, plan, write_pack
     from apdocs.roster import load_roster
 
     try:
@@ -72,7 +70,7 @@ def pack_cmd(
                 reply_to=reply_to,
                 template_dir=template_dir,
                 reply_by=reply_by,
-                letters=_letters(),
+                letters=covering_letters(letter_context),
                 on_school=lambda _pack: bar.update(1),
             )
     except ApdocsError as exc:

@@ -64,8 +64,25 @@ MANIFEST_COLUMNS = (
     "bytes",
 )
 
-#: (school, its direct placements) -> (file name, bytes, media type) of its covering letter.
-LetterRenderer = Callable[[School, list[Placement]], tuple[str, bytes, str]]
+#: (school, its direct placements) -> [(file name, bytes, media type)] of the letters to enclose.
+LetterRenderer = Callable[[School, list[Placement]], list[tuple[str, bytes, str]]]
+_DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def covering_letters(context_path: str | Path | None = None, *, today: dt.date | None = None) -> LetterRenderer:
+    """The Virtual School's covering letter per school, and the Appendix 1 guidance, from
+    :mod:`apdocs.reports.letters` (editable Word templates). Appendix 1 is rendered once."""
+    from apdocs.reports.letters import load_letter_context, long_date, render_letter, school_context
+
+    base = load_letter_context(context_path)
+    base.setdefault("letter_date", long_date(today or dt.date.today()))
+    guidance = render_letter("appendix1", base)
+
+    def render(school: School, _placements: list[Placement]) -> list[tuple[str, bytes, str]]:
+        letter = render_letter("covering", {**base, "school": school_context(school)})
+        return [("Covering-letter.docx", letter, _DOCX_TYPE), ("Appendix1-guidance.docx", guidance, _DOCX_TYPE)]
+
+    return render
 
 
 @dataclass(frozen=True)
@@ -193,10 +210,9 @@ def write_pack(
         taken_dirs.add(folder_name)
         folder = out / "schools" / folder_name
         files = _SchoolFiles(out, folder)
-        letter_name = None
-        if letters is not None:
-            lname, ldata, ltype = letters(school, list(pack.placements))
-            letter_name = files.add("letter", lname, ldata, ltype, {"format": Path(lname).suffix.lstrip(".")})
+        letter_names = []
+        for lname, ldata, ltype in letters(school, list(pack.placements)) if letters is not None else []:
+            letter_names.append(files.add("letter", lname, ldata, ltype, {"format": Path(lname).suffix.lstrip(".")}))
         docs_for_template = []
         for doc in pack.documents:
             form = load_form(doc.form_id)
@@ -225,7 +241,7 @@ def write_pack(
         context = {
             "school": {"name": school.name, "email": school.email},
             "documents": docs_for_template,
-            "letter": letter_name,
+            "letters": letter_names,
             "organisation": organisation,
             "return_address": reply_to or sender,
             "reply_by": reply_by,
