@@ -129,10 +129,10 @@ def _fit_rows(ws: Worksheet, first: int = 2, last: int | None = None) -> None:
         for cell in row:
             if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
                 continue
-            per_line = max(1, int(widths.get(cell.column_letter, 8.43) * 1.2))
+            per_line = max(1, int(widths.get(cell.column_letter, 8.43) * 1.05))
             lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in cell.value.split("\n")))
         if lines > 1:
-            ws.row_dimensions[row[0].row].height = 13.5 * lines + 3
+            ws.row_dimensions[row[0].row].height = 12.75 * lines + 3
 
 
 def _print_setup(ws: Worksheet, *, title_rows: str | None = None, landscape: bool = True) -> None:
@@ -341,7 +341,7 @@ def _chase(ws: Worksheet, result: Result) -> None:
             r += 1
     if r == 2:
         _put(ws, 2, 1, "Nothing is owed.")
-    _widths(ws, [20, 26, 9, 11, 20, 11, 10, 50, 55])
+    _widths(ws, [20, 26, 9, 11, 20, 11, 26, 50, 60])
     _fit_rows(ws)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, r - 1)}"
