@@ -5,8 +5,8 @@
     call for all three forms). What 7.4 really does, observed here: it drops every
     ``w:tag`` (controls are found by their ``w:alias`` title), turns dropdowns and date
     pickers into plain fields (read from the printed text), and pulls ``w:br`` line
-    breaks out of a run-level control (moved in front of it, so the positions of the
-    breaks inside a multi-line answer are lost - see the xfail below);
+    breaks out of a run-level *plain-text* control - which is why multi-line answers
+    are rich-text controls, whose breaks it keeps;
 (c) an editor without content controls: every ``w:sdt`` unwrapped keeping its content,
     done with lxml here - this simulates a real class of editors (Google Docs, older
     Word/WordPad/Pages exports) that keep text but drop controls;
@@ -125,12 +125,6 @@ def test_b_resaved_by_libreoffice_single_line_answers(resaved, form_id):
     assert "ROUTE_FALLBACK" in codes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LibreOffice 7.4 moves w:br out of run-level controls, losing where the line breaks were; "
-    "needs the renderer to write multi-line answers as paragraphs (the reader merges LibreOffice's "
-    "spilled paragraphs back, see test_docx_read)",
-)
 @pytest.mark.parametrize("form_id", ["appendix3", "appendix4"])
 def test_b_resaved_by_libreoffice_multiline_answers(resaved, form_id):
     want = filled(form_id, multiline=True)

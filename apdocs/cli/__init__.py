@@ -37,8 +37,4 @@ def main() -> None:
 
 
 # Each command group lives in its own module and registers itself on `main`.
-from apdocs.cli import forms_cmd  # noqa: E402,F401
-from apdocs.cli import parse_cmd  # noqa: E402,F401
-from apdocs.cli import mail_cmd  # noqa: E402,F401
-from apdocs.cli import reconcile_cmd  # noqa: E402,F401
-from apdocs.cli import letters_cmd  # noqa: E402,F401
+from apdocs.cli import forms_cmd, letters_cmd, mail_cmd, parse_cmd, reconcile_cmd  # noqa: E402,F401

@@ -253,8 +253,14 @@ def control(
     display: str | None = None,
     full_date: str | None = None,
     placeholder_style: str = "PlaceholderText",
+    plain: bool = True,
 ) -> etree._Element:
     """A run-level content control for one slot, blank (``display`` None) or filled.
+
+    ``plain=False`` makes a text control rich-text (no ``w:text``). Multi-line answers
+    use it because LibreOffice 7.4 turns a plain-text control into a text-input field
+    and drops its ``w:br`` line breaks on import and re-save; a rich-text control keeps
+    them in both suites, still inside one paragraph.
 
     Every control carries ``w:alias`` (human title with the slot id), ``w:tag`` (the
     namespaced slot tag) and ``sdtLocked`` so it cannot be deleted by accident. Blank
@@ -284,7 +290,8 @@ def control(
         pr.append(date)
         placeholder = PLACEHOLDER_DATE
     else:
-        pr.append(el("text", {"multiLine": "1"}))
+        if plain:
+            pr.append(el("text", {"multiLine": "1"}))
         placeholder = PLACEHOLDER_TEXT
     if display is None:
         # Colour repeated as direct formatting: LibreOffice ignores the character style

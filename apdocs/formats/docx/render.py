@@ -192,6 +192,7 @@ class _Layout:
             "sdt_id": sdt_id,
             "choices": slot.choices,
             "placeholder_style": "SmallPlaceholder" if small else "PlaceholderText",
+            "plain": not slot.multiline,
         }
         p = paragraph(ppr=para_props())
         p.append(etree.PI(_SLOT_PI, str(len(self.placed) - 1)))
