@@ -97,3 +97,21 @@ def test_formula_looking_text_stays_text_through_calc(office_files):
     rec = FORMAT.read(data)
     assert rec.answers["q15"] == PREFILLED["appendix4"]["q15"]
     assert rec.answers["q2"].startswith("=")
+
+
+@pytest.mark.parametrize("form_id", FORMS)
+def test_calc_keeps_protection_dropdowns_and_names(office_files, form_id):
+    """After a school edits in Calc the form still works: protected, dropdowns from the named lists, names kept."""
+    import openpyxl
+
+    from apdocs.formats.xlsx import slot_name
+
+    form = load_form(form_id)
+    wb = openpyxl.load_workbook(office_files[f"calc_filled_{form_id}"])
+    ws = wb[form.title]
+    assert ws.protection.sheet
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    kinds = {s.type for s in form.slots()}
+    expected = {name for name, kind in (("list_yes_no", "bool"), ("list_judgement", "choice")) if kind in kinds}
+    assert formulas == expected
+    assert all(slot_name(s.id) in wb.defined_names for s in form.slots())
