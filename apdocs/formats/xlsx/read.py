@@ -19,7 +19,7 @@ from io import BytesIO
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
-from apdocs.forms.model import FORM_IDS, TAG_PREFIX, FormDefinition, load_form, parse_tag
+from apdocs.forms.model import FORM_IDS, FormDefinition, load_form, parse_tag
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
 from . import names
@@ -307,4 +307,4 @@ class _TextFinder:
         return self.right(anchor, 1)
 
 
-__all__ = ["TAG_PREFIX", "looks_like_xlsx", "read_workbook"]
+__all__ = ["looks_like_xlsx", "norm", "read_workbook"]
