@@ -45,6 +45,7 @@ from apdocs.mail.compose import Attachment, build_message, render_templates
 from apdocs.mail.errors import OutboxError
 from apdocs.mail.names import unique_name
 from apdocs.mail.references import reference_id
+from apdocs.reports.safe import csv_cell
 from apdocs.roster import Placement, Provider, Roster, School
 
 DEFAULT_SENDER = "virtualschool@leics.gov.uk"
@@ -321,12 +322,6 @@ def _remove_stale(out: Path, old: set[str], new: set[str]) -> None:
             path.unlink()
 
 
-def csv_safe(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") else text
-
-
 def _write_manifests(out: Path, result: PackResult, when: dt.datetime) -> None:
     data = {"generated_at": when.isoformat(timespec="seconds"), "schools": result.schools, "files": result.files}
     atomic_write_bytes(out / MANIFEST_JSON, json.dumps(data, indent=2, ensure_ascii=False).encode())
@@ -334,6 +329,6 @@ def _write_manifests(out: Path, result: PackResult, when: dt.datetime) -> None:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
     for row in result.files:
-        writer.writerow([csv_safe(row.get(c)) for c in MANIFEST_COLUMNS])
+        writer.writerow([csv_cell(row.get(c)) for c in MANIFEST_COLUMNS])  # formula-safe
     # UTF-8 with BOM so Excel shows accented school names correctly.
     atomic_write_bytes(out / MANIFEST_CSV, buf.getvalue().encode("utf-8-sig"))
