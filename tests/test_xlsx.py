@@ -225,7 +225,7 @@ def test_blank_layout_and_print_setup(form_id):
     assert ws.freeze_panes == "A4"
     assert ws.print_title_rows == "$1:$3"
     top = [ws.cell(row=r, column=1).value for r in (1, 2, 3)]
-    assert top == [form.organisation, form.display_name, form.return_address]
+    assert top == [form.organisation, form.display_name, f"{form.chrome['return_to']} {form.return_address}"]
     for q in form.questions():
         cell = answer_cell(ws.parent, q.id)
         assert cell.alignment.wrap_text

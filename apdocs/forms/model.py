@@ -153,6 +153,7 @@ class FormDefinition:
     judgements: tuple[str, ...]
     return_address: str
     organisation: str
+    chrome: dict[str, str]  # words printed around the form: return_to, version, page, of
     # Appendix 4
     sections: tuple[Section, ...] = ()
     # Appendix 2
@@ -283,6 +284,7 @@ def load_form(form_id: str) -> FormDefinition:
             judgements=tuple(common["choices"]["judgement"]),
             return_address=common["return_address"],
             organisation=common["organisation"],
+            chrome=dict(common["chrome"]),
             **kw,
         )
     except (KeyError, TypeError) as exc:

@@ -52,8 +52,6 @@ TEXT_WIDTH = 11906 - 2 * MARGIN  # A4 width minus margins, in twips
 
 #: Renderer chrome: the only words apdocs adds that are not in the form definitions.
 #: (Candidates for common.yaml; kept here so the definitions stay the verbatim source.)
-CHROME = {"return_to": "Please return the completed form to:", "version": "Version", "page": "Page", "of": "of"}
-
 #: Compression of the parts rendered per document: level 1 is ~3x faster than the
 #: default and costs a few KB on a form.
 RENDER_DEFLATE_LEVEL = 1
@@ -233,7 +231,7 @@ class _Layout:
 
     def return_box(self) -> etree._Element:
         p = paragraph(
-            run(CHROME["return_to"] + " "),
+            run(self.form.chrome["return_to"] + " "),
             run(self.form.return_address, run_props(bold=True)),
             ppr=para_props(shade=RETURN_FILL, border="BF9000", before=60, after=200),
         )
@@ -365,14 +363,14 @@ def _indented(*, hanging: bool) -> etree._Element:
 def _footer(form: FormDefinition, reference_label: str) -> list[etree._Element]:
     """Footer runs: form name, version, optional reference, Page X of Y."""
     rpr = run_props(size_pt=8, color="595959")
-    runs: list[Any] = [run(f"{form.display_name}  ·  {CHROME['version']} {form.version}", rpr)]
+    runs: list[Any] = [run(f"{form.display_name}  ·  {form.chrome['version']} {form.version}", rpr)]
     runs.append(etree.PI(_OPT_PI))
     runs.append(run(f"  ·  {reference_label}: ", rpr))
     runs.append(run(_REF, rpr))
     runs.append(etree.PI(_OPT_END_PI))
-    runs.append(run(f"  ·  {CHROME['page']} ", rpr))
+    runs.append(run(f"  ·  {form.chrome['page']} ", rpr))
     runs += oxml.field("PAGE", "1", rpr)
-    runs.append(run(f" {CHROME['of']} ", rpr))
+    runs.append(run(f" {form.chrome['of']} ", rpr))
     runs += oxml.field("NUMPAGES", "1", rpr)
     return [paragraph(*runs, ppr=para_props(style="Footer"))]
 

@@ -220,7 +220,7 @@ class _Builder:
         for text, font, height in (
             (f.organisation, F_TITLE, 22.0),
             (f.display_name, F_SUBTITLE, 18.0),
-            (f.return_address, F_LABEL, 15.0),
+            (f"{f.chrome['return_to']} {f.return_address}", F_LABEL, 15.0),
         ):
             s.put(s.next_row(height), 1, s.last_col, text, font=font, border=False, align=Alignment(vertical="center"))
         for para in f.intro:
