@@ -16,10 +16,13 @@ HERE = Path(__file__).resolve().parent
 APDOCS = [sys.executable, "-m", "apdocs"]
 
 
-def apdocs(*args: str | Path) -> None:
+def apdocs(*args: str | Path, ok: tuple[int, ...] = (0,)) -> None:
+    """Run one apdocs command; stop the demo if it exits with a code not in ``ok``."""
     cmd = [*APDOCS, *(str(a) for a in args)]
-    print("$ apdocs", " ".join(str(a) for a in args), flush=True)
-    subprocess.run(cmd, check=True)
+    print("\n$ apdocs", " ".join(str(a) for a in args), flush=True)
+    code = subprocess.run(cmd, check=False).returncode
+    if code not in ok:
+        sys.exit(f"apdocs exited with {code}")
 
 
 def main() -> None:
@@ -29,10 +32,30 @@ def main() -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
 
-    # 1. The blank pack: every form, in Word and Excel.
+    roster = HERE / "roster.csv"
+    as_of = "2025-03-31"  # fixed, so the date-based findings are the same on every run
+
+    # 1. The blank forms, in Word and Excel.
     for form in ("appendix2", "appendix3", "appendix4"):
         for fmt in ("docx", "xlsx"):
             apdocs("blank", form, "--format", fmt, "-o", out / "blank" / f"{form}.{fmt}")
+
+    # 2. Out: a personalised pack and an email per school, then a dry run of sending.
+    apdocs("pack", "--roster", roster, "-o", out / "outbox", "--xlsx")
+    apdocs("send", out / "outbox", "--smtp", "smtp.example.org:587", "--starttls")
+
+    # 3. Back: ingest the schools' replies (one is broken on purpose, so exit 1 is expected),
+    #    then again to show a second run adds nothing.
+    for _ in range(2):
+        apdocs("ingest", HERE / "replies", "--archive", out / "archive", "--roster", roster,
+               "--tracker", out / "tracker.xlsx", "--as-of", as_of, ok=(0, 1))
+
+    # 4. Returns handed in other ways (a folder of files, including a typed-over 2020 form):
+    #    reconcile into a tracker, a findings CSV and a feedback letter per school.
+    apdocs("reconcile", "--roster", roster, "--as-of", as_of, HERE / "returns",
+           "-o", out / "returns" / "tracker.xlsx", "--csv", out / "returns" / "findings.csv",
+           "--letters", out / "returns" / "letters")
+
     print(f"\nDone. Everything is in {out}")
 
 
