@@ -14,15 +14,12 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from lxml import etree
-
-from apdocs.errors import RosterError
+from apdocs.errors import ApdocsError, RosterError
 
 ProviderType = Literal["la_maintained", "non_maintained_special", "registered_independent", "unregistered"]
 Commissioner = Literal["school", "seip"]
@@ -334,86 +331,11 @@ def _csv_rows(data: bytes, path: str) -> list[tuple[int, list[str]]]:
         raise RosterError(f"line {reader.line_num}: malformed CSV: {exc}", path=path) from exc
 
 
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
-_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-# Nothing in a roster is fetched or expanded: no DTDs, no entities, no network.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
 def _xlsx_rows(data: bytes, path: str) -> list[tuple[int, list[str]]]:
-    """Rows of the first worksheet; cells as text (dates become YYYY-MM-DD)."""
+    """Rows of the first worksheet as text, through the same vetted opener as returned forms."""
+    from apdocs.formats.xlsx.table import read_rows
+
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            shared = _shared_strings(z)
-            book = etree.fromstring(z.read("xl/workbook.xml"), _PARSER)
-            first = book.find("m:sheets/m:sheet", _NS)
-            rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"), _PARSER)
-            rid = first.get(f"{{{_R_NS}}}id") if first is not None else None
-            target = next((r.get("Target") for r in rels if r.get("Id") == rid), "worksheets/sheet1.xml")
-            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            sheet = etree.fromstring(z.read(target), _PARSER)
-            date_styles = _date_styles(z)
-    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
-        raise RosterError(f"roster is not a readable .xlsx workbook: {exc}", path=path) from exc
-    out: list[tuple[int, list[str]]] = []
-    for row in sheet.iterfind("m:sheetData/m:row", _NS):
-        line = int(row.get("r", len(out) + 1))
-        cells: dict[int, str] = {}
-        for c in row.iterfind("m:c", _NS):
-            col = _col_index(c.get("r", "A1"))
-            cells[col] = _cell_text(c, shared, date_styles)
-        width = max(cells, default=-1) + 1
-        out.append((line, [cells.get(i, "") for i in range(width)]))
-    return out
-
-
-def _shared_strings(z: zipfile.ZipFile) -> list[str]:
-    try:
-        root = etree.fromstring(z.read("xl/sharedStrings.xml"), _PARSER)
-    except KeyError:
-        return []
-    return ["".join(si.itertext()) for si in root.iterfind("m:si", _NS)]
-
-
-def _date_styles(z: zipfile.ZipFile) -> set[int]:
-    """Indexes of cell styles whose number format is a date, so serials read as dates."""
-    try:
-        root = etree.fromstring(z.read("xl/styles.xml"), _PARSER)
-    except KeyError:
-        return set()
-    custom = {
-        int(f.get("numFmtId")): f.get("formatCode", "") for f in root.iterfind("m:numFmts/m:numFmt", _NS) if f.get("numFmtId")
-    }
-    out = set()
-    for i, xf in enumerate(root.iterfind("m:cellXfs/m:xf", _NS)):
-        fid = int(xf.get("numFmtId", "0"))
-        code = custom.get(fid, "")
-        if 14 <= fid <= 22 or (code and re.search(r"[dy]", code.split(";")[0].replace('"', ""), re.I)):
-            out.add(i)
-    return out
-
-
-def _col_index(ref: str) -> int:
-    n = 0
-    for ch in ref:
-        if not ch.isalpha():
-            break
-        n = n * 26 + (ord(ch.upper()) - 64)
-    return n - 1
-
-
-def _cell_text(c: Any, shared: list[str], date_styles: set[int]) -> str:
-    kind = c.get("t", "n")
-    if kind == "inlineStr":
-        return "".join(c.find("m:is", _NS).itertext()) if c.find("m:is", _NS) is not None else ""
-    v = c.find("m:v", _NS)
-    text = v.text if v is not None and v.text is not None else ""
-    if kind == "s" and text:
-        return shared[int(text)]
-    if kind == "b":
-        return "y" if text == "1" else "n"
-    if kind == "n" and text and int(c.get("s", "0")) in date_styles:
-        return (dt.date(1899, 12, 30) + dt.timedelta(days=float(text))).isoformat()
-    if kind == "n" and text.endswith(".0"):
-        return text[:-2]
-    return text
+        return read_rows(data, path=path)
+    except ApdocsError as exc:
+        raise RosterError(f"roster is not a readable .xlsx workbook: {exc.message}", path=path) from exc

@@ -140,3 +140,27 @@ def test_xlsx_roster_reads_like_csv(tmp_path: Path) -> None:
 def test_name_key_ignores_case_punctuation_and_ampersand() -> None:
     assert name_key("St. Mary’s & Co ") == name_key("st marys and co")
     assert name_key("Greenway Learning Centre") != name_key("Greenway Learning")
+
+
+def test_hostile_xlsx_roster_is_a_roster_error(tmp_path: Path) -> None:
+    """A roster workbook goes through the same vetted opener as returns: no DTDs, no bombs."""
+    import io
+    import zipfile
+
+    wb = openpyxl.Workbook()
+    wb.active.append(list(COLUMNS))
+    good = io.BytesIO()
+    wb.save(good)
+    hostile = io.BytesIO()
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(hostile, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                at = data.index(b"<workbook")
+                data = data[:at] + b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + data[at:]
+            dst.writestr(info, data)
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(hostile.getvalue())
+    with pytest.raises(RosterError) as exc:
+        load_roster(path)
+    assert "DTD_FORBIDDEN" in str(exc.value) and "roster.xlsx" in str(exc.value)
