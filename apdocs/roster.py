@@ -338,4 +338,6 @@ def _xlsx_rows(data: bytes, path: str) -> list[tuple[int, list[str]]]:
     try:
         return read_rows(data, path=path)
     except ApdocsError as exc:
-        raise RosterError(f"roster is not a readable .xlsx workbook: {exc.message}", path=path) from exc
+        raise RosterError(
+            f"roster is not a readable .xlsx workbook: {exc.message} ({exc.code})", path=path, context={"cause": exc.code}
+        ) from exc
