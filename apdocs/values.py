@@ -54,6 +54,8 @@ _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u
 
 def _norm(text: str) -> str:
     """One-line, case-folded form of ``text`` for matching (never returned to callers)."""
+    if text.isascii():  # NFKC and both tables only touch non-ASCII: skip them (most answers)
+        return " ".join(text.split()).casefold()
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_DASHES)
     return " ".join(text.split()).casefold()
 
@@ -77,10 +79,16 @@ def clean_text(text: Any) -> str | None:
         return None
     if not isinstance(text, str):
         text = str(text)
-    text = text.replace("_x000D_", "").replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\xa0", " ").translate(_INVISIBLE)
-    lines = [line.rstrip() for line in text.split("\n")]
-    out = "\n".join(lines).strip()
+    if "_x000D_" in text:
+        text = text.replace("_x000D_", "")
+    if "\r" in text or "\x0b" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+    if not text.isascii():  # the rest only touch non-ASCII characters
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\xa0", " ").translate(_INVISIBLE)
+    if "\n" in text:
+        out = "\n".join([line.rstrip() for line in text.split("\n")]).strip()
+    else:
+        out = text.strip()
     if not out or is_placeholder(out):
         return None
     return out
@@ -117,6 +125,7 @@ _MONTHS = {
 _MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|rsday|urday|sday)?\.?,?\s+"
 _YEAR = r"(?P<y>\d{4}|\d{2})"
+_WEEKDAY_RE = re.compile("^" + _WEEKDAY)
 _ISO = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[t ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z|[+-]\d{2}:?\d{2})?)?$"
 )
@@ -146,7 +155,7 @@ def _make(y: int, m: int, d: int) -> _dt.date | None:
 
 def _date_text(text: str) -> str:
     t = _norm(text).strip(" .,;:")
-    return re.sub("^" + _WEEKDAY, "", t)
+    return _WEEKDAY_RE.sub("", t)
 
 
 def parse_date_uk(text: Any) -> _dt.date | None:
