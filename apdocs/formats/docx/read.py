@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from apdocs import values as v
@@ -32,6 +32,7 @@ from apdocs.formats.ooxml import open_package
 from apdocs.forms.model import FORM_IDS, FormDefinition, Slot, load_form
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
+_BODY = w("body")
 _CP = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 #: Custom document properties apdocs writes (read when present, never required).
 PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdocs.reference"
@@ -48,7 +49,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     notices: list[Notice] = list(pkg.notices)
     main = pkg.main_part() or "word/document.xml"
     root = pkg.xml(main)
-    body = root.find(w("body"))
+    body = next(root.iterchildren(_BODY), None)
     if body is None:
         raise ParseError("the document has no body", code="NOT_A_FORM", path=path)
     props = _custom_properties(pkg)
@@ -188,6 +189,13 @@ def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader
     return flat
 
 
+@lru_cache(maxsize=4096)
+def _full_date_iso(full_date: str) -> str | None:
+    """A date picker's stored ``2020-03-12T00:00:00Z`` as ISO (returns share a few hundred dates)."""
+    d = v.parse_date_uk(full_date)
+    return d.isoformat() if d is not None else None
+
+
 def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
     if c.text is None:  # placeholder showing: not answered
         return None
@@ -201,9 +209,9 @@ def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
             else (c.text == slot.choices[0] if slot.type == "bool" else reader.value(slot, c.text))
         )
     if slot.type == "date" and c.full_date:
-        d = v.parse_date_uk(c.full_date)
-        if d is not None:
-            return d.isoformat()
+        iso = _full_date_iso(c.full_date)
+        if iso is not None:
+            return iso
     text = c.text
     if slot.type == "text":
         spill = spill_after(c)
