@@ -537,13 +537,29 @@ def _check_cells(pkg: OoxmlPackage) -> None:
                 )
 
 
+# The package last opened in this thread. apdocs.parse opens a file to learn its format and
+# the format's reader then opens the same bytes object again: the second open reuses the
+# first (same object, path and kind; bytes are immutable, so the result would be identical).
+_recent = threading.local()
+
+
 def open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     """Open and vet an OOXML package; ``kind`` ("docx"/"xlsx") only shapes the messages.
 
     Raises :class:`ParseError` with one of the codes EMPTY_FILE, TRUNCATED, NOT_A_ZIP,
     NOT_OOXML, LEGACY_FORMAT, ENCRYPTED, ZIP_BOMB, DUPLICATE_ENTRY, PART_MISSING,
     DTD_FORBIDDEN, XML_INVALID, STRICT_OOXML, PART_CORRUPT, TOO_MANY_CELLS; the message always names ``path``.
+    The package is shared with a repeated call on the same bytes object: treat it as read-only.
     """
+    last = getattr(_recent, "opened", None)
+    if last is not None and last[0] is data and last[1] == path and last[2] == kind:
+        return last[3]
+    pkg = _open_package(data, path=path, kind=kind)
+    _recent.opened = (data, path, kind, pkg)
+    return pkg
+
+
+def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     if not data:
         raise _err("EMPTY_FILE", "the file is empty (0 bytes); please send it again", path)
     if not data.startswith(b"PK"):
