@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from apdocs.errors import Notice
@@ -362,3 +363,26 @@ def read_money(text: Any, *, where: str | None = None) -> tuple[float | str | No
     if value is not None:
         return value, None
     return raw, Notice("MONEY_UNREADABLE", "an amount could not be read; the text was kept as typed", where=where)
+
+
+# -- choices -------------------------------------------------------------------------
+
+
+def read_choice(text: Any, choices: Sequence[str], *, where: str | None = None) -> tuple[str | None, Notice | None]:
+    """One of ``choices`` (e.g. a judgement) as typed; blank -> (None, None).
+
+    Case and spacing are ignored. A choice written inside more text ("Good (see notes)",
+    "☒ Good") counts when exactly one choice fits; otherwise the typed text is kept with
+    a CHOICE_UNREADABLE notice.
+    """
+    raw = clean_text(text)
+    if raw is None:
+        return None, None
+    want = " ".join(raw.split()).casefold()
+    for c in choices:
+        if c.casefold() == want:
+            return c, None
+    hits = [c for c in choices if re.search(rf"\b{re.escape(c.casefold())}\b", want)]
+    if len(hits) == 1:
+        return hits[0], None
+    return raw, Notice("CHOICE_UNREADABLE", "a choice did not match the list; kept as typed", where=where)

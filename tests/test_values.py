@@ -296,3 +296,25 @@ def test_answers_are_not_placeholders(text):
 )
 def test_clean_text(text, cleaned):
     assert v.clean_text(text) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("typed", "want", "notice"),
+    [
+        ("good", "Good", None),
+        ("  requires   IMPROVEMENT ", "Requires improvement", None),
+        ("☒ Good", "Good", None),
+        ("Good (see notes)", "Good", None),
+        ("Good or Outstanding", "Good or Outstanding", "CHOICE_UNREADABLE"),
+        ("Brilliant", "Brilliant", "CHOICE_UNREADABLE"),
+        ("", None, None),
+        ("Choose an item.", None, None),
+    ],
+)
+def test_read_choice(typed, want, notice):
+    from apdocs.forms import load_form
+
+    choices = load_form("appendix3").judgements
+    value, note = v.read_choice(typed, choices, where="a1.judgement")
+    assert value == want
+    assert (note.code if note else None) == notice

@@ -50,19 +50,9 @@ class Reader:
         return v.clean_text(text)
 
     def choice(self, slot: Slot, text: Any) -> str | None:
-        raw = v.clean_text(text)
-        if raw is None:
-            return None
-        want = " ".join(raw.split()).casefold()
-        for c in slot.choices:
-            if c.casefold() == want:
-                return c
-        # "Good (see notes)" or "☒ Good": a choice printed inside more text, if only one fits
-        hits = [c for c in slot.choices if re.search(rf"\b{re.escape(c.casefold())}\b", want)]
-        if len(hits) == 1:
-            return hits[0]
-        self.notices.append(Notice("CHOICE_UNREADABLE", "a choice did not match the list; kept as typed", where=slot.id))
-        return raw
+        value, notice = v.read_choice(text, slot.choices, where=slot.id)
+        self._note(notice)
+        return value
 
     def seen_cell(self, text: str, *, where: str) -> tuple[bool | None, str | None, str | None]:
         """(seen, date seen, note) from one legacy "Seen Yes / No" cell, e.g. "Yes – seen 12/03/2020"."""

@@ -8,7 +8,6 @@ taken as they are. Notices name the slot, never the value typed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from apdocs import values as v
@@ -90,19 +89,9 @@ class CellReader:
         return iso
 
     def _choice(self, slot: Slot, text: str) -> str | None:
-        raw = v.clean_text(text)
-        if raw is None:
-            return None
-        want = " ".join(raw.split()).casefold()
-        for c in slot.choices:
-            if c.casefold() == want:
-                return c
-        # "Good (see notes)": a choice written inside more text, if only one fits
-        hits = [c for c in slot.choices if re.search(rf"\b{re.escape(c.casefold())}\b", want)]
-        if len(hits) == 1:
-            return hits[0]
-        self._note(Notice("CHOICE_UNREADABLE", "a choice could not be matched to the list; kept as typed", where=slot.id))
-        return raw
+        value, notice = v.read_choice(text, slot.choices, where=slot.id)
+        self._note(notice)
+        return value
 
     def fill_dates_from_seen(self, form: FormDefinition, flat: dict[str, Any]) -> None:
         """ "Yes - seen 12/03/2020" in a Seen cell gives the date seen when that cell is blank."""
