@@ -8,9 +8,7 @@ and review the diff of ``tests/golden/*.document.xml`` before committing.
 
 from __future__ import annotations
 
-import difflib
 import io
-import os
 import re
 import subprocess
 import zipfile
@@ -30,6 +28,7 @@ from apdocs.formats.docx import oxml
 from apdocs.formats.docx.render import control_kind
 from apdocs.forms import FORM_IDS, load_form, parse_tag
 from apdocs.forms.model import FormDefinition
+from tests.golden_xml import assert_matches_golden
 from tests.office import require
 
 W = oxml.W
@@ -377,29 +376,9 @@ def test_cli_blank_writes_a_docx_and_never_overwrites(tmp_path: Path) -> None:
 # -- golden XML ------------------------------------------------------------------------------
 
 
-def canonical(xml: bytes) -> str:
-    """document.xml with formatting whitespace removed, in canonical (C14N) form, one element per line."""
-    root = etree.fromstring(xml, _PARSER)
-    for el in root.iter():
-        if el.text is not None and not el.text.strip() and len(el):
-            el.text = None
-        if el.tail is not None and not el.tail.strip():
-            el.tail = None
-    etree.indent(root, space=" ")
-    return etree.tostring(root, method="c14n").decode("utf-8")
-
-
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_golden_document_xml(form_id: str) -> None:
-    actual = canonical(parts(api.render_form(form_id, "docx"))["word/document.xml"])
-    path = GOLDEN / f"{form_id}.document.xml"
-    if os.environ.get("APDOCS_UPDATE_GOLDEN") == "1":
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(actual + "\n", encoding="utf-8")
-    expected = canonical(path.read_bytes())
-    if actual != expected:
-        diff = "\n".join(difflib.unified_diff(expected.splitlines(), actual.splitlines(), "golden", "rendered", lineterm="", n=2))
-        pytest.fail(f"{form_id} document.xml differs from {path} (APDOCS_UPDATE_GOLDEN=1 to accept):\n{diff[:4000]}")
+    assert_matches_golden(parts(api.render_form(form_id, "docx"))["word/document.xml"], f"{form_id}.document.xml")
 
 
 # -- LibreOffice ---------------------------------------------------------------------------------

@@ -466,3 +466,19 @@ def test_defined_names_pointing_elsewhere_fall_back():
     wb.save(buf)
     rec = FORMAT.read(buf.getvalue())
     assert rec.answers["q1"] == expect["q1"]
+
+
+# -- golden XML ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_golden_workbook_and_form_sheet_xml(form_id):
+    """Defined names, validations, protection and layout, compared XML-aware with tests/golden/."""
+    import io
+    import zipfile
+
+    from tests.golden_xml import assert_matches_golden
+
+    with zipfile.ZipFile(io.BytesIO(blank(form_id))) as zf:
+        assert_matches_golden(zf.read("xl/workbook.xml"), f"{form_id}.workbook.xml")
+        assert_matches_golden(zf.read("xl/worksheets/sheet1.xml"), f"{form_id}.sheet1.xml")
