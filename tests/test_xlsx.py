@@ -25,6 +25,7 @@ from apdocs.formats import get as get_format
 from apdocs.formats.xlsx import FORMAT, cellxml, compile_form, slot_name
 from apdocs.forms import FORM_IDS, load_form
 from apdocs.record import build_answers
+from tests.golden_xml import assert_matches_golden
 
 FORMS = list(FORM_IDS)
 
@@ -474,11 +475,6 @@ def test_defined_names_pointing_elsewhere_fall_back():
 @pytest.mark.parametrize("form_id", FORM_IDS)
 def test_golden_workbook_and_form_sheet_xml(form_id):
     """Defined names, validations, protection and layout, compared XML-aware with tests/golden/."""
-    import io
-    import zipfile
-
-    from tests.golden_xml import assert_matches_golden
-
     with zipfile.ZipFile(io.BytesIO(blank(form_id))) as zf:
         assert_matches_golden(zf.read("xl/workbook.xml"), f"{form_id}.workbook.xml")
         assert_matches_golden(zf.read("xl/worksheets/sheet1.xml"), f"{form_id}.sheet1.xml")
