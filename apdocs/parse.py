@@ -23,7 +23,7 @@ from typing import Any
 
 from apdocs import formats
 from apdocs.errors import ApdocsError, Notice, ParseError
-from apdocs.formats.ooxml import open_package
+from apdocs.formats.ooxml import open_package, sniff
 from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
 
 log = logging.getLogger("apdocs.parse")
@@ -109,20 +109,11 @@ def _dedupe(notices: Iterable[Notice]) -> tuple[Notice, ...]:
 
 def _read(data: bytes, path: str | None) -> ParsedReturn:
     name, notices, reader_bytes = _detect(data, path)
-    try:
-        fmt = formats.get(name)
-    except (ImportError, AttributeError):  # module, or its FORMAT, not there (yet)
-        raise ParseError(f"this apdocs has no {name} reader installed", code="READER_MISSING", path=path) from None
-    if not callable(getattr(fmt, "read", None)):
-        raise ParseError(f"this apdocs has no {name} reader installed", code="READER_MISSING", path=path)
-    try:
-        record = fmt.read(reader_bytes, path=path)
-    except ImportError:
-        raise ParseError(f"this apdocs has no {name} reader installed", code="READER_MISSING", path=path) from None
-    if not isinstance(record, ParsedReturn):
-        raise ParseError(f"the {name} reader returned no record", code="READ_FAILED", path=path)
+    record = formats.get(name).read(reader_bytes, path=path)
     source = SourceInfo(path=path, sha256=hashlib.sha256(data).hexdigest(), format=name)
-    return dataclasses.replace(record, source=source, warnings=_dedupe([*notices, *record.warnings]))
+    record = dataclasses.replace(record, source=source, warnings=_dedupe([*notices, *record.warnings]))
+    log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, name, len(record.warnings))
+    return record
 
 
 def _typed(exc: BaseException, path: str | None) -> ParseError:
@@ -155,13 +146,11 @@ def parse(source: str | os.PathLike[str] | bytes, *, path: str | None = None) ->
         path = path or str(source)
         data = _load(source)
     try:
-        record = _read(data, path)
+        return _read(data, path)
     except Exception as exc:
         err = _typed(exc, path)
         log.info("parse failed: %s code=%s", path, err.code)
         raise err from None
-    log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, record.source.format, len(record.warnings))
-    return record
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
@@ -196,7 +185,7 @@ def parse_many(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ParsedReturn
         data = b""
         try:
             data = _load(p)
-            yield _read_one(data, p)
+            yield _read(data, p)
         except Exception as exc:
             failed += 1
             err = _typed(exc, p)
@@ -208,16 +197,8 @@ def parse_many(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ParsedReturn
     log.info("parsed %d file(s), %d failed", count, failed)
 
 
-def _read_one(data: bytes, path: str) -> ParsedReturn:
-    record = _read(data, path)
-    log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, record.source.format, len(record.warnings))
-    return record
-
-
 def _guess_format(data: bytes) -> str:
     """Best name for a failed file's format, from the bytes only ("unknown" when unsure)."""
-    from apdocs.formats.ooxml import sniff
-
     if not data:
         return "unknown"
     if data.startswith(b"PK"):
@@ -228,10 +209,6 @@ def _guess_format(data: bytes) -> str:
             return "xlsx"
         return "zip"
     return sniff(data) or "unknown"
-
-
-def result_to_dict(result: ParsedReturn | ParseFailure) -> dict[str, Any]:
-    return result.to_dict()
 
 
 def parse_result_to_json(results: ParsedReturn | ParseFailure | Iterable[ParsedReturn | ParseFailure], *, indent: int = 2) -> str:
