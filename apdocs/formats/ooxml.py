@@ -180,7 +180,9 @@ def _reject_non_zip(data: bytes, path: str | None, kind: str) -> ParseError:
                 path,
             )
         legacy = ".doc" if "WordDocument" in names else ".xls" if names & {"Workbook", "Book"} else ".doc/.xls"
-        return _err("LEGACY_FORMAT", f"this is an old-style {legacy} file; {hint}", path, legacy=legacy)
+        # The streams say what it really is: an old Word file renamed .xlsx still needs saving as .docx.
+        real = {".doc": "docx", ".xls": "xlsx"}.get(legacy, kind)
+        return _err("LEGACY_FORMAT", f"this is an old-style {legacy} file; {_save_hint(real)}", path, legacy=legacy)
     if what == "pdf":
         return _err("NOT_OOXML", f"this is a PDF, not a form that can be read back; {hint}", path, actual="pdf")
     if what == "html":
