@@ -205,7 +205,8 @@ def read_date(text: Any, *, where: str | None = None) -> tuple[str | None, Notic
 _DATE_INSIDE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})(?!\d)"
-    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+[a-z]{3,9}\.?,?\s+(?:\d{4}|\d{2})(?!\d)"
+    r"|\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+[a-z]{3,9}\.?,?\s+(?:\d{4}|\d{2})(?!\d)",
+    re.IGNORECASE,
 )
 
 
@@ -217,6 +218,18 @@ def find_date(text: Any) -> _dt.date | None:
         if (d := parse_date_uk(m.group(0))) is not None:
             return d
     return None
+
+
+def without_date(text: str) -> str:
+    """``text`` with the first whole date in it taken out ("Yes – seen 12/03/2020" -> "Yes – seen ").
+
+    Matches on the text as typed (only dashes unified, which keeps every position), so
+    what is left is the typed text itself, not a normalised copy.
+    """
+    for m in _DATE_INSIDE.finditer(text.translate(_DASHES)[:500]):
+        if parse_date_uk(m.group(0)) is not None:
+            return text[: m.start()] + text[m.end() :]
+    return text
 
 
 # -- yes / no ---------------------------------------------------------------------------

@@ -166,6 +166,22 @@ def test_find_date_inside_text():
     assert v.find_date("no date here") is None
 
 
+def test_without_date_takes_out_the_date_find_date_reads():
+    assert v.without_date("Yes – seen 12/03/2020") == "Yes – seen "
+    assert v.without_date("Seen 3rd Sep 20 by JB") == "Seen  by JB"
+    assert v.without_date("copy 13/25/2020 then 01/02/2021") == "copy 13/25/2020 then "
+    assert v.without_date("Seen 12–03–2020 (copy)") == "Seen  (copy)"  # en dashes, as Word autocorrects
+    assert v.without_date("no date here") == "no date here"
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)), st.sampled_from(["Yes – seen ", "Seen on ", ""]))
+def test_without_date_leaves_no_date_behind(d, prefix):
+    text = prefix + d.strftime("%d/%m/%Y") + " ok"
+    assert v.find_date(text) == d
+    assert v.without_date(text) == prefix + " ok"
+    assert v.find_date(v.without_date(text)) is None
+
+
 @settings(max_examples=300)
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)))
 def test_any_uk_written_date_reads_back(d):
@@ -199,6 +215,7 @@ def test_parsers_never_raise(text):
     v.read_money(text)
     v.is_placeholder(text)
     v.find_date(text)
+    v.without_date(text)
     v.read_yes_no_columns(text, text)
     cleaned = v.clean_text(text)
     assert cleaned is None or (cleaned == cleaned.strip() and cleaned)

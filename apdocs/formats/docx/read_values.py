@@ -61,24 +61,11 @@ class Reader:
             return None, None, None
         seen, iso, notice = v.read_yes_no(raw, where=where)
         self._note(notice)
-        rest = _without_date(raw)
+        rest = v.without_date(raw)
         rest = _FILLER.sub("", rest.strip()).strip(" \t-–—:;,.")
         rest = _FILLER.sub("", rest).strip(" \t-–—:;,.")
         note = v.clean_text(rest) if (seen is not None and rest) else (raw if seen is None and iso is None else None)
         return seen, iso, note
-
-
-def _without_date(text: str) -> str:
-    """``text`` with the date :func:`apdocs.values.find_date` would read removed."""
-    for pat in (
-        r"\d{4}-\d{1,2}-\d{1,2}",
-        r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?:\d{4}|\d{2})(?!\d)",
-        r"\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?\s+[A-Za-z]{3,9}\.?,?\s+(?:\d{4}|\d{2})(?!\d)",
-    ):
-        for m in re.finditer(pat, text):
-            if v.parse_date_uk(m.group(0)) is not None:
-                return text[: m.start()] + text[m.end() :]
-    return text
 
 
 def parse_mark(text: str, reader: Reader, where: str, *, strict: bool = False) -> bool | None:
