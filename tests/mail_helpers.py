@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import email.policy
 import io
+import os
 import zipfile
 from email.message import EmailMessage
 from pathlib import Path
+
+import pytest
 
 from apdocs.api import render_form
 
@@ -14,6 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ROSTER = ROOT / "samples" / "roster.csv"
 OUTLOOK = ROOT.parent / "shared" / "fixtures" / "outlook-msg"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def outlook_fixtures() -> Path:
+    """The real Outlook .msg files beside the project: skip locally when they are missing, fail under CI."""
+    if not OUTLOOK.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"Outlook fixtures missing: {OUTLOOK}")
+        pytest.skip(f"Outlook fixtures not available ({OUTLOOK})")
+    return OUTLOOK
 
 
 def form_bytes(reference: str = "VS-A4-TEST0001", form: str = "appendix4") -> bytes:

@@ -11,7 +11,7 @@ from apdocs.mail.archive import Archive
 from apdocs.mail.errors import ArchiveError
 from apdocs.mail.ingest import ingest
 from apdocs.mail.message import read_message
-from tests.mail_helpers import DOCX, OUTLOOK, form_bytes, message
+from tests.mail_helpers import DOCX, form_bytes, message, outlook_fixtures
 
 
 def _mode(path) -> int:  # type: ignore[no-untyped-def]
@@ -90,9 +90,10 @@ def test_two_runs_cannot_share_an_archive(tmp_path) -> None:  # type: ignore[no-
 
 
 def test_ingest_real_outlook_files_is_idempotent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    outlook = str(outlook_fixtures())
     with Archive(tmp_path / "a").locked() as archive:
-        first = ingest([str(OUTLOOK)], archive)
-        second = ingest([str(OUTLOOK)], archive)
+        first = ingest([outlook], archive)
+        second = ingest([outlook], archive)
         metas = archive.messages()
     assert (first.messages_seen, first.messages_new, first.skipped_new, first.errors) == (2, 2, 2, [])
     assert (second.messages_new, second.messages_known) == (0, 2)
@@ -105,7 +106,7 @@ def test_ingest_real_outlook_files_is_idempotent(tmp_path) -> None:  # type: ign
 def test_unreadable_message_is_kept_and_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "in" / "broken.msg"
     broken.parent.mkdir()
-    broken.write_bytes((OUTLOOK / "strangeDate.msg").read_bytes()[:3000])  # truncated OLE2
+    broken.write_bytes((outlook_fixtures() / "strangeDate.msg").read_bytes()[:3000])  # truncated OLE2
     with Archive(tmp_path / "a").locked() as archive:
         report = ingest([str(tmp_path / "in")], archive)
         metas = archive.messages()

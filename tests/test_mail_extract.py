@@ -9,7 +9,7 @@ from apdocs.mail.limits import Limits
 from apdocs.mail.message import read_message
 from apdocs.mail.names import safe_name, unique_name
 from apdocs.mail.sniff import kind_of
-from tests.mail_helpers import DOCX, OUTLOOK, form_bytes, forwarded, message, zipped
+from tests.mail_helpers import DOCX, form_bytes, forwarded, message, outlook_fixtures, zipped
 
 # -- names ---------------------------------------------------------------------------
 
@@ -58,9 +58,12 @@ def test_kind_comes_from_bytes_not_name() -> None:
     assert kind_of(zipped({"a.txt": b"hi"})) == "zip"
     assert kind_of(b"%PDF-1.7\n...") == "pdf"
     assert kind_of(b"\x89PNG\r\n\x1a\n....") == "image"
-    assert kind_of((OUTLOOK / "strangeDate.msg").read_bytes()) == "msg"
     assert kind_of(message().as_bytes()) == "eml"
     assert kind_of(b"just some words") == "other"
+
+
+def test_an_outlook_msg_is_known_by_its_bytes() -> None:
+    assert kind_of((outlook_fixtures() / "strangeDate.msg").read_bytes()) == "msg"
 
 
 def test_form_sent_under_a_wrong_name_is_still_found_as_a_form() -> None:
@@ -155,7 +158,7 @@ def test_oversized_message_is_refused_before_parsing() -> None:
 
 
 def test_real_outlook_msg_with_non_form_attachments() -> None:
-    item = read_message((OUTLOOK / "unicode.msg").read_bytes(), "unicode.msg")
+    item = read_message((outlook_fixtures() / "unicode.msg").read_bytes(), "unicode.msg")
     assert item.container == "msg"
     assert item.subject == "Test for TIF files"
     assert item.sender and "@" in item.sender
@@ -166,7 +169,7 @@ def test_real_outlook_msg_with_non_form_attachments() -> None:
 
 
 def test_real_outlook_msg_without_sender_and_with_odd_date() -> None:
-    item = read_message((OUTLOOK / "strangeDate.msg").read_bytes(), "strangeDate.msg")
+    item = read_message((outlook_fixtures() / "strangeDate.msg").read_bytes(), "strangeDate.msg")
     assert item.subject == "MSG Test File"
     assert item.sender is None
     assert item.date is None
