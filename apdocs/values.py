@@ -399,3 +399,25 @@ def read_choice(text: Any, choices: Sequence[str], *, where: str | None = None) 
     if len(hits) == 1:
         return hits[0], None
     return raw, Notice("CHOICE_UNREADABLE", "a choice did not match the list; kept as typed", where=where)
+
+
+# -- by slot type ---------------------------------------------------------------------
+
+
+def read_typed(kind: str, text: Any, *, choices: Sequence[str] = (), where: str | None = None) -> tuple[Any, Notice | None]:
+    """The value of a slot of type ``kind`` ("text", "date", "bool", "money", "number", "choice")
+    from what was typed, with a notice when it could not be read.
+
+    The one dispatch from slot type to reader, shared by the Word and Excel readers so
+    a typed answer means the same in either format.
+    """
+    if kind == "date":
+        return read_date(text, where=where)
+    if kind == "bool":
+        value, _iso, notice = read_yes_no(text, where=where)
+        return value, notice
+    if kind in ("money", "number"):
+        return read_money(text, where=where)
+    if kind == "choice":
+        return read_choice(text, choices, where=where)
+    return clean_text(text), None

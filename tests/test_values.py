@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apdocs import values as v
+from apdocs.forms import load_form
 
 # -- yes / no -------------------------------------------------------------------------
 
@@ -335,3 +336,15 @@ def test_read_choice(typed, want, notice):
     value, note = v.read_choice(typed, choices, where="a1.judgement")
     assert value == want
     assert (note.code if note else None) == notice
+
+
+def test_read_typed_dispatches_on_slot_type():
+    judgements = list(load_form("appendix3").judgements)
+    assert v.read_typed("bool", "Yes – seen 12/03/2020") == (True, None)
+    assert v.read_typed("date", "12th March 2020") == ("2020-03-12", None)
+    assert v.read_typed("money", "£5m") == (5_000_000.0, None)
+    assert v.read_typed("choice", f"  {judgements[1].upper()} ", choices=judgements) == (judgements[1], None)
+    assert v.read_typed("text", "Click or tap here to enter text.") == (None, None)
+    assert v.read_typed("text", "line one\r\nline two ") == ("line one\nline two", None)
+    _, notice = v.read_typed("date", "soon", where="e1.date_seen")
+    assert notice.code == "DATE_UNREADABLE" and notice.where == "e1.date_seen"

@@ -30,27 +30,7 @@ class Reader:
 
     def value(self, slot: Slot, text: Any) -> Any:
         """The value of ``slot`` from typed ``text`` (blank/prompt -> None)."""
-        kind = slot.type
-        if kind == "text":
-            return v.clean_text(text)
-        if kind == "date":
-            iso, notice = v.read_date(text, where=slot.id)
-            self._note(notice)
-            return iso
-        if kind == "bool":
-            value, _iso, notice = v.read_yes_no(text, where=slot.id)
-            self._note(notice)
-            return value
-        if kind in ("money", "number"):
-            amount, notice = v.read_money(text, where=slot.id)
-            self._note(notice)
-            return amount
-        if kind == "choice":
-            return self.choice(slot, text)
-        return v.clean_text(text)
-
-    def choice(self, slot: Slot, text: Any) -> str | None:
-        value, notice = v.read_choice(text, slot.choices, where=slot.id)
+        value, notice = v.read_typed(slot.type, text, choices=slot.choices, where=slot.id)
         self._note(notice)
         return value
 

@@ -43,22 +43,18 @@ class CellReader:
         kind = slot.type
         if kind == "date":
             return self._date(slot, cell)
-        if kind in ("money", "number"):
-            if cell.kind == "n":
-                return float(cell.value)
-            amount, notice = v.read_money(self._as_text(cell), where=slot.id)
-            self._note(notice)
-            return amount
+        if kind in ("money", "number") and cell.kind == "n":
+            return float(cell.value)
         if kind == "bool":
             raw: Any = cell.value if cell.kind in ("b", "n") else self._as_text(cell)
             value, iso, notice = v.read_yes_no(raw, where=slot.id)
             self._note(notice)
-            if iso:
+            if iso:  # "Yes - seen 12/03/2020": kept for the date-seen cell
                 self._seen_dates[slot.id] = iso
             return value
-        if kind == "choice":
-            return self._choice(slot, self._as_text(cell))
-        return v.clean_text(self._as_text(cell))
+        value, notice = v.read_typed(kind, self._as_text(cell), choices=slot.choices, where=slot.id)
+        self._note(notice)
+        return value
 
     def _as_text(self, cell: Cell) -> str:
         if cell.kind == "n":
@@ -87,11 +83,6 @@ class CellReader:
         iso, notice = v.read_date(self._as_text(cell), where=slot.id)
         self._note(notice)
         return iso
-
-    def _choice(self, slot: Slot, text: str) -> str | None:
-        value, notice = v.read_choice(text, slot.choices, where=slot.id)
-        self._note(notice)
-        return value
 
     def fill_dates_from_seen(self, form: FormDefinition, flat: dict[str, Any]) -> None:
         """ "Yes - seen 12/03/2020" in a Seen cell gives the date seen when that cell is blank."""
