@@ -29,7 +29,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -83,6 +82,15 @@ class Dovecot:
     # -- lifecycle -------------------------------------------------------------
 
     def start(self) -> Dovecot:
+        """Start Dovecot; on any failure stop whatever did start (process, HTTP thread, temp dir) and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         is_root = os.geteuid() == 0
         me = pwd.getpwuid(os.geteuid()).pw_name
         if is_root:
@@ -113,26 +121,40 @@ class Dovecot:
             )
         )
         conf = self.root / "dovecot.conf"
-        conf.write_text(self._config(login_user, internal_user, maildir))
         self.conf = conf
-        # Foreground (-F) so the server is our child: stopping it is a plain terminate.
-        with open(self.root / "stderr.log", "wb") as err:
-            self._proc = subprocess.Popen([self.binary, "-F", "-c", str(conf)], stdout=err, stderr=err)
-        self._wait_ready()
-        return self
+        # The port is picked free but only bound later, so another process may take it first: retry on a new one.
+        for attempt in range(3):
+            if attempt:
+                self.port = free_port()
+            conf.write_text(self._config(login_user, internal_user, maildir))
+            # Foreground (-F) so the server is our child: stopping it is a plain terminate.
+            with open(self.root / "stderr.log", "wb") as err:
+                self._proc = subprocess.Popen([self.binary, "-F", "-c", str(conf)], stdout=err, stderr=err)
+            if self._wait_ready():
+                return
+            self._stop_process()
+            if "in use" not in self._log():
+                break
+        raise RuntimeError(f"dovecot did not listen on {self.port}{self._log()}")
 
     def stop(self) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        self._stop_process()
         if self._http:
             self._http.shutdown()
             self._http.server_close()
+            self._http = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _stop_process(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+            self._proc = None
 
     # -- helpers for tests -------------------------------------------------------
 
@@ -242,16 +264,17 @@ service stats {{
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self._http = server
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self) -> bool:
+        """True once the IMAPS port accepts connections; False if Dovecot exited or never listened."""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                break
+                return False
             with contextlib.suppress(OSError):
                 with socket.create_connection((self.host, self.port), timeout=1):
-                    return
+                    return True
             time.sleep(0.1)
-        raise RuntimeError(f"dovecot did not listen on {self.port}{self._log()}")
+        return False
 
     def _log(self) -> str:
         text = ""
@@ -260,12 +283,3 @@ service stats {{
             if log.exists():
                 text += "\n" + log.read_text(errors="replace")[-4000:]
         return text
-
-
-@contextlib.contextmanager
-def running_dovecot() -> Iterator[Dovecot]:
-    server = Dovecot().start()
-    try:
-        yield server
-    finally:
-        server.stop()

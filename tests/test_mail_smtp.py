@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,8 @@ from apdocs.mail.pack import write_pack
 from apdocs.mail.send import SmtpConfig, send_outbox
 from apdocs.mail.sendlog import LOG_NAME, SendLog
 from apdocs.roster import load_roster
+from tests.imap_server import free_port
 from tests.mail_helpers import SAMPLE_ROSTER
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Inbox:
@@ -48,14 +42,25 @@ class Inbox:
 class Server:
     def __init__(self, **kw: Any) -> None:
         self.inbox = Inbox()
-        self.port = _free_port()
+        self.port = free_port()
         self.kw = kw
         self.controller: Controller | None = None
 
     def start(self) -> Server:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **self.kw)
-        self.controller.start()
-        return self
+        # The port is free when picked but bound only now; if something took it meanwhile, pick another.
+        for attempt in range(3):
+            if attempt:
+                self.port = free_port()
+            controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **self.kw)
+            try:
+                controller.start()
+            except OSError:
+                if attempt == 2:
+                    raise
+                continue
+            self.controller = controller
+            return self
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         if self.controller:
