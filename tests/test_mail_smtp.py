@@ -204,3 +204,29 @@ def test_cli_reports_a_lost_server_with_exit_1(outbox: Path, server: Server) -> 
     res = CliRunner().invoke(main, ["send", str(outbox), "--smtp", f"127.0.0.1:{server.port}", "--yes", "--rate", "0"])
     assert res.exit_code == 1
     assert "connection lost" in res.output
+
+
+def test_a_second_run_on_the_same_outbox_waits_its_turn(outbox: Path, server: Server) -> None:
+    """While one send holds the outbox, another is refused before reading the log, so nothing goes twice."""
+    import fcntl
+    import os
+
+    fd = os.open(outbox / LOG_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a running `apdocs send` holds
+        with pytest.raises(SendError, match="already running"):
+            send_outbox(outbox, server.config, yes=True, per_minute=0)
+        res = CliRunner().invoke(main, ["send", str(outbox), "--smtp", f"127.0.0.1:{server.port}", "--yes", "--rate", "0"])
+        assert res.exit_code == 3 and "already running" in res.output
+    finally:
+        os.close(fd)
+    assert server.inbox.seen == 0
+    assert len(send_outbox(outbox, server.config, yes=True, per_minute=0).sent) == 3  # the lock went with its holder
+
+
+def test_password_is_never_sent_unencrypted_to_a_remote_server(outbox: Path) -> None:
+    config = SmtpConfig("smtp.example.invalid", 587, user="vs", password="s3cret-synthetic")
+    with pytest.raises(SendError, match="unencrypted") as exc:
+        send_outbox(outbox, config, yes=True, per_minute=0)
+    assert exc.value.code == "SMTP_PLAINTEXT_AUTH"
+    assert SendLog(outbox / LOG_NAME).entries() == []

@@ -143,10 +143,11 @@ def send_cmd(
         )
     except SendError as exc:
         report = exc.context.pop("report", None)
+        if report is None:  # refused before any message was tried (lock held, password would go unencrypted)
+            fail(exc)
+            return
         click.echo(f"error: {exc}", err=True)
         code = EXIT_SOME_FAILED
-        if report is None:
-            sys.exit(code)
     except ApdocsError as exc:
         fail(exc)
         return

@@ -7,13 +7,16 @@ envelope sender and recipients come from its From/To/Cc headers. See
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import email.utils
+import ipaddress
+import os
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,9 +72,7 @@ class SendReport:
 
 def outbox_messages(outbox: Path) -> list[Outgoing]:
     """The outbox's messages in name order, with what send needs from their headers."""
-    mail_dir = outbox / "mail"
-    if not mail_dir.is_dir():
-        raise OutboxError("not an apdocs outbox (no mail/ folder); run apdocs pack first", path=str(outbox))
+    mail_dir = _mail_dir(outbox)
     out = []
     for path in sorted(mail_dir.glob("*.eml")):
         raw = path.read_bytes()
@@ -90,6 +91,13 @@ def outbox_messages(outbox: Path) -> list[Outgoing]:
     return out
 
 
+def _mail_dir(outbox: Path) -> Path:
+    mail_dir = outbox / "mail"
+    if not mail_dir.is_dir():
+        raise OutboxError("not an apdocs outbox (no mail/ folder); run apdocs pack first", path=str(outbox))
+    return mail_dir
+
+
 def plan(outbox: Path) -> list[tuple[Outgoing, State]]:
     states = SendLog(outbox / LOG_NAME).states()
     return [(m, states.get(m.message_id, "pending")) for m in outbox_messages(outbox)]
@@ -106,7 +114,33 @@ def send_outbox(
     clock: Callable[[], float] = time.monotonic,
     on_progress: Callable[[Outgoing, str], None] | None = None,
 ) -> SendReport:
-    """Send what has not been sent. Without ``yes`` nothing connects: the report is the plan."""
+    """Send what has not been sent. Without ``yes`` nothing connects: the report is the plan.
+
+    A real run holds an exclusive lock on the outbox's send log from reading it to the
+    last message, so two runs started together cannot both send the same message.
+    """
+    if not yes:
+        return _send(outbox, config, False, per_minute, resend_uncertain, sleep, clock, on_progress)
+    if config.user and not config.starttls and not _is_loopback(config.host):
+        raise SendError(
+            "refusing to send the SMTP password unencrypted; add --starttls",
+            code="SMTP_PLAINTEXT_AUTH",
+            path=f"{config.host}:{config.port}",
+        )
+    with _exclusive(outbox / LOG_NAME, outbox):
+        return _send(outbox, config, True, per_minute, resend_uncertain, sleep, clock, on_progress)
+
+
+def _send(
+    outbox: Path,
+    config: SmtpConfig,
+    yes: bool,
+    per_minute: float,
+    resend_uncertain: bool,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    on_progress: Callable[[Outgoing, str], None] | None,
+) -> SendReport:
     report = SendReport(dry_run=not yes)
     todo: list[Outgoing] = []
     for m, state in plan(outbox):
@@ -172,6 +206,34 @@ def send_outbox(
             except (OSError, smtplib.SMTPException):
                 pass
     return report
+
+
+@contextlib.contextmanager
+def _exclusive(log_path: Path, outbox: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock on the send log (released when the process dies)."""
+    _mail_dir(outbox)  # never create a send log in a folder that is not an outbox
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # not POSIX: no lock; the log still prevents resending after a run ends
+            pass
+        except OSError:
+            raise SendError("another apdocs send is already running on this outbox", path=str(outbox)) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _connect(config: SmtpConfig) -> smtplib.SMTP:
