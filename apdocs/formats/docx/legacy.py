@@ -119,9 +119,13 @@ def _matcher(form_id: str, version: str) -> Matcher:
     return Matcher(anchors_for(load_form(form_id)))
 
 
+#: Anchor kinds that are a form's own texts (labels like "Date seen" are shared by forms).
+OWN_KINDS = frozenset({"question", "item", "source", "area"})
+
+
 def own_texts(form: FormDefinition) -> list[Anchor]:
     """The texts that identify a form (questions, items, sources, area titles)."""
-    return [a for a in matcher_for(form).anchors if a.kind in ("question", "item", "source", "area")]
+    return [a for a in matcher_for(form).anchors if a.kind in OWN_KINDS]
 
 
 # -- reading ------------------------------------------------------------------

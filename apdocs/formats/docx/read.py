@@ -23,7 +23,7 @@ from typing import Any
 
 from apdocs import values as v
 from apdocs.errors import Notice, ParseError, UnknownFormError
-from apdocs.formats.docx.legacy import matcher_for, own_texts, read_legacy
+from apdocs.formats.docx.legacy import OWN_KINDS, flatten, matcher_for, own_texts, read_legacy
 from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
 from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
@@ -143,17 +143,12 @@ def _form_from_slots(controls: list[Control]) -> str | None:
 
 def _identify_by_content(doc_blocks: list[Any], path: str | None) -> str:
     """The form whose own texts the document holds best; NOT_A_FORM below the threshold."""
-    from apdocs.formats.docx.legacy import flatten
-
     lines = [ln.text for ln in flatten(doc_blocks) if ln.text.strip()]
     best, best_share = None, 0.0
     for form_id in FORM_IDS:
         form = load_form(form_id)
-        own = own_texts(form)
-        keys = {a.key for a in own}
-        matcher = matcher_for(form)
-        allow = frozenset({"question", "item", "source", "area"})
-        found = {m[0].anchor.key for line in lines if (m := matcher.match(line, allow=allow))}
+        keys = {a.key for a in own_texts(form)}
+        found = {m[0].anchor.key for line in lines if (m := matcher_for(form).match(line, allow=OWN_KINDS))}
         share = len(found) / len(keys)
         if len(found) >= IDENTIFY_MIN and share >= IDENTIFY_SHARE and share > best_share:
             best, best_share = form_id, share
