@@ -83,3 +83,19 @@ def test_schema_json_lists_entries_in_order():
     a3 = json.loads(CliRunner().invoke(main, ["schema", "appendix3", "--json"]).output)
     area = next(e for e in a3["entries"] if e["id"] == "a1")
     assert area["choices"] == list(load_form("appendix3").judgements)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_pinned_ids_follow_source_order(form_id, source_text):
+    """e1..e25, q1..q15 and a1.1.. number the texts in the order the source prints them."""
+    form = load_form(form_id)
+    src = _norm(source_text)
+    # each form's block starts at its title; search forward from there, one text after another
+    at = src.index(_norm(form.title))
+    texts = [q.text for q in form.questions()] + [i.text for i in form.items]
+    texts += [t for a in form.areas for t in (a.title, *(s.text for s in a.sources))]
+    assert texts
+    for t in texts:
+        found = src.find(_norm(t), at)
+        assert found >= 0, f"out of source order: {t}"
+        at = found + 1
