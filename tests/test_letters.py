@@ -169,3 +169,27 @@ def test_split_source_finds_letter_and_appendix1(source_text: str) -> None:
     letter, a1 = split_source(source_text)
     assert letter[0] == "Dear Colleague" and "Appendix 1" in a1[:3]
     assert not any(line.startswith("Appendix 2") for line in a1)
+
+
+def test_schools_whose_names_slug_alike_get_a_letter_each(tmp_path: Path) -> None:
+    from apdocs.roster import roster_from_rows
+
+    header = ROOT.joinpath("samples", "roster.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    row = dict.fromkeys(header, "")
+    row |= {"school_urn": "120001", "provider_name": "Greenway", "provider_type": "unregistered", "sole_trader": "n"}
+    row |= {"provider_daytime_hours": "10", "provider_full_time_pupils": "1", "commissioned_by": "school"}
+    row |= {"hours_per_week": "10", "placement_start": "2024-09-02", "ehc_plan": "n", "medical_reason": "n"}
+    names = ("St Mary's", "St Mary s", "École Sainte-Marie")
+    rows = [(1, header)]
+    for line, name in enumerate(names, 2):
+        cells = {**row, "school_name": name, "school_email": f"s{line}@x.example", "pupil_reference": f"LAC-{line}"}
+        rows.append((line, [cells[h] for h in header]))
+    roster = roster_from_rows(rows)
+    assert len(roster.schools) == 3
+    paths = letters.write_covering_letters(roster, tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "appendix1-guidance.docx",
+        "covering-letter-ecole-sainte-marie.docx",
+        "covering-letter-st-mary-s-2.docx",
+        "covering-letter-st-mary-s.docx",
+    ]

@@ -153,3 +153,19 @@ def test_regenerating_samples_gives_the_same_parsed_content(tmp_path: Path) -> N
     committed, fresh = content(SAMPLES / "returns"), content(tmp_path)
     assert committed.keys() == fresh.keys() and len(committed) == EXPECTED["returns_read"]
     assert committed == fresh
+
+
+def test_feedback_letters_are_not_overwritten_without_force(tmp_path: Path) -> None:
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    edited = letters / "feedback-riverside-academy.docx"
+    edited.write_bytes(b"an officer's edited letter")
+    args = ["reconcile", "--roster", str(SAMPLES / "roster.csv"), "--as-of", "2025-03-31", str(SAMPLES / "returns")]
+    args += ["--letters", str(letters), "-o", str(tmp_path / "tracker.xlsx")]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 3 and "exists" in refused.output
+    assert edited.read_bytes() == b"an officer's edited letter"
+    assert sorted(p.name for p in letters.iterdir()) == [edited.name]  # no other letter written either
+    assert not (tmp_path / "tracker.xlsx").exists()  # nor the tracker: the run refused as a whole
+    code, _ = run(*args, "--force")
+    assert code == 0 and zipfile.is_zipfile(edited) and len(list(letters.iterdir())) == 3

@@ -39,6 +39,7 @@ def _as_of(value: str | None) -> dt.date:
 @click.option(
     "--context", "context_path", type=click.Path(dir_okay=False, path_type=Path), help="Letter context YAML (signatory ...)."
 )
+@click.option("--force", is_flag=True, help="Replace feedback letters already in the --letters folder.")
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
 def reconcile_cmd(
     roster_path: Path,
@@ -50,6 +51,7 @@ def reconcile_cmd(
     letters_dir: Path | None,
     template: Path | None,
     context_path: Path | None,
+    force: bool,
     returns: tuple[Path, ...],
 ) -> None:
     """Reconcile RETURNS (files or folders) against the roster and the guidance.
@@ -74,11 +76,17 @@ def reconcile_cmd(
         cfg = load_config(config_path)
         roster = load_roster(roster_path)
         result = reconcile(roster, parse_many(returns), cfg, day)
+        # Letters first: they are the step that can refuse (a letter already there, a template error),
+        # and they refuse before writing anything, so a refusal leaves no tracker from this run either.
+        letters = (
+            write_feedback_letters(result, letters_dir, template=template, context_path=context_path, overwrite=force)
+            if letters_dir
+            else []
+        )
         if output:
             write_tracker(result, output)
         if csv_path:
             write_findings_csv(result, csv_path)
-        letters = write_feedback_letters(result, letters_dir, template=template, context_path=context_path) if letters_dir else []
     except ApdocsError as exc:
         errors = exc.context.get("errors") if isinstance(exc.context, dict) else None
         if errors:

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +28,7 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 
 from apdocs.errors import TemplateError
-from apdocs.fileio import atomic_write_bytes
+from apdocs.fileio import OutputExistsError, atomic_write_bytes
 from apdocs.forms import load_form
 
 #: The project's own templates (editable copies VS staff can change in Word).
@@ -184,7 +185,31 @@ def school_context(school: Any) -> dict[str, Any]:
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "school"
+    """ "St Mary's C of E" -> "st-mary-s-c-of-e"; accents folded ("École" -> "ecole") rather than dropped."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-") or "school"
+
+
+def _file_names(prefix: str, schools: Any) -> list[str]:
+    """One ``PREFIX-<school>.docx`` per school; names that slug alike get ``-2``, ``-3`` rather than replace each other."""
+    names: list[str] = []
+    for school in schools:
+        base = f"{prefix}-{slug(school.name)}"
+        name, n = f"{base}.docx", 2
+        while name in names:
+            name, n = f"{base}-{n}.docx", n + 1
+        names.append(name)
+    return names
+
+
+def _write_all(rendered: list[tuple[Path, bytes]], overwrite: bool) -> list[Path]:
+    """Write a rendered set of letters; unless ``overwrite``, refuse before writing any if one already exists."""
+    if not overwrite:
+        existing = [path for path, _ in rendered if path.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise OutputExistsError(f"letter exists{more}; pass --force to replace", path=str(existing[0]))
+    return [atomic_write_bytes(path, data, overwrite=overwrite) for path, data in rendered]
 
 
 def feedback_context(school: Any, result: Any, base: dict[str, Any]) -> dict[str, Any]:
@@ -219,15 +244,21 @@ def write_feedback_letters(
     *,
     template: str | os.PathLike[str] | None = None,
     context_path: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
-    """One feedback letter per roster school: ``OUTDIR/feedback-<school>.docx`` (replaced atomically)."""
+    """One feedback letter per roster school: ``OUTDIR/feedback-<school>.docx``.
+
+    Everything is rendered before anything is written, and letters already there (an
+    officer may have edited them) are refused unless ``overwrite``.
+    """
     base = load_letter_context(context_path)
     out = Path(outdir)
-    written = []
-    for school in result.schools:
-        data = render_letter(template or "feedback", feedback_context(school, result, base))
-        written.append(atomic_write_bytes(out / f"feedback-{slug(school.name)}.docx", data))
-    return written
+    names = _file_names("feedback", result.schools)
+    rendered = [
+        (out / name, render_letter(template or "feedback", feedback_context(school, result, base)))
+        for name, school in zip(names, result.schools, strict=True)
+    ]
+    return _write_all(rendered, overwrite)
 
 
 def write_covering_letters(
@@ -243,11 +274,12 @@ def write_covering_letters(
     base = load_letter_context(context_path)
     base.setdefault("letter_date", long_date(dt.date.today()))
     out = Path(outdir)
+    schools = roster.schools
     jobs = [
-        (out / f"covering-letter-{slug(s.name)}.docx", template or "covering", {**base, "school": school_context(s)})
-        for s in roster.schools
+        (out / name, template or "covering", {**base, "school": school_context(s)})
+        for name, s in zip(_file_names("covering-letter", schools), schools, strict=True)
     ]
     jobs.append((out / "appendix1-guidance.docx", appendix1 or "appendix1", base))
-    # Render everything before writing anything, so a template error leaves no half set.
+    # Render everything before writing anything, so a template error (or a letter already there) leaves no half set.
     rendered = [(path, render_letter(tpl, ctx)) for path, tpl, ctx in jobs]
-    return [atomic_write_bytes(path, data, overwrite=overwrite) for path, data in rendered]
+    return _write_all(rendered, overwrite)
