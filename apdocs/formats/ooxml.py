@@ -117,6 +117,22 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def zip_lists(data: bytes, name: str) -> bool:
+    """Whether ``data`` is a zip whose central directory lists ``name`` (any case).
+
+    Reads the directory only, never a member; never raises. The formats' cheap
+    ``detect`` (a file picker's guess); reading always goes through :func:`open_package`.
+    """
+    if not data.startswith(b"PK"):
+        return False
+    want = name.lower()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return any(n.lower() == want for n in zf.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
 def cfb_stream_names(data: bytes, *, max_entries: int = 4096) -> list[str]:
     """Names in an OLE2/CFB container's directory (no extra library, bounded).
 

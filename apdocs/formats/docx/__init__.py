@@ -6,10 +6,9 @@ reading in :mod:`apdocs.formats.docx.read`, imported only when a file is read.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import TYPE_CHECKING
 
+from apdocs.formats.ooxml import zip_lists
 from apdocs.forms.model import FormDefinition
 
 if TYPE_CHECKING:
@@ -26,13 +25,7 @@ class DocxFormat:
 
     def detect(self, data: bytes) -> bool:
         """True for a zip package with a Word main document part (never raises)."""
-        if not data.startswith(b"PK\x03\x04"):
-            return False
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                return "word/document.xml" in zf.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            return False
+        return zip_lists(data, "word/document.xml")
 
     def compile(self, form: FormDefinition) -> CompiledDocx:
         from apdocs.formats.docx.render import compile_docx

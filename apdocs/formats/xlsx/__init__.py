@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apdocs.formats.ooxml import zip_lists
 from apdocs.forms.model import FormDefinition
 from apdocs.record import ParsedReturn
 
@@ -26,9 +27,7 @@ class XlsxFormat:
 
     def detect(self, data: bytes) -> bool:
         """True for a zip whose directory names ``xl/workbook.xml`` (cheap, no decompression)."""
-        from .read import looks_like_xlsx
-
-        return looks_like_xlsx(data)
+        return zip_lists(data, "xl/workbook.xml")
 
     def compile(self, form: FormDefinition, *, password: str | None = None) -> CompiledXlsx:
         return compile_form(form, password=password)

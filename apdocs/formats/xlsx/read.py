@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-import zipfile
-from io import BytesIO
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
@@ -28,17 +26,6 @@ from .cell_values import CellReader
 from .package import M
 
 Where = tuple[str, int, int]  # sheet name, row, column
-
-
-def looks_like_xlsx(data: bytes) -> bool:
-    """A zip whose directory lists ``xl/workbook.xml`` (reads only the central directory)."""
-    if not data.startswith(b"PK"):
-        return False
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as zf:
-            return any(n.lower() == "xl/workbook.xml" for n in zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
 
 
 def read_workbook(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -307,4 +294,4 @@ class _TextFinder:
         return self.right(anchor, 1)
 
 
-__all__ = ["looks_like_xlsx", "norm", "read_workbook"]
+__all__ = ["norm", "read_workbook"]
