@@ -112,3 +112,19 @@ def test_unreadable_message_is_kept_and_reported(tmp_path) -> None:  # type: ign
         metas = archive.messages()
     assert [e.code for e in report.errors] == ["MESSAGE_UNREADABLE"]
     assert len(metas) == 1 and metas[0]["error"]["code"] == "MESSAGE_UNREADABLE"
+
+
+def test_ingest_refuses_a_tracker_path_that_is_the_roster(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from apdocs.cli import main
+    from tests.mail_helpers import SAMPLE_ROSTER
+
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(SAMPLE_ROSTER.read_bytes())
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    args = ["ingest", str(inbox), "--archive", str(tmp_path / "a"), "--roster", str(roster), "--tracker", str(roster)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 3 and "input file" in res.output
+    assert roster.read_bytes() == SAMPLE_ROSTER.read_bytes()

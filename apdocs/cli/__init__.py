@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -28,6 +30,14 @@ def fail(exc: ApdocsError) -> None:
     """Report a fatal, typed error and exit 3."""
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_FATAL)
+
+
+def refuse_output_over_input(outputs: Iterable[Path | None], inputs: Iterable[Path]) -> None:
+    """Exit 3 if an output path is one of the input files (a typo must never destroy a roster or a return)."""
+    given = {p.resolve() for p in inputs if p.exists()}
+    for out in outputs:
+        if out is not None and out.resolve() in given:
+            fail(ApdocsError("refusing to overwrite an input file", code="OUTPUT_IS_INPUT", path=str(out)))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, refuse_output_over_input
 from apdocs.errors import ApdocsError
 
 SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -210,6 +210,7 @@ def ingest_cmd(
 
     if tracker_path and not roster_path:
         raise click.UsageError("--tracker needs --roster")
+    refuse_output_over_input([tracker_path], [p for p in (roster_path, *map(Path, sources)) if p is not None])
     auth = None
     if any(s.lower().startswith("imaps://") for s in sources):
         if oauth2_token_env:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, refuse_output_over_input
 from apdocs.errors import ApdocsError
 
 
@@ -68,10 +68,7 @@ def reconcile_cmd(
     day = _as_of(as_of)
     if not (output or as_json or csv_path or letters_dir):
         raise click.UsageError("nothing to do: give -o TRACKER.xlsx, --json, --csv or --letters")
-    inputs = {p.resolve() for p in (roster_path, *returns) if p.exists()}
-    for out in (output, csv_path):
-        if out is not None and out.resolve() in inputs:
-            fail(ApdocsError("refusing to overwrite an input file", code="OUTPUT_IS_INPUT", path=str(out)))
+    refuse_output_over_input((output, csv_path), (roster_path, *returns))
     try:
         cfg = load_config(config_path)
         roster = load_roster(roster_path)
