@@ -125,7 +125,9 @@ def test_kill_mid_ingest_loses_and_duplicates_nothing(loop: dict[str, Path], tmp
     expected = _snapshot(reference)
     writes = len(expected)  # one atomic write per archived file
 
-    seed = random.randrange(1 << 30)
+    # Random kill points explore more over many local runs; CI (like Hypothesis there) is reproducible.
+    # A failure names its seed: rerun it with APDOCS_KILL_SEED=<seed>.
+    seed = int(os.environ.get("APDOCS_KILL_SEED") or (0 if os.environ.get("CI") else random.randrange(1 << 30)))
     points = sorted(random.Random(seed).sample(range(1, writes), 3))
     for n in points:
         archive, tracker = tmp_path / f"killed-{n}", tmp_path / f"tracker-{n}.xlsx"
