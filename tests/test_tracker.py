@@ -106,3 +106,13 @@ def test_libreoffice_shows_hostile_text_literally_and_letters_render(libreoffice
     assert "=EVIL()+School" in letter and "{{" not in letter and "{%" not in letter
     assert "Question 1 is answered" in " ".join(letter.split())
     shutil.rmtree(tmp_path / "pdf")
+
+
+def test_evidence_key_states_the_configured_staleness(tmp_path: Path) -> None:
+    from apdocs.reconcile import load_config
+
+    place = hostile_result().placements[0].placement
+    result = reconcile(Roster((place,)), [], load_config(evidence_stale_months=6), dt.date(2025, 3, 31))
+    wb = openpyxl.load_workbook(io.BytesIO(build_tracker(result)))
+    key = [c.value for row in wb["Evidence"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("within 6 months" in v for v in key) and not any("12 months" in v for v in key)

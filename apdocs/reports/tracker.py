@@ -292,11 +292,12 @@ def _evidence(ws: Worksheet, result: Result) -> None:
 
     key = len(result.evidence) + 3
     _put(ws, key, 1, "Key", bold=True)
+    months = result.config.evidence_stale_months  # the key says what this run's config judged, not the default
     legend = {
-        "SEEN": "seen, dated within the last 12 months",
+        "SEEN": f"seen, dated within {months} months of the as-of date ({result.as_of.isoformat()})",
         "NOT SEEN": "not seen, or not answered",
         "NO DATE": "seen, but no date recorded",
-        "STALE": "seen more than 12 months before the as-of date",
+        "STALE": f"seen more than {months} months before the as-of date",
         "EXEMPT": "not required (e1 for a sole trader)",
         "-": "no Appendix 2 received",
     }
