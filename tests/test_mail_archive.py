@@ -128,3 +128,23 @@ def test_ingest_refuses_a_tracker_path_that_is_the_roster(tmp_path) -> None:  # 
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 3 and "input file" in res.output
     assert roster.read_bytes() == SAMPLE_ROSTER.read_bytes()
+
+
+def test_unreadable_message_stays_listed_in_the_tracker_on_later_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from apdocs.mail.returns import reconcile_archive
+    from apdocs.roster import load_roster
+    from tests.mail_helpers import SAMPLE_ROSTER
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "broken.msg").write_bytes((outlook_fixtures() / "strangeDate.msg").read_bytes()[:3000])
+    with Archive(tmp_path / "a").locked() as archive:
+        ingest([str(inbox)], archive)
+        again = ingest([str(inbox)], archive)  # already archived: ingest itself reports nothing now
+        result = reconcile_archive(archive, load_roster(SAMPLE_ROSTER), as_of=dt.date(2025, 3, 31))
+    assert again.errors == []
+    unreadable = [f for f in result.findings if f.code == "RETURN_UNREADABLE"]
+    assert len(unreadable) == 1 and unreadable[0].source.endswith(".msg")
+    assert len(result.failures) == 1 and result.failures[0].error.code == "MESSAGE_UNREADABLE"

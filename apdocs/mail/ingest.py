@@ -19,7 +19,7 @@ from apdocs.mail.archive import Archive
 from apdocs.mail.errors import MailError
 from apdocs.mail.imap import ImapAuth, fetch, parse_imap_url
 from apdocs.mail.limits import DEFAULT_LIMITS, Limits
-from apdocs.mail.message import MailItem, read_message
+from apdocs.mail.message import MailItem, message_sha256, read_message
 from apdocs.mail.sources import RawMail, is_imap_url, iter_path
 
 log = logging.getLogger("apdocs.mail.ingest")
@@ -90,6 +90,11 @@ def ingest(
 
 
 def _one(mail: RawMail, archive: Archive, limits: Limits, report: IngestReport) -> None:
+    # Known by its bytes: skip it before parsing, so a re-run costs hashing, not re-reading every
+    # message. (Either container's identity will do: equal hashes are the same message.)
+    if any(archive.has_message(message_sha256(mail.raw, c)) for c in ("eml", "msg")):
+        report.messages_known += 1
+        return
     item: MailItem
     try:
         item = read_message(mail.raw, mail.origin, limits)

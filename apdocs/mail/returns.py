@@ -13,17 +13,30 @@ import datetime as dt
 from pathlib import Path
 
 from apdocs.mail.archive import Archive
+from apdocs.mail.errors import MessageUnreadable
 from apdocs.parse import parse_many
 from apdocs.reconcile import reconcile
 from apdocs.reconcile.config import Config
 from apdocs.reconcile.engine import Result
-from apdocs.record import ParsedReturn, ParseFailure
+from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
 from apdocs.roster import Roster
 
 
 def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
-    """Every archived form, read; a file that cannot be read is a ParseFailure, kept and listed."""
-    return list(parse_many([str(f.path) for f in archive.files()]))
+    """Every archived form, read; a file that cannot be read is a ParseFailure, kept and listed.
+
+    A message that could not be opened at all (a truncated .msg, say) has no files, but it is
+    listed too, on every run: ingest reports it only when it first arrives (later runs skip
+    archived messages unread), and a reply nobody can read must stay visible in the tracker.
+    """
+    records: list[ParsedReturn | ParseFailure] = list(parse_many([str(f.path) for f in archive.files()]))
+    for meta in archive.messages():
+        error = meta.get("error")
+        if error:
+            source = SourceInfo(str(archive.root / meta["stored_as"]), meta["sha256"], meta.get("container") or "eml")
+            cause = MessageUnreadable(str(error.get("message") or "message could not be read"), path=source.path)
+            records.append(ParseFailure(source, cause))
+    return records
 
 
 def reconcile_archive(archive: Archive, roster: Roster, *, as_of: dt.date, config: Config | None = None) -> Result:
