@@ -174,3 +174,17 @@ def test_real_outlook_msg_without_sender_and_with_odd_date() -> None:
     assert item.sender is None
     assert item.date is None
     assert item.found == [] and item.skipped == []
+
+
+def test_mbox_messages_are_capped_before_they_are_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import mailbox
+
+    from apdocs.mail.sources import RawMail, iter_path
+
+    small = message(msgid="<small@x>").as_bytes().replace(b"\r\n", b"\n")
+    big = message([("a4.docx", form_bytes(), DOCX)], msgid="<big@x>").as_bytes().replace(b"\r\n", b"\n")
+    path = tmp_path / "box.mbox"
+    path.write_bytes(b"From a@x Mon Mar  3 10:15:00 2025\n" + big + b"\nFrom b@x Mon Mar  3 10:16:00 2025\n" + small + b"\n")
+    got = list(iter_path(path, Limits(max_message_bytes=len(small) + 10)))
+    assert [type(g) for g in got] == [MessageTooLarge, RawMail]
+    assert got[1].raw == mailbox.mbox(path).get_bytes(1)  # the same bytes the mailbox module would give
