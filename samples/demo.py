@@ -47,14 +47,36 @@ def main() -> None:
     # 3. Back: ingest the schools' replies (one is broken on purpose, so exit 1 is expected),
     #    then again to show a second run adds nothing.
     for _ in range(2):
-        apdocs("ingest", HERE / "replies", "--archive", out / "archive", "--roster", roster,
-               "--tracker", out / "tracker.xlsx", "--as-of", as_of, ok=(0, 1))
+        apdocs(
+            "ingest",
+            HERE / "replies",
+            "--archive",
+            out / "archive",
+            "--roster",
+            roster,
+            "--tracker",
+            out / "tracker.xlsx",
+            "--as-of",
+            as_of,
+            ok=(0, 1),
+        )
 
     # 4. Returns handed in other ways (a folder of files, including a typed-over 2020 form):
     #    reconcile into a tracker, a findings CSV and a feedback letter per school.
-    apdocs("reconcile", "--roster", roster, "--as-of", as_of, HERE / "returns",
-           "-o", out / "returns" / "tracker.xlsx", "--csv", out / "returns" / "findings.csv",
-           "--letters", out / "returns" / "letters")
+    apdocs(
+        "reconcile",
+        "--roster",
+        roster,
+        "--as-of",
+        as_of,
+        HERE / "returns",
+        "-o",
+        out / "returns" / "tracker.xlsx",
+        "--csv",
+        out / "returns" / "findings.csv",
+        "--letters",
+        out / "returns" / "letters",
+    )
 
     print(f"\nDone. Everything is in {out}")
 
