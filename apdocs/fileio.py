@@ -20,7 +20,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
     With ``overwrite=False`` an existing file is an :class:`OutputExistsError`.
     """
     target = Path(path)
-    if not overwrite and target.exists():
+    if not overwrite and target.exists():  # cheap early answer; the link below is the real guard
         raise OutputExistsError("file exists; pass --force to replace it", path=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -31,7 +31,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
             os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            _link_no_clobber(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -40,6 +43,25 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
         raise
     _fsync_dir(target.parent)
     return target
+
+
+def _link_no_clobber(tmp: str, target: Path) -> None:
+    """Publish ``tmp`` as ``target`` only if nothing is there, atomically.
+
+    A hard link fails if the name exists, so two writers racing for the same new file
+    cannot clobber each other (an exists-check followed by rename could). Filesystems
+    without hard links fall back to that check-then-rename.
+    """
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputExistsError("file exists; pass --force to replace it", path=str(target)) from None
+    except OSError:
+        if target.exists():
+            raise OutputExistsError("file exists; pass --force to replace it", path=str(target)) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
 
 
 def _fsync_dir(directory: Path) -> None:
