@@ -27,12 +27,15 @@ from apdocs.errors import Notice
 from apdocs.formats.docx.read_match import Anchor, Match, Matcher, make_anchor, tokens
 from apdocs.formats.docx.read_text import Block, Para, Table
 from apdocs.formats.docx.read_values import Reader, parse_mark
-from apdocs.forms.model import FormDefinition
+from apdocs.forms.model import FormDefinition, Slot
 
 # Anchor kinds that carry a value read from what follows them.
 _VALUE_KINDS = frozenset({"question", "header", "label"})
 # Kinds read by column from their table row.
 _ROW_KINDS = frozenset({"item", "source", "cover"})
+_COLHEAD = frozenset({"colhead"})
+
+_MatchFn = Callable[[str, "frozenset[str] | None"], list[Match]]
 
 
 @dataclass(frozen=True)
@@ -139,15 +142,24 @@ class _Doc:
         self.blocks = blocks
         self.lines = flatten(blocks)
         self.notices = notices
-        matcher = matcher_for(form)
+        self._matcher = matcher_for(form)
+        # The same text is matched again (a table's cells for its header rows): once per document.
+        self._memo: dict[tuple[str, frozenset[str] | None], list[Match]] = {}
         self.hits: list[Match | None] = []
         area = ""
         for line in self.lines:
-            found = matcher.match(line.text) if line.text.strip() else []
+            found = self.match(line.text) if line.text.strip() else []
             hit = self._choose(found, area, line)
             if hit is not None and hit.anchor.kind == "area":
                 area = hit.anchor.key
             self.hits.append(hit)
+
+    def match(self, text: str, allow: frozenset[str] | None = None) -> list[Match]:
+        key = (text, allow)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._matcher.match(text, allow=allow)
+        return found
 
     def _choose(self, found: list[Match], area: str, line: Line) -> Match | None:
         if not found:
@@ -209,49 +221,52 @@ def _trim(lines: list[str]) -> list[str]:
     return lines
 
 
-def _header_roles(form: FormDefinition, matcher: Matcher, table: Table, upto: int) -> dict[int, str]:
-    """Grid column -> role ("seen", "date_seen", "note", "yes", "no", "amount", "expiry", "scrutinised")
-    from the nearest header row above ``upto`` in the same table."""
+def _header_roles(form: FormDefinition, match: _MatchFn, table: Table) -> list[dict[int, str]]:
+    """For each row of ``table``: grid column -> role ("seen", "date_seen", "note", "yes", "no",
+    "amount", "expiry", "scrutinised") from the nearest header row above it.
+
+    One pass down the table (a header row governs the rows beneath it until the next one);
+    evidence/source rows are never headers.
+    """
     yes, no = (tuple(tokens(t)) for t in form.yes_no[:2])
-    rows_kinds = frozenset(_ROW_KINDS)
-    for r in range(upto - 1, -1, -1):
-        if any(matcher.match(c.text, allow=rows_kinds) for c in table.rows[r] if c.text.strip()):
+    out: list[dict[int, str]] = []
+    current: dict[int, str] = {}
+    for row in table.rows:
+        out.append(current)
+        if any(match(c.text, _ROW_KINDS) for c in row if c.text.strip()):
             continue  # an evidence/source row, not a header
         roles: dict[int, str] = {}
         col = 0
-        for cell in table.rows[r]:
+        for cell in row:
             toks = tuple(tokens(cell.text))
             if toks == yes:
                 roles[col] = "yes"
             elif toks == no:
                 roles[col] = "no"
             else:
-                hit = matcher.match(cell.text, allow=frozenset({"colhead"}))
+                hit = match(cell.text, _COLHEAD)
                 if hit and not hit[0].rest:
-                    role = hit[0].anchor.key
                     # a spanning "Seen Yes / No" above separate Yes | No cells keeps the lower row's split
-                    roles.setdefault(col, role)
+                    roles.setdefault(col, hit[0].anchor.key)
             col += cell.span
         if roles:
-            return roles
-    return {}
+            current = roles
+    return out
 
 
 def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> LegacyResult:
     """Flat slot values for ``form`` read from a document without controls."""
     notices = reader.notices
     doc = _Doc(form, blocks, notices)
-    matcher = matcher_for(form)
     values: dict[str, Any] = {}
     matched: set[str] = set()
     area = ""
-    roles_cache: dict[tuple[int, int], dict[int, str]] = {}
+    roles_cache: dict[int, list[dict[int, str]]] = {}
 
     def roles_for(table: Table, block: int, row: int) -> dict[int, str]:
-        key = (block, row)
-        if key not in roles_cache:
-            roles_cache[key] = _header_roles(form, matcher, table, row)
-        return roles_cache[key]
+        if block not in roles_cache:
+            roles_cache[block] = _header_roles(form, doc.match, table)
+        return roles_cache[block][row]
 
     def put(slot_id: str, value: Any) -> None:
         if value is not None and values.get(slot_id) is None:
@@ -274,7 +289,7 @@ def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> Le
             if slot_id is None:
                 continue
             text = "\n".join(doc.following(i))
-            put(slot_id, reader.value(form.slot(slot_id), text))
+            put(slot_id, reader.value(_slot(form, slot_id), text))
         elif a.kind in _ROW_KINDS:
             right = doc.row_right(i)
             if right is not None:
@@ -285,6 +300,18 @@ def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> Le
                 text = "\n".join(doc.following(i))
                 _read_loose(form, a, text, reader, put)
     return LegacyResult(values, notices, len(matched))
+
+
+@cache
+def slot_index(form_id: str, version: str) -> dict[str, Slot]:
+    """Slots by id (``FormDefinition.slot`` rebuilds every slot per call: ~100 calls per return)."""
+    from apdocs.forms.model import load_form
+
+    return {s.id: s for s in load_form(form_id).slots()}
+
+
+def _slot(form: FormDefinition, slot_id: str) -> Slot:
+    return slot_index(form.id, form.version)[slot_id]
 
 
 def _slot_for(a: Anchor, area: str) -> str | None:
@@ -319,8 +346,8 @@ def _read_row(
             by_role[role] = text
     if a.kind == "cover":
         base = f"insurance.{a.key}"
-        put(f"{base}.amount", reader.value(form.slot(f"{base}.amount"), by_role.get("amount", "")))
-        put(f"{base}.expiry", reader.value(form.slot(f"{base}.expiry"), by_role.get("expiry", "")))
+        put(f"{base}.amount", reader.value(_slot(form, f"{base}.amount"), by_role.get("amount", "")))
+        put(f"{base}.expiry", reader.value(_slot(form, f"{base}.expiry"), by_role.get("expiry", "")))
         return
     flag = _yes_no_columns(by_role, reader, a.key)
     if a.kind == "source":
@@ -335,10 +362,10 @@ def _read_row(
         seen = flag
     date_text = by_role.get("date_seen", "")
     if date_text.strip():
-        date = reader.value(form.slot(f"{a.key}.date_seen"), date_text)
+        date = reader.value(_slot(form, f"{a.key}.date_seen"), date_text)
     note_text = by_role.get("note", "")
     if note_text.strip():
-        note = reader.value(form.slot(f"{a.key}.note"), note_text)
+        note = reader.value(_slot(form, f"{a.key}.note"), note_text)
     put(f"{a.key}.seen", seen)
     put(f"{a.key}.date_seen", date)
     put(f"{a.key}.note", note)

@@ -54,15 +54,31 @@ def make_anchor(kind: str, key: str, text: str, scope: str = "") -> Anchor:
 
 
 class Matcher:
-    """Match lines of a document against a set of anchors."""
+    """Match lines of a document against a set of anchors.
+
+    Built once per form (see ``legacy.matcher_for``), so every index below is paid for once:
+    exact prefixes are dictionary look-ups by token tuple, and the approximate comparison
+    (difflib, the costly part) runs only against texts that could reach the threshold.
+    """
 
     def __init__(self, anchors: list[Anchor]) -> None:
         self.anchors = [a for a in anchors if a.tokens]
-        self._by_first: dict[str, list[Anchor]] = {}
+        # exact: token tuple -> anchors (definition order); first token -> the lengths to try, longest first
+        self._by_tokens: dict[tuple[str, ...], list[Anchor]] = {}
+        lengths: dict[str, set[int]] = {}
         for a in self.anchors:
-            self._by_first.setdefault(a.tokens[0], []).append(a)
+            self._by_tokens.setdefault(a.tokens, []).append(a)
+            lengths.setdefault(a.tokens[0], set()).add(len(a.tokens))
+        self._lengths = {t: sorted(ns, reverse=True) for t, ns in lengths.items()}
+        # approximate: long anchors, with a bit per anchor in masks by token and by length
         self._long = [a for a in self.anchors if len(a.tokens) >= FUZZY_MIN_TOKENS]
-        self._long_sets = [set(a.tokens) for a in self._long]
+        self._long_sets = [frozenset(a.tokens) for a in self._long]
+        self._token_bits: dict[str, int] = {}
+        self._len_bits: dict[int, int] = {}
+        for i, a in enumerate(self._long):
+            for t in self._long_sets[i]:
+                self._token_bits[t] = self._token_bits.get(t, 0) | 1 << i
+            self._len_bits[len(a.tokens)] = self._len_bits.get(len(a.tokens), 0) | 1 << i
 
     def match(self, line: str, *, allow: frozenset[str] | None = None) -> list[Match]:
         """Every anchor the line is (or starts with), best first.
@@ -75,25 +91,57 @@ class Matcher:
         if not toks:
             return []
         found: list[Match] = []
-        for a in self._by_first.get(toks[0], ()):
+        for n in self._lengths.get(toks[0], ()):  # longest first: the order of the scores below
+            if n > len(toks):
+                continue
+            same = self._by_tokens.get(tuple(toks[:n]))
+            if same is None:
+                continue
+            rest = None
+            for a in same:
+                if allow is None or a.kind in allow:
+                    if rest is None:
+                        rest = _rest_after(body, n)
+                    found.append(Match(a, 1.0 + n / 1000, rest))
+        if found or len(toks) < FUZZY_MIN_TOKENS - 1:
+            return found
+        have = set(toks)
+        for i in self._candidates(have, len(toks)):
+            a, aset = self._long[i], self._long_sets[i]
             if allow is not None and a.kind not in allow:
                 continue
-            n = len(a.tokens)
-            if tuple(toks[:n]) == a.tokens:
-                found.append(Match(a, 1.0 + n / 1000, _rest_after(body, n)))
-        if not found and len(toks) >= FUZZY_MIN_TOKENS - 1:
-            have = set(toks)
-            for a, aset in zip(self._long, self._long_sets, strict=True):
-                if allow is not None and a.kind not in allow:
-                    continue
-                # cheap filter before the sequence comparison
-                if len(aset & have) < 0.6 * len(aset):
-                    continue
-                score = SequenceMatcher(None, a.tokens, toks, autojunk=False).ratio()
-                if score >= FUZZY_THRESHOLD:
-                    found.append(Match(a, score, ""))
+            # cheap filter before the sequence comparison
+            if len(aset & have) < 0.6 * len(aset):
+                continue
+            score = SequenceMatcher(None, a.tokens, toks, autojunk=False).ratio()
+            if score >= FUZZY_THRESHOLD:
+                found.append(Match(a, score, ""))
         found.sort(key=lambda m: -m.score)
         return found
+
+    def _candidates(self, have: set[str], n: int) -> list[int]:
+        """Indices, in definition order, of the long anchors a line of ``n`` tokens (``have``) could
+        match approximately: those sharing a token with it, of a length that can reach the
+        threshold (ratio = 2*M/(n+m) with M <= min(n, m), so min/max >= t/(2-t); one token of
+        slack either side keeps float rounding at the boundary out of it). Answers share
+        nothing with most printed texts, so most lines are compared with none."""
+        shared = 0
+        for t in have:
+            shared |= self._token_bits.get(t, 0)
+        if not shared:
+            return []
+        lo = max(int(n * FUZZY_THRESHOLD / (2 - FUZZY_THRESHOLD)) - 1, 1)
+        hi = int(n * (2 - FUZZY_THRESHOLD) / FUZZY_THRESHOLD) + 1
+        sized = 0
+        for m in range(lo, hi + 1):
+            sized |= self._len_bits.get(m, 0)
+        bits = shared & sized
+        out = []
+        while bits:
+            low = bits & -bits
+            out.append(low.bit_length() - 1)
+            bits ^= low
+        return out
 
 
 def _rest_after(text: str, n_tokens: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from lxml import etree
 
@@ -83,16 +84,107 @@ def _collect(el: etree._Element, out: list[str]) -> None:
             _collect(child, out)
 
 
+# Where paragraphs live when they are read (the walk from a paragraph up stops there).
+_BLOCK_HOMES = frozenset({w("body"), TC})
+# Text elements, and what no text element may sit inside to count (a text element is a leaf).
+_TEXT_TAGS = (T, TAB, BR, CR, NO_BREAK_HYPHEN)
+_HIDES = _SKIP | {T, TAB, BR, CR, NO_BREAK_HYPHEN, SOFT_HYPHEN}
+_TEXT_OF = {TAB: "\t", BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
+
+
 def inline_text(el: etree._Element) -> str:
     """Accepted text of a paragraph or any run-level container (no paragraph breaks)."""
+    return para_text(el)[0]
+
+
+def para_text(el: etree._Element) -> tuple[str, bool]:
+    """(accepted text, whether the paragraph mark is a tracked deletion) of ``el``.
+
+    The same text as the walk in :func:`_collect`, found faster: lxml picks out the text
+    elements in C, and each counts unless an element between it and ``el`` is skipped.
+    """
     out: list[str] = []
-    _collect(el, out)
-    return "".join(out)
+    for node in el.iterdescendants(_TEXT_TAGS):
+        if _hidden(node, el):
+            continue
+        out.append((node.text or "") if node.tag == T else _TEXT_OF[node.tag])
+    return "".join(out), mark_deleted(el)
+
+
+def _hidden(node: etree._Element, top: etree._Element) -> bool:
+    """Whether an element between ``node`` (exclusive) and ``top`` (exclusive) hides its text."""
+    up = node.getparent()
+    while up is not None and up is not top:
+        if up.tag in _HIDES:
+            return True
+        up = up.getparent()
+    return False
+
+
+class TextIndex:
+    """Every paragraph's (text, mark deleted) in a body, from ONE pass over it.
+
+    lxml builds a tag filter per ``iter`` call (~2 us), a cost paid per paragraph by
+    :func:`para_text`; returns re-saved by an office suite hold hundreds of paragraphs.
+    A text element belongs to its nearest paragraph ancestor; a paragraph nested in
+    another one (invalid, but then the walk would join their texts) disables the index.
+    """
+
+    def __init__(self, body: etree._Element) -> None:
+        self._texts: dict[etree._Element, list[str]] = {}
+        self._deleted: set[etree._Element] = set()
+        self.usable = True
+        for node in body.iter(P, DEL, *_TEXT_TAGS):
+            tag = node.tag
+            if tag == P:
+                if self._nested(node):
+                    self.usable = False
+                    return
+                self._texts[node] = []
+                continue
+            up = node.getparent()
+            if tag == DEL:  # p/pPr/rPr/del: the paragraph mark may be deleted
+                ppr = up.getparent() if up is not None and up.tag == RPR else None
+                p = ppr.getparent() if ppr is not None and ppr.tag == PPR else None
+                if p is not None and p.tag == P and mark_deleted(p):
+                    self._deleted.add(p)
+                continue
+            hidden = False
+            while up is not None and up.tag != P:
+                hidden = hidden or up.tag in _HIDES
+                up = up.getparent()
+            if up is not None and not hidden:
+                self._texts[up].append((node.text or "") if tag == T else _TEXT_OF[tag])
+
+    @staticmethod
+    def _nested(p: etree._Element) -> bool:
+        """A paragraph inside another paragraph, not inside a skipped subtree (text box...)."""
+        up = p.getparent()
+        while up is not None:
+            tag = up.tag
+            if tag in _BLOCK_HOMES:
+                return False
+            if tag in _HIDES:
+                return False  # never read: a text box in a drawing, a fallback ...
+            if tag == P:
+                return True
+            up = up.getparent()
+        return False
+
+    def para_text(self, p: etree._Element) -> tuple[str, bool]:
+        pieces = self._texts.get(p)
+        if pieces is None:
+            return para_text(p)
+        return "".join(pieces), p in self._deleted
 
 
 def _child(el: etree._Element, tag: str) -> etree._Element | None:
-    """First child with ``tag`` (lxml's ``find`` goes through ElementPath: ~5x slower)."""
-    return next(el.iterchildren(tag), None)
+    """First child with ``tag`` (property blocks come first: a plain loop beats lxml's
+    ``iterchildren(tag)``, which builds a tag filter per call, and ``find``, ~5x slower still)."""
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
 
 
 def mark_deleted(p: etree._Element) -> bool:
@@ -109,17 +201,20 @@ def row_deleted(tr: etree._Element) -> bool:
     return trpr is not None and _child(trpr, DEL) is not None
 
 
-def paragraphs(container: etree._Element) -> list[str]:
+def paragraphs(container: etree._Element, index: TextIndex | None = None) -> list[str]:
     """Paragraph texts of a block container (body, cell, sdtContent), in order.
 
     Content controls and custom-XML wrappers are transparent; nested tables
     contribute their cells' paragraphs (rare in returns, but text must not vanish).
+    ``index``: the container's body already read (see :class:`TextIndex`).
     """
+    text_of = index.para_text if index is not None else para_text
     out: list[str] = []
     pending = ""  # text of paragraphs whose mark was deleted, waiting to merge
     for el in iter_block_paragraphs(container):
-        text = pending + inline_text(el)
-        if mark_deleted(el):
+        text, deleted = text_of(el)
+        text = pending + text
+        if deleted:
             pending = text
             continue
         pending = ""
@@ -182,7 +277,7 @@ class Cell:
     paragraphs: tuple[str, ...]
     span: int = 1  # gridSpan, so column positions survive merged header cells
 
-    @property
+    @cached_property  # read many times while matching (frozen: cached_property writes __dict__ directly)
     def text(self) -> str:
         return "\n".join(self.paragraphs)
 
@@ -202,18 +297,21 @@ Block = Para | Table
 
 def blocks(body: etree._Element) -> list[Block]:
     """The body as a flat list of paragraphs and top-level tables (wrappers removed)."""
+    index = TextIndex(body)
+    text_of = index.para_text if index.usable else para_text
     out: list[Block] = []
     pending = ""
     for child in _iter_body_level(body):
         if child.tag == P:
-            text = pending + inline_text(child)
-            if mark_deleted(child):
+            text, deleted = text_of(child)
+            text = pending + text
+            if deleted:
                 pending = text
                 continue
             pending = ""
             out.append(Para(text))
         else:
-            out.append(_table(child))
+            out.append(_table(child, index if index.usable else None))
     if pending:
         out.append(Para(pending))
     return out
@@ -243,8 +341,8 @@ def _span(tc: etree._Element) -> int:
         return 1
 
 
-def _table(tbl: etree._Element) -> Table:
+def _table(tbl: etree._Element, index: TextIndex | None) -> Table:
     rows = []
     for tr in iter_rows(tbl):
-        rows.append(tuple(Cell(tuple(paragraphs(tc)), _span(tc)) for tc in iter_cells(tr)))
+        rows.append(tuple(Cell(tuple(paragraphs(tc, index)), _span(tc)) for tc in iter_cells(tr)))
     return Table(tuple(rows))
