@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from apdocs import values
 from apdocs.errors import Notice
@@ -38,8 +38,9 @@ _COLHEAD = frozenset({"colhead"})
 _MatchFn = Callable[[str, "frozenset[str] | None"], list[Match]]
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """One line of the flattened document (a tuple: a return holds hundreds)."""
+
     text: str
     block: int
     row: int = -1  # -1: a body paragraph

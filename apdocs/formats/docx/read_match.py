@@ -21,6 +21,8 @@ _NUMBERING = re.compile(r"^\s*(?:(?:q(?:uestion)?\s*)?\d{1,2}\s*[.):\-]?|\(?[a-z
 FUZZY_MIN_TOKENS = 4
 #: Similarity a retyped long text needs to count as the printed one.
 FUZZY_THRESHOLD = 0.84
+#: Matched lines remembered per form (a form prints a few hundred; retyped copies add some).
+HIT_CACHE_SIZE = 4096
 
 
 def tokens(text: str) -> list[str]:
@@ -79,6 +81,9 @@ class Matcher:
             for t in self._long_sets[i]:
                 self._token_bits[t] = self._token_bits.get(t, 0) | 1 << i
             self._len_bits[len(a.tokens)] = self._len_bits.get(len(a.tokens), 0) | 1 << i
+        # Lines that hold a printed text, as every return prints them: matched once per process.
+        # Only hits are kept (answers are new in each return, and this stays small).
+        self._hits: dict[tuple[str, frozenset[str] | None], tuple[Match, ...]] = {}
 
     def match(self, line: str, *, allow: frozenset[str] | None = None) -> list[Match]:
         """Every anchor the line is (or starts with), best first.
@@ -86,6 +91,18 @@ class Matcher:
         ``allow`` restricts to anchor kinds. An exact token prefix wins over an
         approximate whole-line match; ties keep definition order.
         """
+        key = (line, allow)
+        hit = self._hits.get(key)
+        if hit is not None:
+            return list(hit)
+        found = self._match(line, allow)
+        if found:
+            if len(self._hits) >= HIT_CACHE_SIZE:
+                self._hits.clear()  # a bound, not an LRU: a batch settles on the forms' texts again at once
+            self._hits[key] = tuple(found)
+        return found
+
+    def _match(self, line: str, allow: frozenset[str] | None) -> list[Match]:
         body = strip_numbering(line)
         toks = tokens(body)
         if not toks:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -94,7 +94,11 @@ _TEXT_OF = {TAB: "\t", BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
 
 def inline_text(el: etree._Element) -> str:
     """Accepted text of a paragraph or any run-level container (no paragraph breaks)."""
-    return para_text(el)[0]
+    out: list[str] = []
+    for node in el.iterdescendants(_TEXT_TAGS):
+        if not _hidden(node, el):
+            out.append((node.text or "") if node.tag == T else _TEXT_OF[node.tag])
+    return "".join(out)
 
 
 def para_text(el: etree._Element) -> tuple[str, bool]:
@@ -103,12 +107,7 @@ def para_text(el: etree._Element) -> tuple[str, bool]:
     The same text as the walk in :func:`_collect`, found faster: lxml picks out the text
     elements in C, and each counts unless an element between it and ``el`` is skipped.
     """
-    out: list[str] = []
-    for node in el.iterdescendants(_TEXT_TAGS):
-        if _hidden(node, el):
-            continue
-        out.append((node.text or "") if node.tag == T else _TEXT_OF[node.tag])
-    return "".join(out), mark_deleted(el)
+    return inline_text(el), mark_deleted(el)
 
 
 def _hidden(node: etree._Element, top: etree._Element) -> bool:
@@ -150,11 +149,14 @@ class TextIndex:
                     self._deleted.add(p)
                 continue
             hidden = False
-            while up is not None and up.tag != P:
-                hidden = hidden or up.tag in _HIDES
-                up = up.getparent()
-            if up is not None and not hidden:
-                self._texts[up].append((node.text or "") if tag == T else _TEXT_OF[tag])
+            for up in node.iterancestors():  # to the nearest paragraph
+                up_tag = up.tag
+                if up_tag == P:
+                    if not hidden:
+                        self._texts[up].append((node.text or "") if tag == T else _TEXT_OF[tag])
+                    break
+                if up_tag in _HIDES:
+                    hidden = True
 
     @staticmethod
     def _nested(p: etree._Element) -> bool:
@@ -270,14 +272,13 @@ def iter_cells(tr: etree._Element) -> Iterator[etree._Element]:
                 yield from iter_cells(inner)
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One table cell's paragraphs, with where it sits."""
+class Cell(NamedTuple):
+    """One table cell's paragraphs, with where it sits (a tuple: hundreds per return)."""
 
     paragraphs: tuple[str, ...]
     span: int = 1  # gridSpan, so column positions survive merged header cells
 
-    @cached_property  # read many times while matching (frozen: cached_property writes __dict__ directly)
+    @property
     def text(self) -> str:
         return "\n".join(self.paragraphs)
 
