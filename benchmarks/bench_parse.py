@@ -1,6 +1,7 @@
 """Parse speed and memory of returned .docx forms, as ratios against baselines measured in the same run.
 
-Prints, per form:
+Prints, per form - as apdocs renders it, then as LibreOffice re-saves it (one ``soffice``
+call, private profile; those rows are skipped with a note when soffice is missing):
   * median time of ``read_docx`` per return at steady state (target <= 3 ms);
   * its ratio to a python-docx reader of the same return (target >= 8x faster);
   * its ratio to the floor: bare zipfile + lxml parsing ``word/document.xml`` (target within 3x);
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import shutil
 import statistics
 import subprocess
 import sys
@@ -148,14 +150,51 @@ def floor_zip_lxml(data: bytes) -> None:
         etree.fromstring(zf.read("word/document.xml"))
 
 
+def resaved_by_libreoffice(forms: dict[str, bytes]) -> dict[str, bytes] | None:
+    """The same returns re-saved by real LibreOffice (the common case: it drops ``w:tag``, keeps
+    titles only on text controls, so most answers are read from the printed text), with ONE
+    ``soffice`` call and a private profile; None (rows skipped) when soffice is not installed."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="apdocs-bench-lo-") as tmp:
+        src, out = Path(tmp, "src"), Path(tmp, "out")
+        src.mkdir()
+        for form_id, data in forms.items():
+            (src / f"{form_id}.docx").write_bytes(data)
+        cmd = [soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--norestore", "--nologo"]
+        cmd += ["--convert-to", "docx:MS Word 2007 XML", "--outdir", str(out), *sorted(str(p) for p in src.iterdir())]
+        subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+        done = {f: out / f"{f}.docx" for f in forms}
+        missing = [f for f, p in done.items() if not p.exists()]
+        if missing:
+            raise SystemExit(f"LibreOffice did not convert {missing}")
+        return {f: p.read_bytes() for f, p in done.items()}
+
+
 def speed(repeat: int) -> None:
     print(
         f"{'form':<10} {'apdocs ms':>10} {'pdx walk ms':>12} {'x faster':>9} {'pdx+controls ms':>16} {'x faster':>9}"
         f" {'floor ms':>9} {'x floor':>8} {'ceiling':>8}"
     )
+    forms = {form_id: render_form(form_id, "docx", sample_values(form_id, 1)) for form_id in FORM_IDS}
     missed: set[str] = set()
-    for form_id in FORM_IDS:
-        data = render_form(form_id, "docx", sample_values(form_id, 1))
+    missed |= _rows(forms, repeat)
+    resaved = resaved_by_libreoffice(forms)
+    if resaved is None:
+        print("re-saved by LibreOffice: skipped (soffice not installed)")
+    else:
+        print("re-saved by LibreOffice 'MS Word 2007 XML' (tags dropped: most answers read from the printed text):")
+        missed |= _rows(resaved, repeat)
+    # Say it plainly: a target missed must not hide in a table of numbers.
+    verdict = "all met" if not missed else "NOT met: " + ", ".join(sorted(missed))
+    print(f"targets (apdocs <= 3 ms; >= 8x faster than python-docx + controls; within 3x of the floor): {verdict}")
+
+
+def _rows(forms: dict[str, bytes], repeat: int) -> set[str]:
+    """Print one row per form; the targets missed."""
+    missed: set[str] = set()
+    for form_id, data in forms.items():
         ours, walk, pdx, floor = medians_ms([read_fresh, python_docx_walk, python_docx_reader, floor_zip_lxml], data, repeat)
         print(
             f"{form_id:<10} {ours:>10.2f} {walk:>12.2f} {walk / ours:>9.1f} {pdx:>16.2f} {pdx / ours:>9.1f}"
@@ -163,9 +202,7 @@ def speed(repeat: int) -> None:
         )
         checks = {"<= 3 ms": ours <= 3, ">= 8x python-docx": pdx / ours >= 8, "<= 3x floor": ours / floor <= 3}
         missed |= {target for target, ok in checks.items() if not ok}
-    # Say it plainly: a target missed must not hide in a table of numbers.
-    verdict = "all met" if not missed else "NOT met: " + ", ".join(sorted(missed))
-    print(f"targets (apdocs <= 3 ms; >= 8x faster than python-docx + controls; within 3x of the floor): {verdict}")
+    return missed
 
 
 _CHILD = """
