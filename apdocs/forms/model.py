@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any, Literal
 
@@ -188,6 +188,20 @@ class FormDefinition:
 
     def slots(self) -> list[Slot]:
         """Every fillable place, in reading order."""
+        return list(self._slots)
+
+    def slot(self, slot_id: str) -> Slot:
+        """The slot with this id (KeyError if none)."""
+        return self._slot_index[slot_id]
+
+    # Forms are immutable and loaded once, so their slots are built once too: readers and
+    # renderers ask for them per document.
+    @cached_property
+    def _slot_index(self) -> dict[str, Slot]:
+        return {s.id: s for s in self._slots}
+
+    @cached_property
+    def _slots(self) -> tuple[Slot, ...]:
         out = [Slot(h.id, h.type, h.label, "header") for h in self.header]
         lab = self.labels
         for s in self.sections:
@@ -215,13 +229,7 @@ class FormDefinition:
             ]
         if self.areas:
             out.append(Slot("overall_judgement", "choice", lab["overall_judgement"], "overall", self.judgements))
-        return out
-
-    def slot(self, slot_id: str) -> Slot:
-        for s in self.slots():
-            if s.id == slot_id:
-                return s
-        raise KeyError(slot_id)
+        return tuple(out)
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
