@@ -169,3 +169,15 @@ def test_feedback_letters_are_not_overwritten_without_force(tmp_path: Path) -> N
     assert not (tmp_path / "tracker.xlsx").exists()  # nor the tracker: the run refused as a whole
     code, _ = run(*args, "--force")
     assert code == 0 and zipfile.is_zipfile(edited) and len(list(letters.iterdir())) == 3
+
+
+def test_a_tracker_kept_inside_the_returns_folder_is_not_read_back(tmp_path: Path) -> None:
+    returns = tmp_path / "returns"
+    shutil.copytree(SAMPLES / "returns", returns)
+    args = ["reconcile", "--roster", str(SAMPLES / "roster.csv"), "--as-of", "2025-03-31", str(returns)]
+    args += ["-o", str(returns / "tracker.xlsx")]
+    assert run(*args)[0] == 0
+    code, _ = run(*args)  # second run: the tracker from the first is now in the folder
+    assert code == 0
+    findings = openpyxl.load_workbook(returns / "tracker.xlsx")["Findings"]
+    assert not any("tracker.xlsx" in str(c.value or "") for row in findings.iter_rows() for c in row)

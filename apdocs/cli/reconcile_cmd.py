@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def reconcile_cmd(
     Exit 0 when every return was read, 1 when some could not be (each is listed in the
     tracker as RETURN_UNREADABLE), 3 when nothing could be done (e.g. an invalid roster).
     """
-    from apdocs.parse import parse_many
+    from apdocs.parse import iter_files, parse_many
     from apdocs.reconcile import load_config, reconcile
     from apdocs.reports.letters import write_feedback_letters
     from apdocs.reports.tracker import write_findings_csv, write_tracker
@@ -72,7 +73,10 @@ def reconcile_cmd(
     try:
         cfg = load_config(config_path)
         roster = load_roster(roster_path)
-        result = reconcile(roster, parse_many(returns), cfg, day)
+        # Our own outputs may sit inside a RETURNS folder (e.g. -o returns/tracker.xlsx): never read them back.
+        ours = {os.path.realpath(p) for p in (output, csv_path) if p is not None}
+        files = (f for f in iter_files(returns) if os.path.realpath(f) not in ours)
+        result = reconcile(roster, parse_many(files), cfg, day)
         # Letters first: they are the step that can refuse (a letter already there, a template error),
         # and they refuse before writing anything, so a refusal leaves no tracker from this run either.
         letters = (
