@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -13,15 +14,15 @@ from apdocs.cli import main
 from apdocs.errors import TemplateError
 from apdocs.reports import letters
 from apdocs.reports.letter_templates import build_appendix1, build_covering_letter, build_feedback_letter, split_source
-from apdocs.reports.letters import load_letter_context, render_letter, template_path
+from apdocs.reports.letters import dated_context, load_letter_context, render_letter, template_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHOOL = {"name": "Hollybank Primary", "urn": "120001", "email": "a@b.example", "address_lines": ["1 Hollybank Road", "Anytown"]}
 
 
 def context(**over: object) -> dict:
-    ctx = load_letter_context()
-    ctx.update(letter_date="1 April 2025", school=dict(SCHOOL))
+    ctx = dated_context(load_letter_context(), dt.date(2025, 4, 1))
+    ctx.update(school=dict(SCHOOL))
     ctx.update(over)
     return ctx
 
@@ -39,7 +40,8 @@ def test_covering_letter_is_the_source_letter_with_placeholders_filled(source_te
     assert "Dear Colleague" in text and "A. Officer" in text
     joined = "\n".join(text)
     assert "{{" not in joined and "{%" not in joined
-    assert "should be returned to: virtualschool@leics.gov.uk by Friday 16 May 2025." in joined
+    # 28 days after the letter's date, by default
+    assert "should be returned to: virtualschool@leics.gov.uk by Tuesday 29 April 2025." in joined
     assert "Tony Barnard" not in joined and "07947" not in joined  # the real signatory is a placeholder now
     verbatim = [p for p in text if p not in ("Hollybank Primary", "1 Hollybank Road", "Anytown", "1 April 2025")]
     personal = ("A. Officer", "Virtual School Head,", "Email: ", "Tel: ", "should be returned to:")
@@ -193,3 +195,12 @@ def test_schools_whose_names_slug_alike_get_a_letter_each(tmp_path: Path) -> Non
         "covering-letter-st-mary-s-2.docx",
         "covering-letter-st-mary-s.docx",
     ]
+
+
+def test_deadline_follows_the_letter_date_unless_the_context_fixes_it() -> None:
+    day = dt.date(2026, 11, 29)  # a Sunday
+    # 28 days on is a Sunday: the deadline moves on to the Monday
+    assert dated_context({}, day) == {"letter_date": "29 November 2026", "return_deadline": "Monday 28 December 2026"}
+    assert dated_context({"return_within_days": 10}, day)["return_deadline"] == "Wednesday 9 December 2026"
+    fixed = {"return_deadline": "Friday 16 May 2025", "letter_date": "1 April 2025"}
+    assert dated_context(fixed, day) == fixed

@@ -56,9 +56,12 @@ def pack_cmd(
 ) -> None:
     """Write each commissioning school's pack and one .eml per school into OUTBOX."""
     from apdocs.mail.pack import covering_letters, plan, write_pack
+    from apdocs.reports.letters import dated_context, load_letter_context
     from apdocs.roster import load_roster
 
     try:
+        if reply_by is None:  # the email asks for the same deadline as the covering letter
+            reply_by = dated_context(load_letter_context(letter_context), dt.date.today())["return_deadline"]
         roster = load_roster(roster_path)
         total = len(plan(roster))
         with _progress(total, "Packing") as bar:

@@ -73,10 +73,9 @@ _DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 def covering_letters(context_path: str | Path | None = None, *, today: dt.date | None = None) -> LetterRenderer:
     """The Virtual School's covering letter per school, and the Appendix 1 guidance, from
     :mod:`apdocs.reports.letters` (editable Word templates). Appendix 1 is rendered once."""
-    from apdocs.reports.letters import load_letter_context, long_date, render_letter, school_context
+    from apdocs.reports.letters import dated_context, load_letter_context, render_letter, school_context
 
-    base = load_letter_context(context_path)
-    base.setdefault("letter_date", long_date(today or dt.date.today()))
+    base = dated_context(load_letter_context(context_path), today or dt.date.today())
     guidance = render_letter("appendix1", base)
 
     def render(school: School, _placements: list[Placement]) -> list[tuple[str, bytes, str]]:

@@ -160,6 +160,28 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+#: Days schools are given to return the forms when the context sets no ``return_deadline``.
+DEFAULT_RETURN_WITHIN_DAYS = 28
+
+
+def dated_context(base: dict[str, Any], day: dt.date) -> dict[str, Any]:
+    """``base`` with the dates a letter needs, counted from ``day`` (the letter's date).
+
+    ``letter_date`` defaults to ``day``; ``return_deadline`` to ``day`` plus
+    ``return_within_days`` (default 28, moved on to a weekday), so a deadline never
+    falls before its letter.
+    Values the context sets itself are kept.
+    """
+    out = dict(base)
+    out.setdefault("letter_date", long_date(day))
+    if not out.get("return_deadline"):
+        due = day + dt.timedelta(days=int(out.get("return_within_days", DEFAULT_RETURN_WITHIN_DAYS)))
+        while due.weekday() >= 5:  # schools return forms on a working day
+            due += dt.timedelta(days=1)
+        out["return_deadline"] = f"{due:%A} {long_date(due)}"
+    return out
+
+
 def load_letter_context(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The letter-wide values (signatory, return address, deadline ...) from YAML.
 
@@ -229,10 +251,9 @@ def feedback_context(school: Any, result: Any, base: dict[str, Any]) -> dict[str
         for f in school.owes
     ]
     return {
-        **base,
+        **dated_context(base, result.as_of),
         "school": school_context(school),
         "as_of": long_date(result.as_of),
-        "letter_date": base.get("letter_date") or long_date(result.as_of),
         "owes": owes,
         "rag": school.rag,
     }
@@ -271,8 +292,7 @@ def write_covering_letters(
     overwrite: bool = False,
 ) -> list[Path]:
     """A covering letter per roster school, and Appendix 1 once; refuses to replace files unless ``overwrite``."""
-    base = load_letter_context(context_path)
-    base.setdefault("letter_date", long_date(dt.date.today()))
+    base = dated_context(load_letter_context(context_path), dt.date.today())
     out = Path(outdir)
     schools = roster.schools
     jobs = [
