@@ -18,6 +18,7 @@ import datetime as _dt
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from apdocs.errors import Notice
@@ -90,9 +91,17 @@ def clean_text(text: Any) -> str | None:
         out = "\n".join([line.rstrip() for line in text.split("\n")]).strip()
     else:
         out = text.strip()
-    if not out or is_placeholder(out):
+    if not out or out in _SEEN_PROMPTS:
+        return None
+    if is_placeholder(out):
+        if len(_SEEN_PROMPTS) < 256:  # a bound: prompts are few (ours and the suites'); answers are never kept
+            _SEEN_PROMPTS.add(out)
         return None
     return out
+
+
+#: Exact prompt texts met before: every empty field of every return shows one of a few.
+_SEEN_PROMPTS: set[str] = set()
 
 
 # -- dates -------------------------------------------------------------------------
@@ -411,6 +420,23 @@ def read_typed(kind: str, text: Any, *, choices: Sequence[str] = (), where: str 
     The one dispatch from slot type to reader, shared by the Word and Excel readers so
     a typed answer means the same in either format.
     """
+    if kind != "text" and type(text) is str and len(text) <= _SHORT:
+        # Yes/No, dates, judgements, amounts and prompts: a small vocabulary that recurs in
+        # every return of a batch, read once each (free text is never kept)
+        return _read_short(kind, text, tuple(choices), where)
+    return _read_typed(kind, text, choices, where)
+
+
+#: Longest non-text value remembered by :func:`read_typed` ("Yes - seen 12th September 2020" fits).
+_SHORT = 40
+
+
+@lru_cache(maxsize=8192)
+def _read_short(kind: str, text: str, choices: tuple[str, ...], where: str | None) -> tuple[Any, Notice | None]:
+    return _read_typed(kind, text, choices, where)
+
+
+def _read_typed(kind: str, text: Any, choices: Sequence[str], where: str | None) -> tuple[Any, Notice | None]:
     if kind == "date":
         return read_date(text, where=where)
     if kind == "bool":

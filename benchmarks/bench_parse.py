@@ -152,7 +152,7 @@ def floor_zip_lxml(data: bytes) -> None:
 
 def resaved_by_libreoffice(forms: dict[str, bytes]) -> dict[str, bytes] | None:
     """The same returns re-saved by real LibreOffice (the common case: it drops ``w:tag``, keeps
-    titles only on text controls, so most answers are read from the printed text), with ONE
+    titles only on text controls, so most answers are read at the place our renderer put them), with ONE
     ``soffice`` call and a private profile; None (rows skipped) when soffice is not installed."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
@@ -184,7 +184,7 @@ def speed(repeat: int) -> None:
     if resaved is None:
         print("re-saved by LibreOffice: skipped (soffice not installed)")
     else:
-        print("re-saved by LibreOffice 'MS Word 2007 XML' (tags dropped: most answers read from the printed text):")
+        print("re-saved by LibreOffice 'MS Word 2007 XML' (tags dropped: most answers read by position):")
         missed |= _rows(resaved, repeat)
     # Say it plainly: a target missed must not hide in a table of numbers.
     verdict = "all met" if not missed else "NOT met: " + ", ".join(sorted(missed))

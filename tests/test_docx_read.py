@@ -236,3 +236,135 @@ def test_document_part_with_a_dtd_is_refused():
     with pytest.raises(ParseError) as info:
         read_docx(out.getvalue(), path="evil.docx")
     assert info.value.code == "DTD_FORBIDDEN"
+
+
+# -- our own forms without controls: read by position, guarded by the printed text ----------
+
+
+def unwrap(root) -> None:
+    """Replace every control by its content, as an editor without content controls does."""
+    for sdt in list(root.iter(w("sdt"))):
+        content = sdt.find(w("sdtContent"))
+        for child in reversed(list(content) if content is not None else []):
+            sdt.addnext(child)
+        sdt.getparent().remove(sdt)
+
+
+def route_messages(rec) -> list[str]:
+    return [n.message for n in rec.warnings if n.code == "ROUTE_FALLBACK"]
+
+
+def test_unwrapped_form_is_read_by_position_even_where_answers_quote_printed_text():
+    questions = A4.questions()
+    # Answers that repeat printed wording would end an answer early on the wording route;
+    # at its position an answer is the whole cell, whatever it says.
+    want = {
+        "q1": f"{questions[1].text}\nWe checked this first.",
+        "q2": questions[2].text,
+        "q3": "Line one\n\nLine three",
+        "provider_name": "Sunrise Learning (synthetic)",
+    }
+    rec = read_docx(edit(render_form("appendix4", "docx", want), unwrap), path="unwrapped.docx")
+    assert rec.answers["q1"] == want["q1"]
+    assert rec.answers["q2"] == want["q2"]
+    assert rec.answers["q3"] == want["q3"]
+    assert rec.header["provider_name"] == want["provider_name"]
+    assert rec.answers["q4"] is None
+    assert any("position" in m and "wording" not in m for m in route_messages(rec))
+
+
+def evidence_row(root, item_text: str):
+    for tr in root.iter(w("tr")):
+        if "".join(tr.itertext()).startswith(item_text):
+            return tr
+    raise AssertionError(item_text)
+
+
+def test_rows_whose_printed_text_moved_or_changed_are_read_from_the_wording():
+    a2 = load_form("appendix2")
+    items = a2.items
+    want = {f"{it.id}.seen": True for it in items} | {f"{it.id}.date_seen": "2020-03-12" for it in items}
+    want |= {"e2.seen": False, "e2.note": "Awaiting copy", "provider_name": "Synthetic provider"}
+    data = render_form("appendix2", "docx", want)
+
+    def hand_edited(root):
+        unwrap(root)
+        # a school inserted its own row above e1 (every evidence row below moves down one) ...
+        first = evidence_row(root, items[0].text)
+        extra = etree.fromstring(etree.tostring(first))
+        for t in extra.iter(w("t")):
+            t.text = ""
+        next(extra.iter(w("t"))).text = "Our own extra document"
+        first.addprevious(extra)
+
+    rec = read_docx(edit(data, hand_edited), path="edited.docx")
+    got = {it.id: rec.answers[it.id] for it in items}
+    assert got["e1"] == {"seen": True, "date_seen": "2020-03-12", "note": None}
+    assert got["e2"] == {"seen": False, "date_seen": "2020-03-12", "note": "Awaiting copy"}
+    assert all(got[it.id]["seen"] is True for it in items if it.id != "e2")
+    assert rec.header["provider_name"] == "Synthetic provider"
+    # the header still sat where we put it; the moved rows were found by their wording
+    (message,) = [m for m in route_messages(rec) if "position" in m]
+    assert "wording" in message
+
+
+def test_a_changed_label_sends_only_its_row_to_the_wording_route():
+    a2 = load_form("appendix2")
+    data = render_form("appendix2", "docx", {"e3.seen": True, "e3.note": "Seen at visit", "e4.seen": False})
+
+    def retyped(root):
+        unwrap(root)
+        row = evidence_row(root, a2.items[2].text)
+        first_text = next(row.iter(w("t")))
+        first_text.text = "3) " + first_text.text.upper()  # numbering and case: still the same wording
+        row4 = evidence_row(root, a2.items[3].text)
+        next(row4.iter(w("t"))).text = "Our health and safety policy (retyped by the school)"
+
+    rec = read_docx(edit(data, retyped), path="retyped.docx")
+    assert rec.answers["e3"]["seen"] is True
+    assert rec.answers["e3"]["note"] == "Seen at visit"
+    (message,) = [m for m in route_messages(rec) if "position" in m]
+    assert message.endswith(" 3 from the printed wording")  # e4's three places: its label no longer matches
+
+
+def test_position_is_only_trusted_for_the_version_we_render():
+    data = render_form("appendix4", "docx", {"q1": "An answer", "q2": "Another"})
+    src = zipfile.ZipFile(io.BytesIO(edit(data, unwrap)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            if name == "docProps/custom.xml":
+                raw = raw.replace(f">{A4.version}<".encode(), b">0.9<")
+            dst.writestr(name, raw)
+    rec = read_docx(out.getvalue(), path="older.docx")
+    assert rec.form_version == "0.9"
+    assert (rec.answers["q1"], rec.answers["q2"]) == ("An answer", "Another")
+    assert route_messages(rec) == ["no content controls: answers read from the printed wording"]
+
+
+def test_one_pass_table_reading_matches_the_careful_walk():
+    from apdocs.formats.docx.read_text import _table_one_pass, iter_cells, iter_rows, paragraphs, span, table_cells
+
+    data = render_form("appendix2", "docx", {"e1.note": "tab\there", "e2.note": "two\nlines", "provider_name": "x"})
+    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    tables = list(root.iter(w("tbl")))
+
+    def careful(tbl):
+        return [[(tuple(paragraphs(tc)), span(tc)) for tc in iter_cells(tr)] for tr in iter_rows(tbl)]
+
+    for tbl in tables:
+        fast = _table_one_pass(tbl)
+        assert fast is not None
+        assert [[(c.paragraphs, c.span) for c in row] for row in fast] == careful(tbl)
+    assert any("tab\there" in c.text for row in table_cells(tables[1]) for c in row)
+    # a tracked deletion in a cell: the one pass stands aside and the careful walk reads it
+    cell_run = next(tables[1].iter(w("r")))
+    deleted = etree.SubElement(cell_run.getparent(), w("del"))
+    etree.SubElement(etree.SubElement(deleted, w("r")), w("delText")).text = "gone"
+    moved = etree.SubElement(cell_run.getparent(), w("moveFrom"))
+    etree.SubElement(etree.SubElement(moved, w("r")), w("t")).text = "moved away"
+    assert _table_one_pass(tables[1]) is None
+    read = [[(c.paragraphs, c.span) for c in row] for row in table_cells(tables[1])]
+    assert read == careful(tables[1])
+    assert not any("moved away" in "".join(p) for row in read for p, _s in row)

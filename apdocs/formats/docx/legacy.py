@@ -30,9 +30,9 @@ from apdocs.formats.docx.read_values import Reader, parse_mark
 from apdocs.forms.model import FormDefinition, Slot
 
 # Anchor kinds that carry a value read from what follows them.
-_VALUE_KINDS = frozenset({"question", "header", "label"})
+VALUE_KINDS = frozenset({"question", "header", "label"})
 # Kinds read by column from their table row.
-_ROW_KINDS = frozenset({"item", "source", "cover"})
+ROW_KINDS = frozenset({"item", "source", "cover"})
 _COLHEAD = frozenset({"colhead"})
 
 _MatchFn = Callable[[str, "frozenset[str] | None"], list[Match]]
@@ -135,7 +135,7 @@ def own_texts(form: FormDefinition) -> list[Anchor]:
 # -- reading ------------------------------------------------------------------
 
 
-class _Doc:
+class MatchedDoc:
     """The flattened document with each line's best anchor resolved in context."""
 
     def __init__(self, form: FormDefinition, blocks: list[Block], notices: list[Notice]) -> None:
@@ -196,7 +196,7 @@ class _Doc:
             if hit is not None:
                 break
             out.append(line.text)
-        return _trim(out)
+        return trim_blank(out)
 
     def row_right(self, i: int) -> tuple[Table, int, list[tuple[int, str]]] | None:
         """For a line in a table: (table, row index, [(grid column, text) of cells to its right])."""
@@ -214,7 +214,7 @@ class _Doc:
         return (table, line.row, cells) if cells else None
 
 
-def _trim(lines: list[str]) -> list[str]:
+def trim_blank(lines: list[str]) -> list[str]:
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
@@ -222,7 +222,7 @@ def _trim(lines: list[str]) -> list[str]:
     return lines
 
 
-def _header_roles(form: FormDefinition, match: _MatchFn, table: Table) -> list[dict[int, str]]:
+def header_roles(form: FormDefinition, match: _MatchFn, table: Table) -> list[dict[int, str]]:
     """For each row of ``table``: grid column -> role ("seen", "date_seen", "note", "yes", "no",
     "amount", "expiry", "scrutinised") from the nearest header row above it.
 
@@ -234,7 +234,7 @@ def _header_roles(form: FormDefinition, match: _MatchFn, table: Table) -> list[d
     current: dict[int, str] = {}
     for row in table.rows:
         out.append(current)
-        if any(match(c.text, _ROW_KINDS) for c in row if c.text.strip()):
+        if any(match(c.text, ROW_KINDS) for c in row if c.text.strip()):
             continue  # an evidence/source row, not a header
         roles: dict[int, str] = {}
         col = 0
@@ -258,7 +258,7 @@ def _header_roles(form: FormDefinition, match: _MatchFn, table: Table) -> list[d
 def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> LegacyResult:
     """Flat slot values for ``form`` read from a document without controls."""
     notices = reader.notices
-    doc = _Doc(form, blocks, notices)
+    doc = MatchedDoc(form, blocks, notices)
     values: dict[str, Any] = {}
     matched: set[str] = set()
     area = ""
@@ -266,7 +266,7 @@ def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> Le
 
     def roles_for(table: Table, block: int, row: int) -> dict[int, str]:
         if block not in roles_cache:
-            roles_cache[block] = _header_roles(form, doc.match, table)
+            roles_cache[block] = header_roles(form, doc.match, table)
         return roles_cache[block][row]
 
     def put(slot_id: str, value: Any) -> None:
@@ -285,18 +285,18 @@ def read_legacy(form: FormDefinition, blocks: list[Block], reader: Reader) -> Le
             continue
         if a.kind in ("question", "item", "source"):
             matched.add(a.key)
-        if a.kind in _VALUE_KINDS:
-            slot_id = _slot_for(a, area)
+        if a.kind in VALUE_KINDS:
+            slot_id = slot_for(a, area)
             if slot_id is None:
                 continue
             text = "\n".join(doc.following(i))
             put(slot_id, reader.value(_slot(form, slot_id), text))
-        elif a.kind in _ROW_KINDS:
+        elif a.kind in ROW_KINDS:
             right = doc.row_right(i)
             if right is not None:
                 table, r, cells = right
                 roles = roles_for(table, doc.lines[i].block, r)
-                _read_row(form, a, cells, roles, reader, put)
+                read_row(form, a, cells, roles, reader, put)
             else:
                 text = "\n".join(doc.following(i))
                 _read_loose(form, a, text, reader, put)
@@ -315,7 +315,7 @@ def _slot(form: FormDefinition, slot_id: str) -> Slot:
     return slot_index(form.id, form.version)[slot_id]
 
 
-def _slot_for(a: Anchor, area: str) -> str | None:
+def slot_for(a: Anchor, area: str) -> str | None:
     if a.kind in ("question", "header") or a.key in ("insurance.sole_trader", "overall_judgement"):
         return a.key
     if a.key in ("judgement", "notes"):
@@ -330,7 +330,7 @@ _DEFAULT_ROLES = {
 }
 
 
-def _read_row(
+def read_row(
     form: FormDefinition,
     a: Anchor,
     cells: list[tuple[int, str]],

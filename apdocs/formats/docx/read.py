@@ -4,6 +4,9 @@ Routes, most trusted first (the record's warnings say which was used):
 
 1. apdocs' content controls, found by ``w:tag`` (``apdocs:FORM:VERSION:SLOT``);
 2. the same controls found by their ``w:alias`` title when a suite dropped the tag;
+2b. our own form at a known version whose controls are gone or untitled: each answer read
+   at the place our renderer put it, guarded by the printed text there
+   (see :mod:`apdocs.formats.docx.read_position`);
 3. no controls (an editor unwrapped them, or the ORIGINAL 2020 appendices were typed
    into): the form's printed texts are found and the answers beside/beneath them read
    (see :mod:`apdocs.formats.docx.legacy`). Also fills any slot whose control is gone.
@@ -25,6 +28,7 @@ from apdocs import values as v
 from apdocs.errors import Notice, ParseError, UnknownFormError
 from apdocs.formats.docx.legacy import OWN_KINDS, flatten, matcher_for, own_texts, read_legacy
 from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
+from apdocs.formats.docx.read_position import read_by_position
 from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
@@ -74,20 +78,26 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     flat = _from_controls(form, controls, reader)
     slot_ids = list(_slot_index(form.id))
     missing = [s for s in slot_ids if s not in flat]
+    by_position = 0
+    if missing and version == form.version:
+        # our own layout at a known version: the places where our renderer put each answer
+        placed = read_by_position(form, body, missing, reader)
+        flat.update(placed)
+        by_position = len(placed)
+        missing = [s for s in missing if s not in placed]
     if missing:
         doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body)
         legacy = read_legacy(form, doc_blocks, reader)
         for s in missing:
             flat[s] = legacy.values.get(s)
+    if by_position or missing:
+        how = _route_summary(by_position, len(missing))
         if not controls:
-            notices.append(Notice("ROUTE_FALLBACK", "no content controls: answers read from the printed text", where=path))
+            notices.append(Notice("ROUTE_FALLBACK", f"no content controls: answers {how}", where=path))
         else:
+            unfound = by_position + len(missing)
             notices.append(
-                Notice(
-                    "ROUTE_FALLBACK",
-                    f"{len(missing)} of {len(slot_ids)} places had no content control: read from the printed text",
-                    where=path,
-                )
+                Notice("ROUTE_FALLBACK", f"{unfound} of {len(slot_ids)} places had no content control: {how}", where=path)
             )
     if any(c.by == "alias" for c in controls):
         notices.append(Notice("ROUTE_FALLBACK", "content controls matched by title (their tags were lost)", where=path))
@@ -104,6 +114,15 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
         answers=answers,
         warnings=tuple(notices),
     )
+
+
+def _route_summary(by_position: int, by_wording: int) -> str:
+    """Which of the two no-control routes read how many places (the warning must say which was trusted)."""
+    if not by_wording:
+        return "read by their position in apdocs' layout of the form"
+    if not by_position:
+        return "read from the printed wording"
+    return f"{by_position} read by their position in apdocs' layout, {by_wording} from the printed wording"
 
 
 # -- which form ----------------------------------------------------------------

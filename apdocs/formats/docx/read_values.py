@@ -7,6 +7,7 @@ knows slot types and collects every notice on one list for the record.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from apdocs import values as v
@@ -36,16 +37,31 @@ class Reader:
 
     def seen_cell(self, text: str, *, where: str) -> tuple[bool | None, str | None, str | None]:
         """(seen, date seen, note) from one legacy "Seen Yes / No" cell, e.g. "Yes – seen 12/03/2020"."""
-        raw = v.clean_text(text)
-        if raw is None:
-            return None, None, None
-        seen, iso, notice = v.read_yes_no(raw, where=where)
+        if len(text) <= _SHORT:  # "Yes", "No", prompts ...: the same few in every return, read once each
+            seen, iso, note, notice = _seen_short(text, where)
+        else:
+            seen, iso, note, notice = _seen(text, where)
         self._note(notice)
-        rest = v.without_date(raw)
-        rest = _FILLER.sub("", rest.strip()).strip(" \t-–—:;,.")
-        rest = _FILLER.sub("", rest).strip(" \t-–—:;,.")
-        note = v.clean_text(rest) if (seen is not None and rest) else (raw if seen is None and iso is None else None)
         return seen, iso, note
+
+
+#: Longest "seen" or tick cell whose reading is remembered (longer ones hold notes, read each time).
+_SHORT = 40
+
+
+def _seen(text: str, where: str) -> tuple[bool | None, str | None, str | None, Notice | None]:
+    raw = v.clean_text(text)
+    if raw is None:
+        return None, None, None, None
+    seen, iso, notice = v.read_yes_no(raw, where=where)
+    rest = v.without_date(raw)
+    rest = _FILLER.sub("", rest.strip()).strip(" \t-–—:;,.")
+    rest = _FILLER.sub("", rest).strip(" \t-–—:;,.")
+    note = v.clean_text(rest) if (seen is not None and rest) else (raw if seen is None and iso is None else None)
+    return seen, iso, note, notice
+
+
+_seen_short = lru_cache(maxsize=4096)(_seen)
 
 
 def parse_mark(text: str, reader: Reader, where: str, *, strict: bool = False) -> bool | None:
@@ -55,9 +71,17 @@ def parse_mark(text: str, reader: Reader, where: str, *, strict: bool = False) -
     """
     if strict:
         return v.is_mark(text)
-    raw = v.clean_text(text)
-    if raw is None or set(raw) <= v.UNTICKED | {" "}:
-        return None  # an unticked box alone says nothing either way in a single column
-    value, _iso, notice = v.read_yes_no(raw, where=where)
+    value, notice = (_mark_short if isinstance(text, str) and len(text) <= _SHORT else _mark)(text, where)
     reader._note(notice)
     return value
+
+
+def _mark(text: str, where: str) -> tuple[bool | None, Notice | None]:
+    raw = v.clean_text(text)
+    if raw is None or set(raw) <= v.UNTICKED | {" "}:
+        return None, None  # an unticked box alone says nothing either way in a single column
+    value, _iso, notice = v.read_yes_no(raw, where=where)
+    return value, notice
+
+
+_mark_short = lru_cache(maxsize=4096)(_mark)
