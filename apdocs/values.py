@@ -52,13 +52,18 @@ PLACEHOLDERS = frozenset(
 _PLACEHOLDER_RE = re.compile(r"^(?:click|tap)(?: or (?:click|tap))?(?: here)? to (?:enter|add|choose|select)\b.*$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
-def _norm(text: str) -> str:
-    """One-line, case-folded form of ``text`` for matching (never returned to callers)."""
-    if text.isascii():  # NFKC and both tables only touch non-ASCII: skip them (most answers)
+def normalise(text: str) -> str:
+    """One-line, case-folded form of ``text`` for comparing (never shown): NFKC, invisible
+    characters out, dashes as "-", curly quotes straight, runs of spaces as one.
+
+    The one normaliser: values are matched with it here, and printed wording is matched on
+    its tokens (:mod:`apdocs.formats.wording`) by the Word and Excel readers alike."""
+    if text.isascii():  # NFKC and the tables only touch non-ASCII: skip them (most answers)
         return " ".join(text.split()).casefold()
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_DASHES)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_DASHES).translate(_QUOTES)
     return " ".join(text.split()).casefold()
 
 
@@ -66,7 +71,7 @@ def is_placeholder(text: Any) -> bool:
     """Whether ``text`` is an empty field's prompt, e.g. "Click or tap here to enter text."."""
     if not isinstance(text, str):
         return False
-    t = _norm(text).strip(" .:…[]()<>_-")
+    t = normalise(text).strip(" .:…[]()<>_-")
     return bool(t) and (t in PLACEHOLDERS or bool(_PLACEHOLDER_RE.match(t)))
 
 
@@ -164,7 +169,7 @@ def _make(y: int, m: int, d: int) -> _dt.date | None:
 
 
 def _date_text(text: str) -> str:
-    t = _norm(text).strip(" .,;:")
+    t = normalise(text).strip(" .,;:")
     return _WEEKDAY_RE.sub("", t)
 
 
@@ -223,7 +228,7 @@ def find_date(text: Any) -> _dt.date | None:
     """The first whole date written inside free text, e.g. "Yes – seen 12/03/2020"."""
     if not isinstance(text, str):
         return None
-    for m in _DATE_INSIDE.finditer(_norm(text)[:500]):
+    for m in _DATE_INSIDE.finditer(normalise(text)[:500]):
         if (d := parse_date_uk(m.group(0))) is not None:
             return d
     return None
@@ -271,7 +276,7 @@ def parse_yes_no(text: Any) -> tuple[bool | None, str | None]:
         return None, None
     found = find_date(raw)
     iso = found.isoformat() if found else None
-    t = _norm(raw)
+    t = normalise(raw)
     if t in _NOT_APPLICABLE:
         return None, iso
     before = [(box, word) for box, word in _PAIR_BEFORE.findall(t)]
@@ -300,7 +305,7 @@ def read_yes_no(text: Any, *, where: str | None = None) -> tuple[bool | None, st
     value, iso = parse_yes_no(text)
     if value is None and not isinstance(text, bool):
         raw = clean_text(text)
-        if raw is not None and _norm(raw) not in _NOT_APPLICABLE:
+        if raw is not None and normalise(raw) not in _NOT_APPLICABLE:
             return None, iso, Notice("YES_NO_UNCLEAR", "a Yes/No answer could not be read", where=where)
     return value, iso, None
 
@@ -312,7 +317,7 @@ def is_mark(text: Any) -> bool:
     raw = clean_text(text)
     if raw is None:
         return False
-    t = _norm(raw)
+    t = normalise(raw)
     if t[0] in TICKS or t in ("x", "1"):
         return True
     if set(t) <= UNTICKED | {" "}:
@@ -364,7 +369,7 @@ def parse_money(text: Any) -> float | None:
     raw = clean_text(text)
     if raw is None or len(raw) > 200:
         return None
-    t = _norm(raw).replace("£", " ").replace("gbp", " ")
+    t = normalise(raw).replace("£", " ").replace("gbp", " ")
     m = _MONEY.search(t)
     if not m:
         return None

@@ -348,3 +348,13 @@ def test_read_typed_dispatches_on_slot_type():
     assert v.read_typed("text", "line one\r\nline two ") == ("line one\nline two", None)
     _, notice = v.read_typed("date", "soon", where="e1.date_seen")
     assert notice.code == "DATE_UNREADABLE" and notice.where == "e1.date_seen"
+
+
+def test_one_normaliser_folds_what_retyping_changes():
+    from apdocs.values import normalise
+
+    assert normalise("Employer\u2019s  \u201cCompulsory\u201d\u00a0Liability \u2013 Insurance") == (
+        'employer\'s "compulsory" liability - insurance'
+    )
+    assert normalise("zero\u200bwidth\nand  Tabs\t") == "zerowidth and tabs"
+    assert normalise("ASCII  Stays  Simple ") == "ascii stays simple"

@@ -345,6 +345,31 @@ def test_hand_edited_copy_is_read_by_its_wording(form_id):
     assert any(w.code == "ROUTE_FALLBACK" for w in rec.warnings)
 
 
+def test_a_hand_made_workbook_with_retyped_questions_is_read_like_a_word_one():
+    """No names, no _apdocs sheet, no properties: questions retyped "Q1) ..." in column A, answers in B.
+
+    The Excel reader recognises the form and its questions as the Word reader does."""
+    form = load_form("appendix4")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws["A1"] = "Questionnaire - our copy"
+    want = {}
+    for n, q in enumerate(form.questions(), start=1):
+        # retyped: numbered, straight quotes, doubled spaces, a different case for one of them
+        typed = f"Q{n})  " + q.text.replace("\u2019", "'").replace("\u2018", "'").replace(" ", "  ", 1)
+        ws.cell(row=n + 1, column=1, value=typed.upper() if n == 3 else typed)
+        if n != 7:  # one left blank
+            want[q.id] = f"Synthetic answer {n}" + ("\nsecond line" if n == 2 else "")
+            ws.cell(row=n + 1, column=2, value=want[q.id])
+    buf = io.BytesIO()
+    wb.save(buf)
+    rec = FORMAT.read(buf.getvalue(), path="hand-made.xlsx")
+    assert rec.form == "appendix4"
+    assert rec.answers == {q.id: want.get(q.id) for q in form.questions()}
+    assert any(w.code == "ROUTE_FALLBACK" and "wording" in w.message for w in rec.warnings)
+
+
 def test_an_unrelated_workbook_is_not_a_form():
     wb = openpyxl.Workbook()
     wb.active["A1"] = "Budget 2024"

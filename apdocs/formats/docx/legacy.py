@@ -24,9 +24,9 @@ from typing import Any, NamedTuple
 
 from apdocs import values
 from apdocs.errors import Notice
-from apdocs.formats.docx.read_match import Anchor, Match, Matcher, make_anchor, tokens
 from apdocs.formats.docx.read_text import Block, Para, Table
 from apdocs.formats.docx.read_values import Reader, parse_mark
+from apdocs.formats.wording import Anchor, Match, matcher_for, tokens
 from apdocs.forms.model import FormDefinition, Slot
 
 # Anchor kinds that carry a value read from what follows them.
@@ -65,71 +65,6 @@ def flatten(blocks: list[Block]) -> list[Line]:
                     for para in cell.paragraphs:
                         out += [Line(t, b, r, c) for t in para.split("\n")]
     return out
-
-
-# -- anchors, all from the definition --------------------------------------------
-
-
-def anchors_for(form: FormDefinition) -> list[Anchor]:
-    """Every printed text of ``form`` with what finding it means."""
-    a = [make_anchor("stop", "", t) for t in (form.title, form.name, form.display_name, form.organisation, *form.intro)]
-    a += [make_anchor("header", h.id, h.label) for h in form.header]
-    for s in form.sections:
-        a.append(make_anchor("stop", s.id, s.title))
-        for q in s.questions:
-            a.append(make_anchor("question", q.id, q.text))
-            if q.hint:
-                a.append(make_anchor("hint", q.id, q.hint))
-    lab = form.labels
-    if form.items:
-        a += [make_anchor("item", it.id, it.text) for it in form.items]
-        cols = form.columns or {}
-        a += [make_anchor("colhead", k, v) for k, v in cols.items()]
-        a += [make_anchor("colhead", k, lab[k]) for k in ("date_seen", "note") if k in lab]
-    if form.insurance:
-        ins = form.insurance
-        a.append(make_anchor("stop", "insurance", ins["heading"]))
-        a.append(make_anchor("label", "insurance.sole_trader", ins["sole_trader_label"]))
-        a.append(make_anchor("colhead", "amount", ins["amount_label"]))
-        a.append(make_anchor("colhead", "expiry", ins["expiry_label"]))
-        a += [make_anchor("cover", c.id, c.text) for c in form.covers]
-    for area in form.areas:
-        a.append(make_anchor("area", area.id, area.title))
-        a += [make_anchor("source", s.id, s.text, scope=area.id) for s in area.sources]
-    if form.areas:
-        a.append(make_anchor("colhead", "scrutinised", lab["scrutinised"]))
-        a.append(make_anchor("label", "judgement", lab["judgement"]))
-        a.append(make_anchor("label", "notes", lab["notes"]))
-        a.append(make_anchor("label", "overall_judgement", lab["overall_judgement"]))
-    # Per-slot labels ("Answer 1", "Date seen 3") may be printed too; they only stop answers.
-    known = {x.tokens for x in a}
-    for s in form.slots():
-        extra = make_anchor("stop", "", s.label)
-        if extra.tokens not in known:
-            known.add(extra.tokens)
-            a.append(extra)
-    return a
-
-
-def matcher_for(form: FormDefinition) -> Matcher:
-    return _matcher(form.id, form.version)
-
-
-@cache
-def _matcher(form_id: str, version: str) -> Matcher:
-    # definitions are cached by id, and hold dicts (unhashable): key the cache by id and version
-    from apdocs.forms.model import load_form
-
-    return Matcher(anchors_for(load_form(form_id)))
-
-
-#: Anchor kinds that are a form's own texts (labels like "Date seen" are shared by forms).
-OWN_KINDS = frozenset({"question", "item", "source", "area"})
-
-
-def own_texts(form: FormDefinition) -> list[Anchor]:
-    """The texts that identify a form (questions, items, sources, area titles)."""
-    return [a for a in matcher_for(form).anchors if a.kind in OWN_KINDS]
 
 
 # -- reading ------------------------------------------------------------------

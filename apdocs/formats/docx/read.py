@@ -26,13 +26,14 @@ from typing import Any
 
 from apdocs import values as v
 from apdocs.errors import Notice, ParseError, UnknownFormError
-from apdocs.formats.docx.legacy import OWN_KINDS, flatten, matcher_for, own_texts, read_legacy
+from apdocs.formats.docx.legacy import flatten, read_legacy
 from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
 from apdocs.formats.docx.read_position import read_by_position
 from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
 from apdocs.formats.ooxml import open_package
+from apdocs.formats.wording import identify
 from apdocs.forms.model import FORM_IDS, FormDefinition, Slot, load_form
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -40,11 +41,6 @@ _BODY = w("body")
 _CP = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 #: Custom document properties apdocs writes (read when present, never required).
 PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdocs.reference"
-
-#: Share of a form's own texts (questions/items/sources) a document must hold to be that form.
-IDENTIFY_SHARE = 0.2
-#: ... and never fewer than this many.
-IDENTIFY_MIN = 3
 
 
 def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -162,15 +158,7 @@ def _form_from_slots(controls: list[Control]) -> str | None:
 
 def _identify_by_content(doc_blocks: list[Any], path: str | None) -> str:
     """The form whose own texts the document holds best; NOT_A_FORM below the threshold."""
-    lines = [ln.text for ln in flatten(doc_blocks) if ln.text.strip()]
-    best, best_share = None, 0.0
-    for form_id in FORM_IDS:
-        form = load_form(form_id)
-        keys = {a.key for a in own_texts(form)}
-        found = {m[0].anchor.key for line in lines if (m := matcher_for(form).match(line, allow=OWN_KINDS))}
-        share = len(found) / len(keys)
-        if len(found) >= IDENTIFY_MIN and share >= IDENTIFY_SHARE and share > best_share:
-            best, best_share = form_id, share
+    best = identify(ln.text for ln in flatten(doc_blocks))
     if best is None:
         raise ParseError(
             "this document is not one of the Virtual School forms (none of their questions or items were found)",

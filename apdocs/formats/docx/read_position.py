@@ -33,9 +33,9 @@ from apdocs.formats.docx.legacy import (
     trim_blank,
 )
 from apdocs.formats.docx.read_controls import find_controls
-from apdocs.formats.docx.read_match import Anchor, Match, strip_numbering, tokens
 from apdocs.formats.docx.read_text import TBL, Cell, Table, blocks, body_level, iter_cells, iter_rows, table_cells, w
 from apdocs.formats.docx.read_values import Reader
+from apdocs.formats.wording import Anchor, Match, line_key
 from apdocs.forms.model import FormDefinition, Slot, load_form
 
 Pos = tuple[int, int, int]  # (body-level table, row, cell)
@@ -76,7 +76,7 @@ class PositionMap:
 
 def normalised(paras: tuple[str, ...]) -> tuple[str, ...]:
     """Printed text as word tokens: case, punctuation, quotes, spacing and "1." numbering do not count."""
-    return tuple(t for p in paras for t in tokens(strip_numbering(p)))
+    return tuple(t for p in paras for t in line_key(p))
 
 
 class Grid:

@@ -13,10 +13,10 @@ and read with lxml; openpyxl never sees a returned file. Steps:
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
+from apdocs.formats.wording import identify, line_key, same_wording
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form, parse_tag
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -128,27 +128,13 @@ def _form_by_names(book: Book) -> FormDefinition | None:
     return best if best_score >= 0.5 else None
 
 
-def norm(text: str) -> str:
-    """Text compared for matching printed wording: NFKC, one line, case-folded, no trailing colon."""
-    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
-    return " ".join(text.split()).casefold().rstrip(" :")
-
-
-def _anchor_texts(form: FormDefinition) -> list[str]:
-    return [q.text for q in form.questions()] + [i.text for i in form.items] + [s.text for a in form.areas for s in a.sources]
-
-
 def _form_by_text(book: Book) -> FormDefinition | None:
-    """A hand-made copy: the form most of whose printed questions/items/sources appear in cells."""
-    texts = [norm(c.value) for sh in _content_sheets(book) for c in sh.cells.values() if c.kind == "s" and c.value]
-    best, best_score = None, 0.0
-    for form in map(load_form, FORM_IDS):
-        wanted = {norm(t) for t in _anchor_texts(form)}
-        found = {w for w in wanted for t in texts if t.startswith(w)}
-        score = len(found) / len(wanted)
-        if score > best_score:
-            best, best_score = form, score
-    return best if best_score >= 0.5 else None
+    """A hand-made copy: the form whose printed questions/items/sources the cells hold, judged
+    as the Word reader judges a document (numbering, quotes and spacing retyped)."""
+    cells = [c.value for sh in _content_sheets(book) for c in sh.cells.values() if c.kind == "s" and c.value]
+    lines = [line for text in cells for line in text.split("\n")]
+    form_id = identify(lines)
+    return load_form(form_id) if form_id else None
 
 
 def _content_sheets(book: Book) -> list[Sheet]:
@@ -258,15 +244,19 @@ class _TextFinder:
 
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
-        self.texts = sorted(((r, c), norm(cell.value)) for (r, c), cell in sheet.cells.items() if cell.kind == "s" and cell.value)
+        printed = ((rc, cell.value) for rc, cell in sheet.cells.items() if cell.kind == "s" and cell.value)
+        self.texts = sorted((rc, line_key(text)) for rc, text in printed)
         self.last_col = max([c for _r, c in sheet.cells] + [m[3] for m in sheet.merges] + [1])
 
     def find(self, text: str, *, exact: bool = False, rows: tuple[int, int] | None = None) -> tuple[int, int] | None:
-        want = norm(text)
+        """The first cell holding the printed ``text`` (``exact``: nothing else; otherwise it may
+        go on, e.g. with a hint, or be a slightly retyped long text). "Q1)" numbering, quotes,
+        spacing and case do not count."""
+        want = line_key(text)
         for (r, c), have in self.texts:
             if rows and not rows[0] <= r < rows[1]:
                 continue
-            if have == want or (not exact and have.startswith(want)):
+            if same_wording(have, want, prefix=not exact):
                 return r, c
         return None
 
@@ -294,4 +284,4 @@ class _TextFinder:
         return self.right(anchor, 1)
 
 
-__all__ = ["norm", "read_workbook"]
+__all__ = ["read_workbook"]

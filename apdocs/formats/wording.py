@@ -1,17 +1,26 @@
 """Find a form's printed texts (questions, items, sources, labels) in retyped documents.
 
+Shared by the Word and Excel readers (no office library here: lines of text in, matches
+out), so both recognise a form - and its questions - the same way.
+
 Schools retype and reformat: "Q1)" or "1." before a question, straight for curly
 quotes, collapsed or doubled spaces, changed case, a word dropped. Texts are compared
-as lists of lower-case word tokens (punctuation, quotes and numbering gone); long
-texts may differ slightly (token sequence similarity), short labels must match exactly.
-All texts come from the form definitions - nothing here knows any wording.
+as lists of lower-case word tokens (punctuation, quotes and numbering gone; non-ASCII
+text folded by :func:`apdocs.values.normalise` first); long texts may differ slightly
+(token sequence similarity), short labels must match exactly. All texts come from the
+form definitions - nothing here knows any wording.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import cache
+
+from apdocs.forms.model import FORM_IDS, FormDefinition, load_form
+from apdocs.values import normalise
 
 _TOKEN = re.compile(r"[^\W_]+|£", re.UNICODE)
 # "Q1)", "1.", "1)", "Question 1:", "(a)" ... in front of a retyped question
@@ -26,7 +35,32 @@ HIT_CACHE_SIZE = 4096
 
 
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+    """Lower-case word tokens; non-ASCII text is folded first (NFKC, invisible characters out)."""
+    return _TOKEN.findall(text.lower() if text.isascii() else normalise(text))
+
+
+def line_key(text: str) -> tuple[str, ...]:
+    """A line as compared with printed texts: its tokens once any "Q1)" numbering is gone."""
+    return tuple(tokens(strip_numbering(text)))
+
+
+def same_wording(line: tuple[str, ...], printed: tuple[str, ...], *, prefix: bool = False) -> bool:
+    """Whether a line (:func:`line_key`) is the printed text: the same words, or (``prefix``) it
+    starts with them, or - a long text retyped - nearly the same words in the same order."""
+    if not printed:
+        return False
+    if line == printed or (prefix and line[: len(printed)] == printed):
+        return True
+    if len(printed) < FUZZY_MIN_TOKENS or not prefix:
+        return False
+    # the cheap bounds of Matcher._candidates before the sequence comparison
+    n, m = len(line), len(printed)
+    if min(n, m) / max(n, m) < FUZZY_THRESHOLD / (2 - FUZZY_THRESHOLD) - 0.01:
+        return False
+    words = set(printed)
+    if len(words & set(line)) < 0.6 * len(words):
+        return False
+    return SequenceMatcher(None, printed, line, autojunk=False).ratio() >= FUZZY_THRESHOLD
 
 
 def strip_numbering(text: str) -> str:
@@ -118,7 +152,7 @@ class Matcher:
             for a in same:
                 if allow is None or a.kind in allow:
                     if rest is None:
-                        rest = _rest_after(body, n)
+                        rest = _rest_after(body, toks, n)
                     found.append(Match(a, 1.0 + n / 1000, rest))
         if found or len(toks) < FUZZY_MIN_TOKENS - 1:
             return found
@@ -161,12 +195,104 @@ class Matcher:
         return out
 
 
-def _rest_after(text: str, n_tokens: int) -> str:
-    """Text following the first ``n_tokens`` tokens, without joining punctuation (":", "?", "-")."""
+def _rest_after(text: str, words: list[str], n_tokens: int) -> str:
+    """Text following the first ``n_tokens`` tokens (``words``), without joining punctuation (":", "?", "-")."""
     end = 0
     for i, m in enumerate(_TOKEN.finditer(text.lower())):
+        if i >= len(words) or m.group() != words[i]:
+            return ""  # folding changed the words: where they end in the typed text is unknown
         if i == n_tokens - 1:
             end = m.end()
             break
     rest = text[end:] if len(text.lower()) == len(text) else ""
     return rest.lstrip(" \t:?.)-–—").strip() if rest.strip(" \t:?.)-–—") else ""
+
+
+# -- anchors, all from the definition --------------------------------------------
+
+
+def anchors_for(form: FormDefinition) -> list[Anchor]:
+    """Every printed text of ``form`` with what finding it means."""
+    a = [make_anchor("stop", "", t) for t in (form.title, form.name, form.display_name, form.organisation, *form.intro)]
+    a += [make_anchor("header", h.id, h.label) for h in form.header]
+    for s in form.sections:
+        a.append(make_anchor("stop", s.id, s.title))
+        for q in s.questions:
+            a.append(make_anchor("question", q.id, q.text))
+            if q.hint:
+                a.append(make_anchor("hint", q.id, q.hint))
+    lab = form.labels
+    if form.items:
+        a += [make_anchor("item", it.id, it.text) for it in form.items]
+        cols = form.columns or {}
+        a += [make_anchor("colhead", k, v) for k, v in cols.items()]
+        a += [make_anchor("colhead", k, lab[k]) for k in ("date_seen", "note") if k in lab]
+    if form.insurance:
+        ins = form.insurance
+        a.append(make_anchor("stop", "insurance", ins["heading"]))
+        a.append(make_anchor("label", "insurance.sole_trader", ins["sole_trader_label"]))
+        a.append(make_anchor("colhead", "amount", ins["amount_label"]))
+        a.append(make_anchor("colhead", "expiry", ins["expiry_label"]))
+        a += [make_anchor("cover", c.id, c.text) for c in form.covers]
+    for area in form.areas:
+        a.append(make_anchor("area", area.id, area.title))
+        a += [make_anchor("source", s.id, s.text, scope=area.id) for s in area.sources]
+    if form.areas:
+        a.append(make_anchor("colhead", "scrutinised", lab["scrutinised"]))
+        a.append(make_anchor("label", "judgement", lab["judgement"]))
+        a.append(make_anchor("label", "notes", lab["notes"]))
+        a.append(make_anchor("label", "overall_judgement", lab["overall_judgement"]))
+    # Per-slot labels ("Answer 1", "Date seen 3") may be printed too; they only stop answers.
+    known = {x.tokens for x in a}
+    for s in form.slots():
+        extra = make_anchor("stop", "", s.label)
+        if extra.tokens not in known:
+            known.add(extra.tokens)
+            a.append(extra)
+    return a
+
+
+def matcher_for(form: FormDefinition) -> Matcher:
+    return _matcher(form.id, form.version)
+
+
+@cache
+def _matcher(form_id: str, version: str) -> Matcher:
+    # definitions are cached by id, and hold dicts (unhashable): key the cache by id and version
+    return Matcher(anchors_for(load_form(form_id)))
+
+
+#: Anchor kinds that are a form's own texts (labels like "Date seen" are shared by forms).
+OWN_KINDS = frozenset({"question", "item", "source", "area"})
+
+
+def own_texts(form: FormDefinition) -> list[Anchor]:
+    """The texts that identify a form (questions, items, sources, area titles)."""
+    return [a for a in matcher_for(form).anchors if a.kind in OWN_KINDS]
+
+
+# -- which form ----------------------------------------------------------------------
+
+#: Share of a form's own texts (questions/items/sources/areas) a document must hold to be that form.
+IDENTIFY_SHARE = 0.2
+#: ... and never fewer than this many.
+IDENTIFY_MIN = 3
+
+
+def identify(lines: Iterable[str]) -> str | None:
+    """The form whose own texts the lines (paragraphs, cells) hold best; None below the threshold.
+
+    Numbering ("Q1)"), quotes, spacing and case do not count, and a long text may be
+    slightly retyped (see :class:`Matcher`).
+    """
+    texts = [line for line in lines if line.strip()]
+    best, best_share = None, 0.0
+    for form_id in FORM_IDS:
+        form = load_form(form_id)
+        keys = {a.key for a in own_texts(form)}
+        matcher = matcher_for(form)
+        found = {m[0].anchor.key for line in texts if (m := matcher.match(line, allow=OWN_KINDS))}
+        share = len(found) / len(keys)
+        if len(found) >= IDENTIFY_MIN and share >= IDENTIFY_SHARE and share > best_share:
+            best, best_share = form_id, share
+    return best
