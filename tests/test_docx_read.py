@@ -17,6 +17,7 @@ from apdocs.api import render_form
 from apdocs.errors import ParseError
 from apdocs.formats.docx.read import read_docx
 from apdocs.forms import load_form
+from tests.docx_edit import edit_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 A4 = load_form("appendix4")
@@ -24,21 +25,6 @@ A4 = load_form("appendix4")
 
 def w(name: str) -> str:
     return f"{{{W}}}{name}"
-
-
-def edit(data: bytes, change) -> bytes:
-    """Apply ``change(root)`` to word/document.xml and repackage."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in src.namelist():
-            raw = src.read(name)
-            if name == "word/document.xml":
-                root = etree.fromstring(raw)
-                change(root)
-                raw = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            dst.writestr(name, raw)
-    return out.getvalue()
 
 
 def control(root, slot_id: str):
@@ -110,7 +96,7 @@ def test_controls_in_all_five_places():
         tc.append(para("Around a table", "with a line break"))
         body.insert(1, slot_sdt("q4", tbl))
 
-    rec = read_docx(edit(data, move), path="five.docx")
+    rec = read_docx(edit_document(data, move), path="five.docx")
     assert rec.answers["q1"] == "Body level\nsecond paragraph"
     assert rec.answers["q2"] == "Cell level"
     assert rec.answers["q3"] == "Row level"
@@ -130,7 +116,7 @@ def test_tags_lost_found_by_title_and_libreoffice_spill_merged():
         p.addnext(para("Third paragraph"))
         p.addnext(para(""))
 
-    rec = read_docx(edit(data, libreoffice_like), path="lo.docx")
+    rec = read_docx(edit_document(data, libreoffice_like), path="lo.docx")
     assert rec.form == "appendix4"
     assert rec.answers["q1"] == "First paragraph\n\nThird paragraph"
     assert any(n.code == "ROUTE_FALLBACK" and "title" in n.message for n in rec.warnings)
@@ -156,7 +142,7 @@ def test_placeholder_date_picker_and_dropdown_display_text():
         q2 = control(root, "q2")
         etree.SubElement(q2.find(w("sdtPr")), w("showingPlcHdr"))
 
-    rec = read_docx(edit(data, tweak), path="x.docx")
+    rec = read_docx(edit_document(data, tweak), path="x.docx")
     assert rec.header["placement_start"] == "2020-04-01"
     assert rec.answers["q2"] is None
 
@@ -180,7 +166,7 @@ def test_dropdown_display_text_maps_to_value_and_checkbox_state():
         box = etree.SubElement(sdt2.find(w("sdtPr")), f"{{{w14}}}checkbox")
         etree.SubElement(box, f"{{{w14}}}checked", {f"{{{w14}}}val": "1"})
 
-    rec = read_docx(edit(data, tweak), path="a3.docx")
+    rec = read_docx(edit_document(data, tweak), path="a3.docx")
     assert rec.answers["a1"]["judgement"] == "Good"
     assert rec.answers["a1"]["sources"]["a1.1"] is True
     assert rec.answers["a1"]["sources"]["a1.2"] is True
@@ -193,7 +179,7 @@ def test_version_mismatch_is_a_warning_and_reference_from_properties():
         for tag in root.iter(w("tag")):
             tag.set(w("val"), tag.get(w("val")).replace(f":{A4.version}:", ":0.9:"))
 
-    src = zipfile.ZipFile(io.BytesIO(edit(data, old_version)))
+    src = zipfile.ZipFile(io.BytesIO(edit_document(data, old_version)))
     # drop the custom properties' version so the tags speak
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dst:
@@ -264,7 +250,7 @@ def test_unwrapped_form_is_read_by_position_even_where_answers_quote_printed_tex
         "q3": "Line one\n\nLine three",
         "provider_name": "Sunrise Learning (synthetic)",
     }
-    rec = read_docx(edit(render_form("appendix4", "docx", want), unwrap), path="unwrapped.docx")
+    rec = read_docx(edit_document(render_form("appendix4", "docx", want), unwrap), path="unwrapped.docx")
     assert rec.answers["q1"] == want["q1"]
     assert rec.answers["q2"] == want["q2"]
     assert rec.answers["q3"] == want["q3"]
@@ -297,7 +283,7 @@ def test_rows_whose_printed_text_moved_or_changed_are_read_from_the_wording():
         next(extra.iter(w("t"))).text = "Our own extra document"
         first.addprevious(extra)
 
-    rec = read_docx(edit(data, hand_edited), path="edited.docx")
+    rec = read_docx(edit_document(data, hand_edited), path="edited.docx")
     got = {it.id: rec.answers[it.id] for it in items}
     assert got["e1"] == {"seen": True, "date_seen": "2020-03-12", "note": None}
     assert got["e2"] == {"seen": False, "date_seen": "2020-03-12", "note": "Awaiting copy"}
@@ -320,7 +306,7 @@ def test_a_changed_label_sends_only_its_row_to_the_wording_route():
         row4 = evidence_row(root, a2.items[3].text)
         next(row4.iter(w("t"))).text = "Our health and safety policy (retyped by the school)"
 
-    rec = read_docx(edit(data, retyped), path="retyped.docx")
+    rec = read_docx(edit_document(data, retyped), path="retyped.docx")
     assert rec.answers["e3"]["seen"] is True
     assert rec.answers["e3"]["note"] == "Seen at visit"
     (message,) = [m for m in route_messages(rec) if "position" in m]
@@ -329,7 +315,7 @@ def test_a_changed_label_sends_only_its_row_to_the_wording_route():
 
 def test_position_is_only_trusted_for_the_version_we_render():
     data = render_form("appendix4", "docx", {"q1": "An answer", "q2": "Another"})
-    src = zipfile.ZipFile(io.BytesIO(edit(data, unwrap)))
+    src = zipfile.ZipFile(io.BytesIO(edit_document(data, unwrap)))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as dst:
         for name in src.namelist():

@@ -16,18 +16,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from apdocs.api import render_form
 from apdocs.formats.docx.read import read_docx
 from apdocs.forms import FORM_IDS, load_form
 from apdocs.parse import parse
 from apdocs.record import flatten_answers
+from tests.docx_edit import unwrap_controls
 
 pytestmark = pytest.mark.libreoffice
 
@@ -62,28 +60,6 @@ def read_flat(data: bytes, form_id: str, path: str) -> dict:
 
 def differences(got: dict, want: dict) -> dict:
     return {k: (want[k], got.get(k)) for k in want if got.get(k) != want[k]}
-
-
-def unwrap_controls(data: bytes) -> bytes:
-    """Replace every w:sdt by its content, as an editor without content controls does."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in src.namelist():
-            raw = src.read(name)
-            if name == "word/document.xml":
-                root = etree.fromstring(raw)
-                for sdt in list(root.iter(f"{{{W}}}sdt")):
-                    content = sdt.find(f"{{{W}}}sdtContent")
-                    parent = sdt.getparent()
-                    at = parent.index(sdt)
-                    for child in reversed(list(content) if content is not None else []):
-                        parent.insert(at, child)
-                    parent.remove(sdt)
-                assert next(root.iter(f"{{{W}}}sdt"), None) is None
-                raw = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            dst.writestr(name, raw)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
