@@ -88,6 +88,8 @@ class _Collector:
         try:
             data = part.get_payload(decode=True) or b""
         except (ValueError, TypeError, AssertionError):
+            data = None
+        if not isinstance(data, bytes):  # a leaf part decodes to bytes; anything else is unreadable
             self.skip(name or "", via, "?", "could not be decoded", 0)
             return
         self.consider(str(name or ""), data, depth, via)

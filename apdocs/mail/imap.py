@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from apdocs.mail.errors import MailSourceError, MessageTooLarge
+from apdocs.mail.errors import MailError, MailSourceError, MessageTooLarge
 from apdocs.mail.limits import DEFAULT_LIMITS, Limits
 from apdocs.mail.sources import RawMail
 
@@ -74,7 +74,7 @@ def fetch(
     limits: Limits = DEFAULT_LIMITS,
     cafile: str | None = None,
     timeout: float = 60,
-) -> Iterator[RawMail | MailSourceError]:
+) -> Iterator[RawMail | MailError]:
     """Every message in the mailbox, oldest UID first. Connection failures are yielded."""
     context = ssl.create_default_context(cafile=cafile)
     where = str(target)
@@ -97,10 +97,14 @@ def fetch(
             yield MailSourceError(f"no such mailbox: {_text(data)}", path=where)
             return
         uidvalidity = _uidvalidity(imap)
-        typ, data = imap.uid("SEARCH", None, "ALL")
+        typ, data = imap.uid("SEARCH", "ALL")
         uids = data[0].split() if typ == "OK" and data and data[0] else []
-        for uid in uids:
-            origin = f"{where};UIDVALIDITY={uidvalidity};UID={uid.decode()}"
+        for raw_uid in uids:
+            if not raw_uid.isdigit():  # a UID is a number; anything else would not decode or fetch
+                yield MailSourceError("the server listed a malformed message UID", path=where)
+                continue
+            uid = raw_uid.decode("ascii")
+            origin = f"{where};UIDVALIDITY={uidvalidity};UID={uid}"
             yield _fetch_one(imap, uid, origin, limits)
         imap.close()
     except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort) as exc:
@@ -112,7 +116,7 @@ def fetch(
             pass
 
 
-def _fetch_one(imap: imaplib.IMAP4, uid: bytes, origin: str, limits: Limits) -> RawMail | MailSourceError:
+def _fetch_one(imap: imaplib.IMAP4, uid: str, origin: str, limits: Limits) -> RawMail | MailError:
     # Ask the size first so an oversized message is refused without downloading it.
     typ, data = imap.uid("FETCH", uid, "(RFC822.SIZE)")
     m = _SIZE.search(b" ".join(d if isinstance(d, bytes) else d[0] for d in data if d)) if typ == "OK" else None

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 State = Literal["pending", "sent", "failed", "uncertain"]
+#: A message's state after each logged event: an attempt with no outcome logged is uncertain.
+_STATE_AFTER: dict[str, State] = {"attempt": "uncertain", "sent": "sent", "failed": "failed"}
 LOG_NAME = "send-log.jsonl"
 
 
@@ -55,7 +57,7 @@ class SendLog:
         """Message-ID -> what is known about it (last event wins)."""
         state: dict[str, State] = {}
         for e in self.entries():
-            state[e.message_id] = {"attempt": "uncertain", "sent": "sent", "failed": "failed"}[e.event]  # type: ignore[assignment]
+            state[e.message_id] = _STATE_AFTER[e.event]
         return state
 
     def record(self, event: str, message_id: str, file: str, detail: str | None = None) -> None:

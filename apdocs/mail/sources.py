@@ -1,8 +1,9 @@
 """Where mail comes from: folders, ``.eml``, ``.msg`` and ``.mbox`` files, IMAP mailboxes.
 
 Each source yields :class:`RawMail` (original bytes + where they came from) or, for a
-part of the source that could not be read, a :class:`~apdocs.mail.errors.MailSourceError`
-value - yielded, not raised, so one bad file never stops a batch.
+part of the source that could not be read, a :class:`~apdocs.mail.errors.MailError` value
+(:class:`~apdocs.mail.errors.MailSourceError`, or :class:`~apdocs.mail.errors.MessageTooLarge`
+for a message over the size cap) - yielded, not raised, so one bad file never stops a batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from apdocs.mail.errors import MailSourceError, MessageTooLarge
+from apdocs.mail.errors import MailError, MailSourceError, MessageTooLarge
 from apdocs.mail.limits import DEFAULT_LIMITS, Limits
 from apdocs.mail.sniff import kind_of
 
@@ -30,7 +31,7 @@ def is_imap_url(spec: str) -> bool:
     return spec.lower().startswith("imaps://")
 
 
-def iter_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMail | MailSourceError]:
+def iter_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMail | MailError]:
     """Messages in a file or (recursively, in name order) a folder."""
     if path.is_dir():
         for dirpath, dirnames, filenames in os.walk(path):  # does not follow symlinked folders
@@ -45,7 +46,7 @@ def iter_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMail |
         yield MailSourceError("no such file or folder", path=str(path))
 
 
-def _iter_file(path: Path, limits: Limits, *, in_folder: bool) -> Iterator[RawMail | MailSourceError]:
+def _iter_file(path: Path, limits: Limits, *, in_folder: bool) -> Iterator[RawMail | MailError]:
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
@@ -72,7 +73,7 @@ def _iter_file(path: Path, limits: Limits, *, in_folder: bool) -> Iterator[RawMa
     # In a folder, other files (notes, READMEs, saved attachments) are simply not mail.
 
 
-def _iter_mbox(path: Path, limits: Limits) -> Iterator[RawMail | MailSourceError]:
+def _iter_mbox(path: Path, limits: Limits) -> Iterator[RawMail | MailError]:
     try:
         box = mailbox.mbox(path, create=False)
         keys = list(box.iterkeys())
