@@ -50,4 +50,5 @@ def get(name: str) -> Format:
         module = _MODULES[name]
     except KeyError:
         raise ApdocsError(f"unknown format {name!r}; choose one of {', '.join(_MODULES)}", code="FORMAT_UNKNOWN") from None
-    return importlib.import_module(module).FORMAT  # type: ignore[no-any-return]
+    fmt: Format = importlib.import_module(module).FORMAT
+    return fmt

@@ -371,7 +371,8 @@ def parse_xml(raw: bytes, *, path: str | None, part: str) -> etree._Element:
     if root is None:
         raise _err("XML_INVALID", f"part {part!r} is empty", path, part=part)
     tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:
+    # lxml-stubs' DocInfo lacks .doctype (lxml has it: the DOCTYPE line, "" when there is none).
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:  # type: ignore[union-attr]
         raise _err("DTD_FORBIDDEN", f"part {part!r} declares a DTD, which is not allowed in a returned form", path, part=part)
     return root
 
@@ -438,7 +439,8 @@ class OoxmlPackage:
         tree = self._trees.get(key) if key is not None else None
         if tree is None:
             tree = parse_xml(self.part(name), path=self.path, part=name)
-            self._trees[key] = tree  # type: ignore[index]  # part() raised if key were None
+            if key is not None:  # else part() has raised PART_MISSING
+                self._trees[key] = tree
         return tree
 
     def relationships(self, source: str = "") -> list[dict[str, str]]:
@@ -447,7 +449,12 @@ class OoxmlPackage:
         rels = posixpath.join(folder, "_rels", base + ".rels")
         if not self.has(rels):
             return []
-        return [dict(r.attrib) for r in self.xml(rels) if isinstance(r.tag, str) and r.tag == f"{{{_REL_NS}}}Relationship"]
+        # lxml gives str names and values; the isinstance tests only tell the stubs (str | bytes).
+        return [
+            {k: v for k, v in r.attrib.items() if isinstance(k, str) and isinstance(v, str)}
+            for r in self.xml(rels)
+            if isinstance(r.tag, str) and r.tag == f"{{{_REL_NS}}}Relationship"
+        ]
 
     def main_part(self) -> str | None:
         """Name of the office document part the package relationships point to."""

@@ -244,8 +244,8 @@ def anchors_for(form: FormDefinition) -> list[Anchor]:
         a.append(make_anchor("label", "overall_judgement", lab["overall_judgement"]))
     # Per-slot labels ("Answer 1", "Date seen 3") may be printed too; they only stop answers.
     known = {x.tokens for x in a}
-    for s in form.slots():
-        extra = make_anchor("stop", "", s.label)
+    for slot in form.slots():
+        extra = make_anchor("stop", "", slot.label)
         if extra.tokens not in known:
             known.add(extra.tokens)
             a.append(extra)

@@ -118,7 +118,8 @@ class MatchedDoc:
         """Lines after line ``i`` up to the next printed text (inside a table: within that table)."""
         start = self.lines[i]
         out: list[str] = []
-        rest = self.hits[i].rest if self.hits[i] else ""
+        first = self.hits[i]
+        rest = first.rest if first is not None else ""
         if rest:
             out.append(rest)
         for j in range(i + 1, len(self.lines)):

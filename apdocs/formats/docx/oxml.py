@@ -364,14 +364,13 @@ def styles(font: str, size_pt: float, accent: str) -> list[etree._Element]:
         el("pPrDefault", None, el("pPr", None, el("spacing", {"after": "0", "line": "259", "lineRule": "auto"}))),
     )
 
-    def style(kind: str, sid: str, name: str, *props: etree._Element, default: bool = False) -> etree._Element:
+    def style(kind: str, sid: str, name: str, *props: etree._Element | None, default: bool = False) -> etree._Element:
         attrs = {"type": kind, "styleId": sid}
         if default:
             attrs["default"] = "1"
         return el("style", attrs, val("name", name), *props)
 
-    def ppr(**kw: object) -> etree._Element:
-        return para_props(**kw)  # type: ignore[arg-type]
+    ppr = para_props
 
     cell_margins = el(
         "tblCellMar",
@@ -456,7 +455,8 @@ def styles(font: str, size_pt: float, accent: str) -> list[etree._Element]:
 
 def custom_properties(props: Sequence[tuple[str, str]]) -> etree._Element:
     """``docProps/custom.xml`` with one string property per pair (pids start at 2, per the spec)."""
-    root = etree.Element(f"{{{CP}}}Properties", nsmap={None: CP, "vt": VT})
+    # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
+    root = etree.Element(f"{{{CP}}}Properties", nsmap={None: CP, "vt": VT})  # type: ignore[dict-item]
     for pid, (name, value) in enumerate(props, start=2):
         p = etree.SubElement(root, f"{{{CP}}}property", fmtid=_CUSTOM_FMTID, pid=str(pid), name=name)
         etree.SubElement(p, f"{{{VT}}}lpwstr").text = value
@@ -465,7 +465,8 @@ def custom_properties(props: Sequence[tuple[str, str]]) -> etree._Element:
 
 def app_properties(application: str, company: str) -> etree._Element:
     """``docProps/app.xml`` naming the program that really wrote the file (not the stock template's Word)."""
-    root = etree.Element(f"{{{EP}}}Properties", nsmap={None: EP, "vt": VT})
+    # lxml takes None as the default namespace's prefix; lxml-stubs allow only str keys.
+    root = etree.Element(f"{{{EP}}}Properties", nsmap={None: EP, "vt": VT})  # type: ignore[dict-item]
     for name, value in (("Template", "Normal.dotm"), ("Application", application), ("DocSecurity", "0"), ("Company", company)):
         etree.SubElement(root, f"{{{EP}}}{name}").text = value
     return root

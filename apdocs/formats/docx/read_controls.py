@@ -34,7 +34,7 @@ _slot_from_title = lru_cache(maxsize=4096)(slot_id_from_title)
 class Control(NamedTuple):
     """What one control says, before slot typing (a tuple: ~100 are built per return)."""
 
-    slot: str | None  # slot id, from tag or alias
+    slot: str  # slot id, from tag or alias (a control naming no slot is not a Control)
     form: str | None  # from the tag only
     version: str | None
     by: str  # "tag", "alias" or "none"
@@ -99,6 +99,7 @@ def _control(sdt: etree._Element, pr: etree._Element) -> Control | None:
             checked = state is not None and state.get(_W14_VAL, "0").lower() in ("1", "true", "on")
     parsed = _parse_tag(tag) if tag else None
     form = version = None
+    slot: str | None
     if parsed:
         form, version, slot = parsed
         by = "tag"
@@ -124,7 +125,8 @@ def _content_text(sdt: etree._Element, content: etree._Element) -> str:
     first = next(content.iterchildren(tag=etree.Element), None)  # elements only: no comments or PIs
     if first is None:
         return ""
-    if first.tag == R or sdt.getparent().tag == P:
+    parent = sdt.getparent()  # None only when a caller hands in a control as the root
+    if first.tag == R or (parent is not None and parent.tag == P):
         return inline_text(content)
     return "\n".join(paragraphs(content))
 
@@ -133,7 +135,8 @@ def _list_value(lst: etree._Element, shown: str) -> str:
     """Dropdown display text -> the item's value (Word shows one, stores both)."""
     for item in lst.iter(_LIST_ITEM):
         if item.get(_DISPLAY) == shown:
-            return item.get(_VALUE) if item.get(_VALUE) is not None else shown
+            value = item.get(_VALUE)
+            return value if value is not None else shown
     return shown
 
 

@@ -118,6 +118,7 @@ class _Builder:
         self.grid = Grid(body)
         self.doc = MatchedDoc(form, blocks(body), [])
         self.table_block = [i for i, b in enumerate(self.doc.blocks) if isinstance(b, Table)]
+        self.tables = [b for b in self.doc.blocks if isinstance(b, Table)]  # body-level table t
         # the area each line is in (a source's text is printed under several areas)
         self.areas: list[str] = []
         self.lines_at: dict[Pos, list[int]] = {}  # (block, row, cell) -> line indices
@@ -149,7 +150,8 @@ class _Builder:
             cell_place = self._cell_place(pos, slots[0])
             if cell_place is not None:
                 pmap.cells[slots[0]] = cell_place
-        used = {key for place in (*pmap.cells.values(), *pmap.rows.values()) for key in place.rows}
+        places: list[CellPlace | RowPlace] = [*pmap.cells.values(), *pmap.rows.values()]
+        used = {key for place in places for key in place.rows}
         for t, r in sorted(used):
             row = self.grid.row(t, r)
             printed = tuple((c, row[c].paragraphs, normalised(row[c].paragraphs)) for c in sorted(self.printed.get((t, r), ())))
@@ -172,7 +174,7 @@ class _Builder:
         """The slot is read by column from a row the wording route reads as an item/source/cover row."""
         t, r, c = pos
         b = self.table_block[t]
-        table = self.doc.blocks[b]
+        table = self.tables[t]
         for ac in range(c):
             hit = self._row_hit(b, r, ac)
             if hit is None:
@@ -211,8 +213,8 @@ class _Builder:
             j -= 1
         if j < 0:
             return None
-        hit = doc.hits[j]
-        if hit.anchor.kind not in VALUE_KINDS or hit.rest or slot_for(hit.anchor, self.areas[j]) != slot_id:
+        hit = doc.hits[j]  # not None: the loop stopped at it
+        if hit is None or hit.anchor.kind not in VALUE_KINDS or hit.rest or slot_for(hit.anchor, self.areas[j]) != slot_id:
             return None
         label = (t, doc.lines[j].row, doc.lines[j].col)
         rows = self._guard(sorted(between | {label}))

@@ -339,7 +339,7 @@ def span(tc: etree._Element) -> int:
         return 1
     gs = _child(tcpr, GRID_SPAN)
     try:
-        return max(1, int(gs.get(VAL))) if gs is not None else 1
+        return max(1, int(gs.get(VAL, ""))) if gs is not None else 1
     except (TypeError, ValueError):
         return 1
 
@@ -385,15 +385,16 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
     cells: list[list[list[str]]] = []
     it = tbl.iter(*_FAST_TAGS)
     next(it)  # the table itself
+    # Every node below has a parent (it is inside the table); the walrus checks only tell mypy.
     for node in it:
         tag = node.tag
         if tag == T:
-            if para is None or node.getparent().tag != R:  # the schema puts text only in runs
+            if para is None or (up := node.getparent()) is None or up.tag != R:  # the schema puts text only in runs
                 return None
             if node.text:
                 para.append(node.text)
         elif tag == P:
-            if paras is None or node.getparent().tag not in _PARA_HOMES:
+            if paras is None or (up := node.getparent()) is None or up.tag not in _PARA_HOMES:
                 return None
             para = []
             paras.append(para)
@@ -411,13 +412,14 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
             if paras is None or para is not None:
                 return None  # a span outside the cell's own properties
             try:
-                spans[-1] = max(1, int(node.get(VAL)))
+                spans[-1] = max(1, int(node.get(VAL, "")))
             except (TypeError, ValueError):
                 spans[-1] = 1
         elif tag in _TEXT_OF:
-            if tag == TAB and node.getparent().tag == _TAB_STOPS:
+            up = node.getparent()
+            if tag == TAB and up is not None and up.tag == _TAB_STOPS:
                 continue  # a tab stop in the paragraph's properties, not a tab character
-            if para is None or node.getparent().tag != R:
+            if para is None or up is None or up.tag != R:
                 return None
             para.append(_TEXT_OF[tag])
         else:

@@ -137,8 +137,7 @@ class Book:
             return []
         out = []
         for si in self.pkg.xml(part).iter(f"{M}si"):
-            # Rich text is a run of <r><t>; phonetic guides (<rPh>) are not part of the text.
-            out.append(unescape_text("".join(t.text or "" for t in si.iter(f"{M}t") if t.getparent().tag != f"{M}rPh")))
+            out.append(_string_text(si))
         return out
 
     @cached_property
@@ -234,6 +233,19 @@ class Book:
         return sheet
 
 
+def _string_text(holder: etree._Element) -> str:
+    """Text of a shared (``<si>``) or inline (``<is>``) string.
+
+    Rich text is a run of <r><t>; phonetic guides (<rPh>) are not part of the text.
+    """
+    parts = []
+    for t in holder.iter(f"{M}t"):
+        parent = t.getparent()  # never None: holder is an <si>/<is>, not a <t>
+        if parent is None or parent.tag != f"{M}rPh":
+            parts.append(t.text or "")
+    return unescape_text("".join(parts))
+
+
 def _cell(c: etree._Element, strings: list[str], dates: frozenset[int]) -> Cell | None:
     kind = c.get("t") or "n"
     formula = c.find(f"{M}f") is not None
@@ -243,7 +255,7 @@ def _cell(c: etree._Element, strings: list[str], dates: frozenset[int]) -> Cell 
         is_ = c.find(f"{M}is")
         if is_ is None:
             return None
-        return Cell("s", unescape_text("".join(t.text or "" for t in is_.iter(f"{M}t") if t.getparent().tag != f"{M}rPh")))
+        return Cell("s", _string_text(is_))
     if text is None:
         return Cell("n", None, formula=True) if formula else None
     if kind == "s":

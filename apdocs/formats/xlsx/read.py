@@ -219,11 +219,11 @@ def _find_by_text(book: Book, form: FormDefinition, wanted: set[str]) -> dict[st
                 _take(out, wanted, f"insurance.{c.id}.amount", finder.right(anchor, 1))
                 _take(out, wanted, f"insurance.{c.id}.expiry", finder.right(anchor, 2))
         starts = [finder.find(a.title, exact=True) for a in form.areas]
-        for i, area in enumerate(form.areas):
-            if starts[i] is None:
+        for i, (area, start) in enumerate(zip(form.areas, starts, strict=True)):
+            if start is None:
                 continue
             # Sources repeat between areas ("Interviews with pupils"): search only this area's rows.
-            lo = starts[i][0]
+            lo = start[0]
             hi = next((s[0] for s in starts[i + 1 :] if s is not None), 10**7)
             for src in area.sources:
                 _take(out, wanted, src.id, finder.answer(finder.find(src.text, exact=True, rows=(lo, hi))))

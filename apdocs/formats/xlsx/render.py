@@ -127,10 +127,12 @@ def _cut_sheet(name: str, raw: bytes, wanted: dict[str, Slot | None]) -> _Part:
         raise ApdocsError(f"template sheet {name} lacks cells {sorted(set(wanted) - {h.ref for h in holes})}")
     by_ref = {h.ref: i for i, h in enumerate(holes)}
     for c in list(root.iter(f"{M}c")):
-        if c.get("r") in by_ref:
-            pi = etree.ProcessingInstruction("apdocs-hole", str(by_ref[c.get("r")]))
+        ref = c.get("r")
+        parent = c.getparent()
+        if ref in by_ref and parent is not None:  # a <c> is always inside a <row>
+            pi = etree.ProcessingInstruction("apdocs-hole", str(by_ref[ref]))
             pi.tail = c.tail
-            c.getparent().replace(c, pi)
+            parent.replace(c, pi)
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True).decode("utf-8")
     split = _HOLE.split(text)
     pieces, order = split[0::2], [int(i) for i in split[1::2]]
