@@ -205,7 +205,8 @@ def is_month_year(text: Any) -> bool:
 def read_date(text: Any, *, where: str | None = None) -> tuple[str | None, Notice | None]:
     """ISO date for a typed date; blank -> (None, None); unreadable -> (typed text, DATE_UNREADABLE)."""
     if isinstance(text, _dt.date):
-        return parse_date_uk(text).isoformat(), None  # type: ignore[union-attr]
+        day = text.date() if isinstance(text, _dt.datetime) else text  # as parse_date_uk passes it through
+        return day.isoformat(), None
     raw = clean_text(text)
     if raw is None:
         return None, None

@@ -185,7 +185,10 @@ def reconcile(
     returns: list[ParsedReturn] = []
     failures: list[ParseFailure] = []
     for r in records:
-        (returns if isinstance(r, ParsedReturn) else failures).append(r)  # type: ignore[arg-type]
+        if isinstance(r, ParsedReturn):
+            returns.append(r)
+        else:
+            failures.append(r)
     for f in failures:
         name = Path(f.source.path).name if f.source.path else "a returned file"
         out.add(Finding.make("RETURN_UNREADABLE", f"{name} could not be read: {f.error.message}", source=f.source.path))
@@ -426,6 +429,6 @@ def _schools(
         mine = [f for f in findings if f.school == s.name]
         owes = tuple(f for f in mine if f.severity != "info" and id(f) not in not_owed)
         rag = rag_of([f for pr in placements if pr.placement.school.key == s.key for f in pr.findings] + mine)
-        counts = {sev: sum(f.severity == sev for f in mine) for sev in SEVERITIES}
+        counts: dict[str, int] = {sev: sum(f.severity == sev for f in mine) for sev in SEVERITIES}
         out.append(SchoolSummary(s.name, s.urn, s.email, s.address_lines, rag, counts, owes))
     return tuple(out)

@@ -20,10 +20,12 @@ import io
 import re
 
 from docx import Document
+from docx.document import Document as DocxDocument  # the class; docx.Document is its factory function
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
 _BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
 SIGNATORY = {
@@ -44,7 +46,7 @@ def split_source(source: str) -> tuple[list[str], list[str]]:
     return _lines(source[:start_a1]), _lines(source[start_a1:end_a1])
 
 
-def _doc() -> Document:
+def _doc() -> DocxDocument:
     d = Document()
     st = d.styles["Normal"]
     st.font.name = "Arial"
@@ -57,18 +59,18 @@ def _doc() -> Document:
     return d
 
 
-def _save(d: Document) -> bytes:
+def _save(d: DocxDocument) -> bytes:
     buf = io.BytesIO()
     d.core_properties.author = "Leicestershire Virtual School"
     d.save(buf)
     return buf.getvalue()
 
 
-def _tight(p: object) -> None:
-    p.paragraph_format.space_after = Pt(0)  # type: ignore[attr-defined]
+def _tight(p: Paragraph) -> None:
+    p.paragraph_format.space_after = Pt(0)
 
 
-def _address_block(d: Document) -> None:
+def _address_block(d: DocxDocument) -> None:
     _tight(d.add_paragraph("{{ school.name }}"))
     d.add_paragraph("{%p for line in school.address_lines %}")
     _tight(d.add_paragraph("{{ line }}"))
