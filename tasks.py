@@ -66,6 +66,7 @@ def test() -> None:
     ensure_venv()
     ensure_system_tools()
     run(BIN / "ruff", "check", "apdocs", "tests", "benchmarks", "samples", "tasks.py")
+    run(BIN / "mypy", "apdocs")  # the package ships py.typed: its hints must hold
     run(BIN / "python", "-m", "pytest", *sys.argv[2:])
 
 
