@@ -14,10 +14,10 @@ form definitions - nothing here knows any wording.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import cache
+from functools import cache, lru_cache
 
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form
 from apdocs.values import normalise
@@ -67,6 +67,14 @@ def strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text, count=1)
 
 
+@lru_cache(maxsize=1024)
+def _split_line(line: str) -> tuple[str, tuple[str, ...]]:
+    """(line without numbering, its tokens). Cached because :func:`identify` offers every line
+    to each form's matcher in turn: an answer line - never a cache hit - is split once, not thrice."""
+    body = strip_numbering(line)
+    return body, tuple(tokens(body))
+
+
 @dataclass(frozen=True)
 class Anchor:
     """A printed text to look for, and what finding it means."""
@@ -110,11 +118,14 @@ class Matcher:
         self._long = [a for a in self.anchors if len(a.tokens) >= FUZZY_MIN_TOKENS]
         self._long_sets = [frozenset(a.tokens) for a in self._long]
         self._token_bits: dict[str, int] = {}
-        self._len_bits: dict[int, int] = {}
+        # _up_to[m]: the long anchors of at most m tokens, so a range of lengths is two look-ups
+        longest = max((len(a.tokens) for a in self._long), default=0)
+        self._up_to = [0] * (longest + 1)
         for i, a in enumerate(self._long):
             for t in self._long_sets[i]:
                 self._token_bits[t] = self._token_bits.get(t, 0) | 1 << i
-            self._len_bits[len(a.tokens)] = self._len_bits.get(len(a.tokens), 0) | 1 << i
+            for m in range(len(a.tokens), longest + 1):
+                self._up_to[m] |= 1 << i
         # Lines that hold a printed text, as every return prints them: matched once per process.
         # Only hits are kept (answers are new in each return, and this stays small).
         self._hits: dict[tuple[str, frozenset[str] | None], tuple[Match, ...]] = {}
@@ -137,15 +148,14 @@ class Matcher:
         return found
 
     def _match(self, line: str, allow: frozenset[str] | None) -> list[Match]:
-        body = strip_numbering(line)
-        toks = tokens(body)
+        body, toks = _split_line(line)
         if not toks:
             return []
         found: list[Match] = []
         for n in self._lengths.get(toks[0], ()):  # longest first: the order of the scores below
             if n > len(toks):
                 continue
-            same = self._by_tokens.get(tuple(toks[:n]))
+            same = self._by_tokens.get(toks[:n])
             if same is None:
                 continue
             rest = None
@@ -176,16 +186,18 @@ class Matcher:
         threshold (ratio = 2*M/(n+m) with M <= min(n, m), so min/max >= t/(2-t); one token of
         slack either side keeps float rounding at the boundary out of it). Answers share
         nothing with most printed texts, so most lines are compared with none."""
-        shared = 0
-        for t in have:
-            shared |= self._token_bits.get(t, 0)
-        if not shared:
-            return []
+        # the length bound first (two look-ups): a line much longer or shorter than every long text stops here
         lo = max(int(n * FUZZY_THRESHOLD / (2 - FUZZY_THRESHOLD)) - 1, 1)
         hi = int(n * (2 - FUZZY_THRESHOLD) / FUZZY_THRESHOLD) + 1
-        sized = 0
-        for m in range(lo, hi + 1):
-            sized |= self._len_bits.get(m, 0)
+        up_to = self._up_to
+        if lo >= len(up_to):
+            return []  # longer than any long anchor can stretch to
+        sized = up_to[min(hi, len(up_to) - 1)] & ~up_to[lo - 1]
+        if not sized:
+            return []
+        shared = 0
+        for t in have & self._token_bits.keys():  # the set intersection runs in C; few tokens remain
+            shared |= self._token_bits[t]
         bits = shared & sized
         out = []
         while bits:
@@ -195,7 +207,7 @@ class Matcher:
         return out
 
 
-def _rest_after(text: str, words: list[str], n_tokens: int) -> str:
+def _rest_after(text: str, words: Sequence[str], n_tokens: int) -> str:
     """Text following the first ``n_tokens`` tokens (``words``), without joining punctuation (":", "?", "-")."""
     end = 0
     for i, m in enumerate(_TOKEN.finditer(text.lower())):
