@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from apdocs.cli import main
+from apdocs.errors import RosterError
 from apdocs.parse import parse_many
 from apdocs.record import ParsedReturn
+from apdocs.roster import load_roster
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -124,6 +126,27 @@ def test_invalid_roster_is_fatal_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "roster.csv:4: hours_per_week must be a number" in result.output
     assert not (tmp_path / "t.xlsx").exists()
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_each_roster_problem_is_printed_once(tmp_path: Path, as_json: bool) -> None:
+    roster = tmp_path / "roster.csv"
+    lines = (SAMPLES / "roster.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",school,32.5,", ",school,lots,")
+    lines[5] = lines[5].replace(",school,", ",council,")
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RosterError) as raised:
+        load_roster(roster)
+    problems = [e["message"] for e in raised.value.context["errors"]]
+    assert len(problems) >= 2 and len(set(problems)) == len(problems)  # distinct, so each can be counted
+
+    args = ["reconcile", "--roster", str(roster), str(SAMPLES / "returns"), "-o", str(tmp_path / "t.xlsx")]
+    result = CliRunner().invoke(main, args + (["--json"] if as_json else []))
+    assert result.exit_code == 3
+    assert result.stdout == ""  # a fatal error writes no (partial) JSON
+    for message in problems:
+        assert result.stderr.count(message) == 1, (message, result.stderr)
+    assert f"roster has {len(problems)} problem(s)" in result.stderr
 
 
 def test_tracker_is_replaced_and_inputs_are_protected(tmp_path: Path) -> None:

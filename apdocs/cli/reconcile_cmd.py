@@ -91,8 +91,11 @@ def reconcile_cmd(
     except ApdocsError as exc:
         errors = exc.context.get("errors") if isinstance(exc.context, dict) else None
         if errors:
+            # One FILE:LINE: line per problem; the closing error gives only the count, because the
+            # exception's own message (kept for library callers) repeats every problem.
             for e in errors:
                 click.echo(f"{exc.path or 'roster'}:{e['line']}: {e['message']}", err=True)
+            exc = ApdocsError(f"roster has {len(errors)} problem(s), each listed above", code=exc.code, path=exc.path)
         fail(exc)
         return
     if as_json:
