@@ -110,7 +110,9 @@ def _dedupe(notices: Iterable[Notice]) -> tuple[Notice, ...]:
 def _read(data: bytes, path: str | None) -> ParsedReturn:
     name, notices, reader_bytes = _detect(data, path)
     record = formats.get(name).read(reader_bytes, path=path)
-    source = SourceInfo(path=path, sha256=hashlib.sha256(data).hexdigest(), format=name)
+    # The reader hashed the bytes it read; only a macro-free copy needs the original's hash here.
+    digest = record.source.sha256 if reader_bytes is data else hashlib.sha256(data).hexdigest()
+    source = SourceInfo(path=path, sha256=digest, format=name)
     record = dataclasses.replace(record, source=source, warnings=_dedupe([*notices, *record.warnings]))
     log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, name, len(record.warnings))
     return record

@@ -467,6 +467,7 @@ def test_docm_is_read_with_a_notice(good, tmp_path):
     assert record.form == "appendix4" and record.source.format == "docx"
     assert record.answers["q1"] == "A synthetic answer."
     assert "MACROS_IGNORED" in [w.code for w in record.warnings]
+    assert record.source.sha256 == hashlib.sha256(data).hexdigest()  # the file as sent, not the macro-free copy read
     assert path.read_bytes() == data
 
 
@@ -476,6 +477,7 @@ def test_xlsm_is_vetted_with_a_notice(good, tmp_path):
     assert pkg.macro_enabled and [n.code for n in pkg.notices] == ["MACROS_IGNORED"]
     record = parse(data, path="return.xlsm")
     assert record.source.format == "xlsx" and "MACROS_IGNORED" in [w.code for w in record.warnings]
+    assert record.source.sha256 == hashlib.sha256(data).hexdigest()
     assert record.answers["q1"] == "A synthetic answer."
 
 
