@@ -26,13 +26,14 @@ from jinja2.loaders import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 
 from apdocs.errors import TemplateError
+from apdocs.resources import templates_dir
 
 TEMPLATE_NAMES = ("subject.txt.j2", "body.txt.j2", "body.html.j2")
 
 
 def default_template_dir() -> Path:
-    """``templates/email`` beside the package (an editable/source install)."""
-    return Path(__file__).resolve().parents[2] / "templates" / "email"
+    """The bundled ``templates/email`` (inside a wheel install, or the repository's in a source checkout)."""
+    return templates_dir() / "email"
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,10 @@ from jinja2 import nodes
 from apdocs.errors import TemplateError
 from apdocs.fileio import OutputExistsError, atomic_write_bytes
 from apdocs.forms import load_form
+from apdocs.resources import templates_dir
 
-#: The project's own templates (editable copies VS staff can change in Word).
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+#: The project's own templates (editable copies VS staff can change in Word), bundled in a wheel.
+TEMPLATES_DIR = templates_dir()
 DEFAULT_TEMPLATES = {
     "covering": "covering_letter.docx",
     "appendix1": "appendix1_guidance.docx",
