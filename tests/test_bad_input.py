@@ -209,8 +209,10 @@ def _bomb_cases(g: dict[str, bytes]) -> dict[str, bytes]:
     docx = g["docx"]
     big_zeros = b"\0" * (12 * 1024 * 1024)
     many = rezip(docx, add={f"customXml/n{i}.xml": b"<a/>" for i in range(ooxml.MAX_ENTRIES + 1)})
+    # The main part, read by every reader, padded after its root (XML allows trailing white space)
+    # to 2 MB that its headers call 100 bytes.
     lying = patch_declared_size(
-        rezip(docx, add={"word/media/image9.bin": b"\0" * (2 * 1024 * 1024)}), "word/media/image9.bin", 100
+        rezip(docx, replace={"word/document.xml": lambda r: r + b" " * (2 * 1024 * 1024)}), "word/document.xml", 100
     )
     # Five parts each declared just under the per-part cap; together over the total cap.
     forged_total = rezip(docx, add={f"word/media/i{i}.bin": b"x" for i in range(5)})
@@ -447,6 +449,46 @@ def test_a_lying_header_stops_after_one_chunk(good):
     with pytest.raises(ParseError) as info:
         ooxml.open_package(data, path="lying.docx", kind="docx")
     assert info.value.code == "ZIP_BOMB" and "declares" in info.value.message
+
+
+def test_a_lying_header_on_a_part_never_read_costs_nothing_until_it_is_read(good):
+    """Parts no reader needs are never inflated, so a zip bomb there cannot go off; the
+    macro-free copy for the office libraries inflates every part and catches the lie."""
+    data = patch_declared_size(
+        rezip(good["docx"], add={"word/media/image9.bin": b"\0" * (2 * 1024 * 1024)}), "word/media/image9.bin", 100
+    )
+    assert parse(data, path="lying-image.docx").answers["q1"] == "A synthetic answer."
+    pkg = ooxml.open_package(data, path="lying-image.docx", kind="docx")
+    with pytest.raises(ParseError) as info:
+        pkg.clean_bytes()
+    assert info.value.code == "ZIP_BOMB" and "image9.bin" in info.value.message
+
+
+def test_dtd_is_found_in_a_part_never_read_however_long_its_prolog(good):
+    """Unread parts are inflated only to their root element: a DOCTYPE behind a prolog longer
+    than the first chunk (a long comment, several PIs) is still found, as is one in UTF-16."""
+    comment = b"<!--" + b"x" * (5 * ooxml.PROLOG_CHUNK) + b"-->"
+    pi = b'<?mso-application progid="Word.Document"?>\r\n' * 200
+
+    def styles_with(prolog: bytes) -> bytes:
+        return rezip(good["docx"], replace={"word/styles.xml": lambda r: r.replace(b"?>", b"?>" + prolog, 1)})
+
+    doctype = b"<!DOCTYPE w:styles [<!ENTITY x 'y'>]>"
+    for label, data in {
+        "after a long comment": styles_with(comment + doctype),
+        "after many PIs": styles_with(pi + doctype),
+        "stored, not deflated": rezip(styles_with(doctype), stored=("word/styles.xml",)),
+    }.items():
+        with pytest.raises(ParseError) as info:
+            parse(data, path="styles.docx")
+        assert info.value.code == "DTD_FORBIDDEN" and "styles.xml" in info.value.message, label
+    styles16 = (b'<?xml version="1.0" encoding="UTF-16"?>' + doctype + b"<w:styles/>").decode().encode("utf-16")
+    utf16 = rezip(good["docx"], replace={"word/styles.xml": styles16})
+    with pytest.raises(ParseError) as info:
+        parse(utf16, path="styles16.docx")
+    assert info.value.code == "DTD_FORBIDDEN", "UTF-16"
+    # ... and the same long prolog without a DOCTYPE is read as usual
+    assert parse(styles_with(comment + pi), path="ok.docx").answers["q1"] == "A synthetic answer."
 
 
 # -- macro-enabled: data read, macros never ------------------------------------------------

@@ -9,8 +9,10 @@ come from outside, so every reader goes through :func:`open_package` first, whic
   declared sizes, compression ratio) and enforces the same caps while reading, in
   case the headers lie (zip bomb);
 * rejects duplicate part names (two parts a reader could confuse);
-* reads every part once, so that anything a later library parses has been vetted:
-  any ``<!DOCTYPE`` in an XML part is refused (no entities, no DTD, nothing fetched);
+* refuses any XML part that declares a DTD (no entities, no DTD, nothing fetched). A DTD
+  can only come before the root element, so a part no reader needs is inflated only up
+  to its root element (a few KB, however big the part: a Word document's styles run to
+  hundreds of KB); a part that is read is inflated whole, its size and checksum verified;
 * refuses Strict OOXML (see :data:`STRICT_NAMESPACE`) with a clear message: the office
   libraries only understand Transitional, and a silent mis-read would lose answers;
 * notes macro-enabled packages (``MACROS_IGNORED``): the data is read, macros never are,
@@ -274,27 +276,110 @@ def _read_member(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes:
     with at most one bounded chunk produced past the declaration.
     """
     name = info.filename
-    limit = MAX_XML_PART_BYTES if _is_xml_name(name) else MAX_PART_BYTES
-    start = info.header_offset
-    if data[start : start + 4] != b"PK\x03\x04":
-        raise _err("PART_CORRUPT", f"part {name!r} is damaged (bad local header)", path, part=name)
-    name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
-    begin = start + 30 + name_len + extra_len
-    raw = data[begin : begin + info.compress_size]
-    if len(raw) < info.compress_size:
-        raise _err("TRUNCATED", f"part {name!r} is cut short; please send the file again", path, part=name)
+    raw = _stored_bytes(data, info, path)
     if info.compress_type == zipfile.ZIP_STORED:
         out = raw
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        out = _inflate(raw, min(info.file_size, limit), path, name)
     else:
-        raise _err("PART_CORRUPT", f"part {name!r} uses a compression Office never writes", path, part=name)
+        out = _inflate(raw, min(info.file_size, _limit(name)), path, name)
     if len(out) != info.file_size:
         code = "ZIP_BOMB" if len(out) > info.file_size else "PART_CORRUPT"
         raise _err(code, f"part {name!r} does not unpack to its declared size", path, part=name)
     if zlib.crc32(out) != info.CRC:
         raise _err("PART_CORRUPT", f"part {name!r} is damaged (checksum mismatch)", path, part=name)
     return out
+
+
+def _limit(name: str) -> int:
+    return MAX_XML_PART_BYTES if _is_xml_name(name) else MAX_PART_BYTES
+
+
+def _stored_bytes(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes:
+    """A part's bytes as stored in the zip (compressed), after checking its local header."""
+    name = info.filename
+    start = info.header_offset
+    if data[start : start + 4] != b"PK\x03\x04":
+        raise _err("PART_CORRUPT", f"part {name!r} is damaged (bad local header)", path, part=name)
+    try:
+        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
+    except struct.error:
+        raise _err("TRUNCATED", f"part {name!r} is cut short", path, part=name) from None
+    begin = start + 30 + name_len + extra_len
+    raw = data[begin : begin + info.compress_size]
+    if len(raw) < info.compress_size:
+        raise _err("TRUNCATED", f"part {name!r} is cut short; please send the file again", path, part=name)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _err("PART_CORRUPT", f"part {name!r} uses a compression Office never writes", path, part=name)
+    return raw
+
+
+#: Bytes first inflated to find where a part's prolog ends (doubling while a long comment lasts).
+PROLOG_CHUNK = 4096
+_XML_SPACE = frozenset(b" \t\r\n")
+
+
+def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
+    """Whether an XML part declares a DTD, inflating it only as far as its root element.
+
+    XML allows a DOCTYPE only in the prolog, before the root element's start tag, so that
+    is all that needs reading. Anything unexpected there (UTF-16 or another encoding, text
+    that is not markup, a part that ends inside its prolog) is judged on the whole part.
+    """
+    name = info.filename
+    raw = _stored_bytes(data, info, path)
+    if info.compress_type == zipfile.ZIP_STORED:
+        verdict = _prolog(raw, complete=True)
+    else:
+        allowed = min(info.file_size, _limit(name))
+        d = zlib.decompressobj(-15)
+        buf, tail, want = b"", raw, PROLOG_CHUNK
+        while True:
+            try:
+                buf += d.decompress(tail, want)
+            except zlib.error as exc:
+                raise _err("PART_CORRUPT", f"part {name!r} is damaged ({exc})", path, part=name) from None
+            if len(buf) > allowed:
+                raise _err("ZIP_BOMB", f"part {name!r} unpacks to more than it declares", path, part=name)
+            tail = d.unconsumed_tail
+            complete = not tail  # max_length stopped short only if input is left over
+            verdict = _prolog(buf, complete=complete)
+            if verdict is not None or complete:
+                break
+            want = len(buf)  # doubles the buffer: a long comment costs O(n log n), not O(n^2)
+    if verdict == "dtd":
+        return True
+    if verdict == "root":
+        return False
+    return has_doctype(_read_member(data, info, path))
+
+
+def _prolog(buf: bytes, *, complete: bool) -> str | None:
+    """"dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
+    starts with no DTD before it), "other" (judge the whole part) or None (read further)."""
+    i = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
+    n = len(buf)
+    if buf[i : i + 1] == b"\x00" or buf[i : i + 2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00"):
+        return "other"  # UTF-16/32: has_doctype decodes it
+    while True:
+        while i < n and buf[i] in _XML_SPACE:
+            i += 1
+        if n - i < 4:  # too short to tell "<!--" from "<!DO" or "<a>"
+            return "other" if complete else None
+        if buf[i] != 0x3C:  # "<"
+            return "other"
+        if buf.startswith(b"<?", i):
+            end = buf.find(b"?>", i + 2)
+            if end < 0:
+                return "other" if complete else None
+            i = end + 2
+        elif buf.startswith(b"<!--", i):
+            end = buf.find(b"-->", i + 4)
+            if end < 0:
+                return "other" if complete else None
+            i = end + 3
+        elif buf[i + 1] == 0x21:  # "<!" and not a comment: a DOCTYPE, or worse
+            return "dtd"
+        else:
+            return "root"
 
 
 def _inflate(raw: bytes, allowed: int, path: str | None, name: str) -> bytes:
@@ -407,7 +492,11 @@ class ContentTypes:
 
 @dataclass
 class OoxmlPackage:
-    """A vetted package: every part's size checked and every XML part free of DTDs."""
+    """A vetted package: every part's declared size checked and every XML part free of DTDs.
+
+    Parts are inflated when first asked for (size and checksum verified then), so a reader
+    pays only for the parts it reads.
+    """
 
     path: str | None
     kind: str
@@ -415,6 +504,8 @@ class OoxmlPackage:
     content_types: ContentTypes
     macro_enabled: bool = False
     notices: list[Notice] = field(default_factory=list)
+    _data: bytes = field(default=b"", repr=False)
+    _infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict, repr=False)
     _parts: dict[str, bytes] = field(default_factory=dict, repr=False)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
     # Parsed XML parts by stored name: each part is parsed once (open_package vets the main
@@ -431,7 +522,10 @@ class OoxmlPackage:
         key = self._key(name)
         if key is None:
             raise _err("PART_MISSING", f"the package has no part {name!r}", self.path, part=name)
-        return self._parts[key]
+        raw = self._parts.get(key)
+        if raw is None:
+            raw = self._parts[key] = _read_member(self._data, self._infos[key], self.path)
+        return raw
 
     def xml(self, name: str) -> etree._Element:
         """The parsed part (parsed once, then shared: treat it as read-only)."""
@@ -466,11 +560,12 @@ class OoxmlPackage:
     def clean_bytes(self) -> bytes:
         """A macro-free copy of the package for the office libraries (VBA parts dropped,
         macro-enabled content types mapped to the plain ones). Only vetted bytes are written."""
+        everything = [(name, self.part(name)) for name in self.names]  # every part inflated and verified
         if not self.macro_enabled:
-            return _zip_parts(self._parts.items())
+            return _zip_parts(everything)
         dropped = {n for n in self.names if _is_vba(n, self.content_types.of(n))}
         parts: dict[str, bytes] = {}
-        for name, raw in self._parts.items():
+        for name, raw in everything:
             if name in dropped:
                 continue
             if name == CONTENT_TYPES:
@@ -606,25 +701,23 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
             if "mimetype" in names:
                 raise _err("NOT_OOXML", f"this is an OpenDocument (LibreOffice .odt/.ods) file; {_save_hint(kind)}", path)
             raise _err("NOT_OOXML", f"this zip is not a Word or Excel document; {_save_hint(kind)}", path)
-        parts: dict[str, bytes] = {}
-        for info in infos:
-            try:
-                raw = _read_member(data, info, path)
-            except struct.error:
-                raise _err("TRUNCATED", f"part {info.filename!r} is cut short", path, part=info.filename) from None
-            parts[info.filename] = raw
-    ctypes = _read_content_types(parts[CONTENT_TYPES], path)
-    for name, raw in parts.items():
-        # Every part an office library might parse as XML is vetted here, before any library sees it.
+    infos_by_name = {i.filename: i for i in infos}
+    types_raw = _read_member(data, infos_by_name[CONTENT_TYPES], path)
+    ctypes = _read_content_types(types_raw, path)
+    for info in infos:
+        # Every part an office library might parse as XML is vetted here, before any reader sees it.
         # Images are left alone: an SVG may carry a harmless DOCTYPE and no reader parses it.
-        if (_is_xml_name(name) or _is_xml_type(ctypes.of(name))) and has_doctype(raw):
+        name = info.filename
+        if (_is_xml_name(name) or _is_xml_type(ctypes.of(name))) and _declares_dtd(data, info, path):
             raise _err("DTD_FORBIDDEN", f"part {name!r} declares a DTD, which is not allowed in a returned form", path, part=name)
     pkg = OoxmlPackage(
         path=path,
         kind=kind,
         names=names,
         content_types=ctypes,
-        _parts=parts,
+        _data=data,
+        _infos=infos_by_name,
+        _parts={CONTENT_TYPES: types_raw},
         _lower={n.lower(): n for n in names},
     )
     if not pkg.has("_rels/.rels"):
