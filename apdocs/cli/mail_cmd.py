@@ -232,8 +232,12 @@ def ingest_cmd(
         if watch is None:
             sys.exit(code)
         try:
+            # Said before waiting, so a Ctrl-C after this line always lands between passes.
+            click.echo(f"waiting {watch:g}s before looking again; Ctrl-C to stop", err=True)
             time.sleep(watch)
         except KeyboardInterrupt:
+            # The usual way a watch ends: the last pass finished, so its exit code stands.
+            click.echo("stopped watching", err=True)
             sys.exit(code)
 
 
