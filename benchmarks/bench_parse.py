@@ -26,6 +26,8 @@ The baselines, each timed on the same bytes in the same run (median of ``--repea
     python-docx reader must add to get the same answers: one pass over the body's ``w:sdt``
     elements reading each control's ``w:tag`` and its text (``itertext`` over ``w:t``). This
     is the ratio the >= 8x target is judged on.
+``python-docx by coordinates`` (:func:`python_docx_grid`) - printed for context and not
+    judged: ``table.cell(r, c)`` at every grid position, which is quadratic in python-docx.
 ``apdocs`` (:func:`read_fresh`) - ``read_docx`` on a fresh copy of the bytes each call.
 ``floor`` (:func:`floor_zip_lxml`) - ``zipfile`` + ``lxml.etree.fromstring`` of
     ``word/document.xml`` and nothing else: no vetting, no reading. No reader can be faster,
@@ -121,6 +123,25 @@ def python_docx_walk(data: bytes) -> list[str]:
     return texts
 
 
+def python_docx_grid(data: bytes) -> list[str]:
+    """For context only (not judged): python-docx's coordinate access, ``table.cell(r, c)`` over
+    every grid position - the natural way to read "the cell right of the question". python-docx
+    rebuilds the table's whole cell list on each call, so this walk grows with rows x cells."""
+    import docx
+
+    doc = docx.Document(io.BytesIO(data))
+    texts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        seen: set[int] = set()
+        for r in range(len(table.rows)):
+            for c in range(len(table.columns)):
+                cell = table.cell(r, c)
+                if id(cell._tc) not in seen:
+                    seen.add(id(cell._tc))
+                    texts.append(cell.text)
+    return texts
+
+
 def python_docx_reader(data: bytes) -> dict[str, str]:
     """The walk, plus reading the content controls python-docx's text APIs cannot see."""
     import docx
@@ -197,6 +218,10 @@ def speed(repeat: int) -> None:
     else:
         print("re-saved by LibreOffice 'MS Word 2007 XML' (tags dropped: most answers read by position):")
         _rows({f"{form_id} (LibreOffice)": data for form_id, data in resaved.items()}, repeat, missed)
+    print("for context, not judged - python-docx reading by coordinates, table.cell(r, c) at every grid position:")
+    for form_id, data in forms.items():
+        ours, grid = medians_ms([read_fresh, python_docx_grid], data, max(10, repeat // 10))
+        print(f"{form_id:<42} {ours:>10.2f} {grid:>12.2f} {grid / ours:>9.1f}")
     samples = sample_returns()
     print(f"the bundled sample returns ({SAMPLE_RETURNS.relative_to(SAMPLE_RETURNS.parents[1])}):")
     ours = _rows(samples, repeat, missed)
