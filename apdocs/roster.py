@@ -236,17 +236,19 @@ def _row(line: int, raw: dict[str, str], errors: list[str]) -> Placement | None:
             errors.append(f"{col} must be y or n, not {raw[col]!r}")
         return False
 
-    def number(col: str, low: float, high: float) -> float:
+    def number(col: str, low: float, high: float) -> float | None:
+        """The cell as a number; None if blank or already reported as wrong, so no second message follows."""
         value = required(col)
         if not value:
-            return 0.0
+            return None
         try:
             n = float(value)
         except ValueError:
             errors.append(f"{col} must be a number, not {value!r}")
-            return 0.0
+            return None
         if not low <= n <= high:
             errors.append(f"{col} must be between {low:g} and {high:g}, not {value}")
+            return None
         return n
 
     school_name, pupil, provider_name = required("school_name"), required("pupil_reference"), required("provider_name")
@@ -264,16 +266,16 @@ def _row(line: int, raw: dict[str, str], errors: list[str]) -> Placement | None:
     if ptype == "registered_independent" and not provider_urn:
         errors.append("provider_type is registered independent school but provider_urn is blank")
     sole_trader = yes_no("sole_trader")
-    daytime = number("provider_daytime_hours", 0, 168)
-    pupils = number("provider_full_time_pupils", 0, 100000)
-    if raw["provider_full_time_pupils"] and pupils != int(pupils):
+    daytime = number("provider_daytime_hours", 0, 168) or 0.0
+    pupils = number("provider_full_time_pupils", 0, 100000) or 0.0
+    if pupils != int(pupils):
         errors.append("provider_full_time_pupils must be a whole number")
     by = required("commissioned_by").casefold()
     commissioner: Commissioner | None = "school" if by == "school" else "seip" if by == "seip" else None
     if by and commissioner is None:
         errors.append(f"commissioned_by must be school or SEIP, not {raw['commissioned_by']!r}")
     hours = number("hours_per_week", 0, 60)
-    if raw["hours_per_week"] and hours == 0:
+    if hours == 0:
         errors.append("hours_per_week must be more than 0")
     start = _date(required("placement_start"), errors)
     ehc, medical = yes_no("ehc_plan"), yes_no("medical_reason")
@@ -281,7 +283,7 @@ def _row(line: int, raw: dict[str, str], errors: list[str]) -> Placement | None:
         return None
     school = School(school_name, school_urn, email, raw["school_address"])
     provider = Provider(provider_name, provider_urn, ptype, sole_trader, daytime, int(pupils))
-    return Placement(line, school, pupil, provider, commissioner, hours, start, ehc, medical)
+    return Placement(line, school, pupil, provider, commissioner, hours or 0.0, start, ehc, medical)
 
 
 def _date(value: str, errors: list[str]) -> dt.date | None:

@@ -80,6 +80,15 @@ def test_every_bad_row_is_reported_with_its_line(tmp_path: Path) -> None:
     assert "line 3" in str(exc.value) and str(tmp_path / "roster.csv") in str(exc.value)
 
 
+def test_non_numeric_hours_is_one_problem_not_two(tmp_path: Path) -> None:
+    with pytest.raises(RosterError) as exc:
+        load_roster(write_csv(tmp_path, [{**GOOD, "hours_per_week": "lots"}]))
+    assert errors_of(exc) == [(2, "hours_per_week must be a number, not 'lots'")]
+    with pytest.raises(RosterError) as exc:
+        load_roster(write_csv(tmp_path, [{**GOOD, "hours_per_week": "0"}]))
+    assert errors_of(exc) == [(2, "hours_per_week must be more than 0")]
+
+
 def test_missing_column_is_named(tmp_path: Path) -> None:
     cols = [c for c in COLUMNS if c != "medical_reason"]
     with pytest.raises(RosterError, match="medical_reason"):
