@@ -1,9 +1,9 @@
 """The Virtual School's roster: one row per placement of a looked-after pupil with a provider.
 
 A roster is CSV (UTF-8, with or without BOM) or XLSX (first sheet), with a header row
-naming the columns in :data:`COLUMNS`. Every row is validated; every problem is
-collected with its line number and the whole roster is refused at once
-(:class:`~apdocs.errors.RosterError`), so a tracker is never built from half a roster.
+naming the columns in :data:`COLUMNS` (and any of :data:`OPTIONAL_COLUMNS` it uses). Every
+row is validated; every problem is collected with its line number and the whole roster is
+refused at once (:class:`~apdocs.errors.RosterError`), so a tracker is never built from half a roster.
 
 Every pupil on the roster is looked after: that is why the roster exists.
 """
@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +44,13 @@ COLUMNS: dict[str, str] = {
     "ehc_plan": "y/n: the pupil has an EHC plan",
     "medical_reason": "y/n: a medical reason makes a part-time package appropriate",
 }
-OPTIONAL_VALUES = frozenset({"school_address", "provider_urn"})
+#: Columns a roster may leave out of its header altogether; a blank cell means the same as no column.
+#: ``school_hours_per_week`` belongs to the pupil, not the placement: a pupil on several rows may give
+#: it on each (the same number every time) or on one row only, leaving the others blank.
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "school_hours_per_week": "this pupil's hours per week in their own school (optional; blank = 0)",
+}
+OPTIONAL_VALUES = frozenset({"school_address", "provider_urn", *OPTIONAL_COLUMNS})
 
 _PROVIDER_TYPES: dict[str, ProviderType] = {
     "la-maintained": "la_maintained",
@@ -128,6 +134,9 @@ class Placement:
     start: dt.date
     ehc_plan: bool
     medical_reason: bool
+    #: The pupil's weekly hours in their own school (a split timetable), the same on each of the
+    #: pupil's placements; 0 when the roster does not say.
+    school_hours_per_week: float = 0.0
 
     @property
     def key(self) -> tuple[str, str]:
@@ -196,21 +205,27 @@ def roster_from_rows(rows: Iterable[tuple[int, Sequence[str]]], *, path: str | N
     if missing:
         err = {"line": header_line, "message": f"missing column(s): {', '.join(missing)}"}
         raise RosterError(f"line {header_line}: {err['message']}", path=path, context={"errors": [err]})
-    index = {c: names.index(c) for c in COLUMNS}
+    index = {c: names.index(c) for c in (*COLUMNS, *OPTIONAL_COLUMNS) if c in names}
 
     placements: list[Placement] = []
+    stated_school_hours: set[int] = set()  # lines whose school_hours_per_week cell is not blank
     for line, cells in it:
         if not any(str(c).strip() for c in cells):
             continue  # blank lines are harmless
-        raw = {c: (str(cells[i]).strip() if i < len(cells) and cells[i] is not None else "") for c, i in index.items()}
+        raw = dict.fromkeys(OPTIONAL_COLUMNS, "")
+        raw |= {c: (str(cells[i]).strip() if i < len(cells) and cells[i] is not None else "") for c, i in index.items()}
         row_errors: list[str] = []
         placement = _row(line, raw, row_errors)
         errors += [{"line": line, "message": m} for m in row_errors]
         if placement is not None:
             placements.append(placement)
+            if raw["school_hours_per_week"]:
+                stated_school_hours.add(line)
     if not placements and not errors:
         errors.append({"line": header_line, "message": "roster has a header but no placements"})
     errors += _consistency(placements)
+    hours_errors, placements = _school_hours(placements, stated_school_hours)
+    errors += hours_errors
     if errors:
         errors.sort(key=lambda e: e["line"])
         summary = "; ".join(f"line {e['line']}: {e['message']}" for e in errors[:20])
@@ -277,13 +292,14 @@ def _row(line: int, raw: dict[str, str], errors: list[str]) -> Placement | None:
     hours = number("hours_per_week", 0, 60)
     if hours == 0:
         errors.append("hours_per_week must be more than 0")
+    school_hours = number("school_hours_per_week", 0, 60)  # optional: never reported blank, 0 is allowed
     start = _date(required("placement_start"), errors)
     ehc, medical = yes_no("ehc_plan"), yes_no("medical_reason")
     if errors or ptype is None or commissioner is None or start is None:
         return None
     school = School(school_name, school_urn, email, raw["school_address"])
     provider = Provider(provider_name, provider_urn, ptype, sole_trader, daytime, int(pupils))
-    return Placement(line, school, pupil, provider, commissioner, hours or 0.0, start, ehc, medical)
+    return Placement(line, school, pupil, provider, commissioner, hours or 0.0, start, ehc, medical, school_hours or 0.0)
 
 
 def _date(value: str, errors: list[str]) -> dt.date | None:
@@ -315,6 +331,31 @@ def _consistency(placements: list[Placement]) -> list[dict[str, Any]]:
             errors.append({"line": p.line, "message": f"{p.label} is already on line {seen[p.key]}"})
         seen.setdefault(p.key, p.line)
     return errors
+
+
+def _school_hours(placements: list[Placement], stated: set[int]) -> tuple[list[dict[str, Any]], list[Placement]]:
+    """One school_hours_per_week per pupil: the rows that state it must agree, and blank rows take it from them.
+
+    ``stated`` holds the lines whose cell was not blank, so an explicit 0 on one row and 15 on
+    another is a conflict, while a blank row beside a 15 is not.
+    """
+    errors: list[dict[str, Any]] = []
+    first: dict[str, Placement] = {}
+    for p in placements:
+        if p.line not in stated:
+            continue
+        p0 = first.setdefault(p.pupil_reference.casefold(), p)
+        if p0.school_hours_per_week != p.school_hours_per_week:
+            errors.append(
+                {
+                    "line": p.line,
+                    "message": f"school_hours_per_week for {p.pupil_reference} is {p.school_hours_per_week:g} here "
+                    f"but {p0.school_hours_per_week:g} on line {p0.line} (give one number per pupil)",
+                }
+            )
+    hours = {ref: p.school_hours_per_week for ref, p in first.items()}
+    resolved = [replace(p, school_hours_per_week=hours.get(p.pupil_reference.casefold(), 0.0)) for p in placements]
+    return errors, resolved
 
 
 # -- file formats --------------------------------------------------------------

@@ -84,6 +84,54 @@ def test_tracker_sheets_and_same_content_as_json(outputs: dict) -> None:
     assert evidence.conditional_formatting
 
 
+def test_split_timetable_pupil_is_not_part_time_and_its_school_hours_are_shown(outputs: dict) -> None:
+    data = outputs["json"]
+    part_time = {f["pupil_reference"] for f in data["findings"] if f["code"] == "PART_TIME_PACKAGE"}
+    assert "LAC-0004" in part_time and "LAC-0001" not in part_time  # 25 + 6 at providers + 6.5 in school
+    hours = {(p["pupil_reference"], p["provider"]): p["school_hours_per_week"] for p in data["placements"]}
+    assert hours["LAC-0001", "Forge Farm Skills"] == hours["LAC-0001", "Greenway Learning Centre"] == 6.5
+    assert hours["LAC-0004", "County Pupil Referral Unit"] == 0
+    ws = openpyxl.load_workbook(outputs["dir"] / "tracker.xlsx")["Placements"]
+    rows = list(ws.iter_rows(values_only=True))
+    col = rows[0].index("School hours / week")
+    assert {r[col] for r in rows[1:] if r[1] == "LAC-0001"} == {6.5}
+    assert {r[col] for r in rows[1:] if r[1] != "LAC-0001"} == {None}
+
+
+def _roster_with_school_hours(tmp_path: Path, first: str, second: str) -> Path:
+    """The sample roster with LAC-0001's school hours (lines 2 and 3) set to ``first`` and ``second``."""
+    lines = (SAMPLES / "roster.csv").read_text(encoding="utf-8").splitlines()
+    for i, value in ((1, first), (2, second)):
+        assert ",6.5," in lines[i]
+        lines[i] = lines[i].replace(",6.5,", f",{value},")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return roster
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "in_message"),
+    [("", "", "31 hours a week across 2 placement(s)"), ("1", "", "32 hours a week (31 across 2 placement(s) and 1 in school)")],
+)
+def test_too_few_school_hours_leave_the_pupil_part_time(tmp_path: Path, first: str, second: str, in_message: str) -> None:
+    roster = _roster_with_school_hours(tmp_path, first, second)
+    code, text = run("reconcile", "--roster", str(roster), "--as-of", "2025-03-31", str(SAMPLES / "returns"), "--json")
+    assert code == 0
+    findings = json.loads(text)["findings"]
+    [message] = [f["message"] for f in findings if f["code"] == "PART_TIME_PACKAGE" and f["pupil_reference"] == "LAC-0001"]
+    assert in_message in message
+    assert ("in school" in message) is bool(first)
+
+
+def test_conflicting_school_hours_are_a_roster_error(tmp_path: Path) -> None:
+    roster = _roster_with_school_hours(tmp_path, "6.5", "5")
+    args = ["reconcile", "--roster", str(roster), str(SAMPLES / "returns"), "-o", str(tmp_path / "t.xlsx")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 3
+    assert "roster.csv:3: school_hours_per_week for LAC-0001 is 5 here but 6.5 on line 2" in result.output
+    assert not (tmp_path / "t.xlsx").exists()
+
+
 def test_hostile_text_stays_text_in_tracker_and_csv(outputs: dict) -> None:
     with zipfile.ZipFile(outputs["dir"] / "tracker.xlsx") as z:
         for name in z.namelist():

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from apdocs.errors import RosterError
-from apdocs.roster import COLUMNS, load_roster, name_key
+from apdocs.roster import COLUMNS, OPTIONAL_COLUMNS, load_roster, name_key
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {
@@ -87,6 +87,82 @@ def test_non_numeric_hours_is_one_problem_not_two(tmp_path: Path) -> None:
     with pytest.raises(RosterError) as exc:
         load_roster(write_csv(tmp_path, [{**GOOD, "hours_per_week": "0"}]))
     assert errors_of(exc) == [(2, "hours_per_week must be more than 0")]
+    with pytest.raises(RosterError) as exc:  # once out of range, not also checked as a whole number (int(inf) raises)
+        load_roster(write_csv(tmp_path, [{**GOOD, "provider_full_time_pupils": "inf"}]))
+    assert errors_of(exc) == [(2, "provider_full_time_pupils must be between 0 and 100000, not inf")]
+
+
+# -- school_hours_per_week: optional, one number per pupil --------------------------
+
+WITH_SCHOOL_HOURS = [*COLUMNS, *OPTIONAL_COLUMNS]
+FORGE = {"provider_name": "Forge Farm Skills"}  # a second placement of the same pupil
+
+
+def school_hours(tmp_path: Path, rows: list[dict[str, str]]) -> dict[tuple[int, str], float]:
+    roster = load_roster(write_csv(tmp_path, rows, WITH_SCHOOL_HOURS))
+    return {(p.line, p.pupil_reference): p.school_hours_per_week for p in roster}
+
+
+def test_school_hours_column_may_be_left_out() -> None:
+    assert "school_hours_per_week" not in COLUMNS  # so rosters written before it still load
+    roster = load_roster(ROOT / "samples" / "roster.csv")
+    by_pupil = {p.pupil_reference: p.school_hours_per_week for p in roster}
+    assert by_pupil["LAC-0001"] == 6.5 and by_pupil["LAC-0004"] == 0
+
+
+def test_school_hours_absent_or_blank_is_zero(tmp_path: Path) -> None:
+    roster = load_roster(write_csv(tmp_path, [GOOD, {**GOOD, **FORGE}]))
+    assert [p.school_hours_per_week for p in roster] == [0, 0]
+    assert school_hours(tmp_path, [{**GOOD, "school_hours_per_week": ""}]) == {(2, "LAC-0001"): 0}
+
+
+def test_school_hours_given_once_or_repeated_belong_to_the_pupil(tmp_path: Path) -> None:
+    rows = [
+        {**GOOD, "school_hours_per_week": ""},
+        {**GOOD, **FORGE, "school_hours_per_week": "12.5"},  # given on one row only: the blank row takes it
+        {**GOOD, "pupil_reference": "LAC-0002", "school_hours_per_week": "10"},
+        {**GOOD, **FORGE, "pupil_reference": "lac-0002", "school_hours_per_week": "10.0"},  # repeated, same number
+        {**GOOD, "pupil_reference": "LAC-0003", "school_hours_per_week": "0"},
+    ]
+    assert school_hours(tmp_path, rows) == {
+        (2, "LAC-0001"): 12.5,
+        (3, "LAC-0001"): 12.5,
+        (4, "LAC-0002"): 10,
+        (5, "lac-0002"): 10,
+        (6, "LAC-0003"): 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("three", "school_hours_per_week must be a number, not 'three'"),
+        ("-2", "school_hours_per_week must be between 0 and 60, not -2"),
+        ("nan", "school_hours_per_week must be between 0 and 60, not nan"),
+    ],
+)
+def test_bad_school_hours_is_one_problem_with_its_line(tmp_path: Path, value: str, message: str) -> None:
+    rows = [{**GOOD, "pupil_reference": "LAC-0002"}, {**GOOD, "school_hours_per_week": value}]
+    with pytest.raises(RosterError) as exc:
+        load_roster(write_csv(tmp_path, rows, WITH_SCHOOL_HOURS))
+    assert errors_of(exc) == [(3, message)]
+    assert "line 3" in str(exc.value) and str(tmp_path / "roster.csv") in str(exc.value)
+
+
+@pytest.mark.parametrize(("first", "second"), [("12", "10"), ("0", "12")])
+def test_conflicting_school_hours_for_one_pupil_are_refused(tmp_path: Path, first: str, second: str) -> None:
+    rows = [
+        {**GOOD, "school_hours_per_week": first},
+        {**GOOD, "pupil_reference": "LAC-0002", "school_hours_per_week": "4"},
+        {**GOOD, **FORGE, "school_hours_per_week": ""},  # blank beside a number: not a conflict
+        {**GOOD, **FORGE, "pupil_reference": "LAC-0002", "school_hours_per_week": "4"},
+        {**GOOD, "provider_name": "Meadow Lane Tuition", "school_hours_per_week": second},
+    ]
+    with pytest.raises(RosterError) as exc:
+        load_roster(write_csv(tmp_path, rows, WITH_SCHOOL_HOURS))
+    [(line, message)] = errors_of(exc)
+    assert line == 6 and "school_hours_per_week" in message and "LAC-0001" in message and "line 2" in message
+    assert str(tmp_path / "roster.csv") in str(exc.value)
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
@@ -144,6 +220,34 @@ def test_xlsx_roster_reads_like_csv(tmp_path: Path) -> None:
     with pytest.raises(RosterError) as exc:
         load_roster(path)
     assert errors_of(exc) == [(4, "ehc_plan must be y or n, not 'perhaps'")]
+
+
+def test_xlsx_school_hours_numbers_blanks_and_problems(tmp_path: Path) -> None:
+    cols = [*COLUMNS, *OPTIONAL_COLUMNS]
+    path = tmp_path / "roster.xlsx"
+
+    def save(*rows: dict[str, object]) -> Path:
+        wb = openpyxl.Workbook()
+        wb.active.append(cols)
+        for row in rows:
+            wb.active.append([row.get(c) for c in cols])  # None: an empty cell
+        wb.save(path)
+        return path
+
+    a = {**GOOD, "hours_per_week": 20}
+    roster = load_roster(save({**a, "school_hours_per_week": 12.5}, {**a, **FORGE}, {**a, "pupil_reference": "LAC-0002"}))
+    assert [p.school_hours_per_week for p in roster] == [12.5, 12.5, 0]
+    for value, message in (
+        ("some", "school_hours_per_week must be a number, not 'some'"),
+        (-1, "school_hours_per_week must be between 0 and 60, not -1"),
+    ):
+        with pytest.raises(RosterError) as exc:
+            load_roster(save(a, {**a, **FORGE, "school_hours_per_week": value}))
+        assert errors_of(exc) == [(3, message)]
+    with pytest.raises(RosterError) as exc:
+        load_roster(save({**a, "school_hours_per_week": 10}, {**a, **FORGE, "school_hours_per_week": 12}))
+    [(line, message)] = errors_of(exc)
+    assert line == 3 and "school_hours_per_week" in message and "line 2" in message and "roster.xlsx" in str(exc.value)
 
 
 def test_name_key_ignores_case_punctuation_and_ampersand() -> None:

@@ -340,6 +340,70 @@ def test_part_time_package(hours: tuple[float, ...], medical: bool, hit: bool) -
     assert (rules.part_time_package(mine, CFG) is not None) is hit
 
 
+@pytest.mark.parametrize(
+    ("hours", "school", "hit"),
+    [((20,), 12.5, False), ((20,), 12.4, True), ((14, 6), 12.5, False), ((14, 6), 0, True), ((0.5,), 32, False)],
+)
+def test_part_time_package_counts_hours_in_own_school(hours: tuple[float, ...], school: float, hit: bool) -> None:
+    mine = [placement(provider(name=f"P{i}"), hours_per_week=h, school_hours_per_week=school) for i, h in enumerate(hours)]
+    assert (rules.part_time_package(mine, CFG) is not None) is hit
+
+
+def test_part_time_message_names_placement_and_school_hours() -> None:
+    split = rules.part_time_package([placement(hours_per_week=14, school_hours_per_week=6.5)], CFG)
+    assert split is not None and split.code == "PART_TIME_PACKAGE"
+    assert "20.5 hours a week" in split.message
+    assert "14 across 1 placement(s)" in split.message and "6.5 in school" in split.message
+    ap_only = rules.part_time_package([placement(hours_per_week=14)], CFG)
+    assert ap_only is not None and "in school" not in ap_only.message and "14 hours a week" in ap_only.message
+
+
+def test_school_hours_do_not_change_the_registration_test() -> None:
+    """The provider's duty to register depends on what it gives the pupil, not on the pupil's time in school."""
+    share = CFG.substantially_all_share * CFG.full_time_package_hours
+    below = placement(hours_per_week=share - 0.5, school_hours_per_week=CFG.full_time_package_hours)
+    assert rules.unregistered_full_time(below, CFG) is None
+    at = placement(hours_per_week=share, school_hours_per_week=CFG.full_time_package_hours)
+    hit = rules.unregistered_full_time(at, CFG)
+    assert hit is not None and hit.code == "UNREGISTERED_FULL_TIME_PROVIDER"
+
+
+def test_school_hours_given_on_one_roster_row_count_for_the_pupil() -> None:
+    from apdocs.roster import COLUMNS, OPTIONAL_COLUMNS, roster_from_rows
+
+    header = [*COLUMNS, *OPTIONAL_COLUMNS]
+    row = {
+        "school_name": SCHOOL.name,
+        "school_urn": SCHOOL.urn,
+        "school_email": SCHOOL.email,
+        "school_address": "",
+        "pupil_reference": "LAC-0001",
+        "provider_urn": "",
+        "provider_type": "unregistered",
+        "sole_trader": "n",
+        "provider_daytime_hours": "10",
+        "provider_full_time_pupils": "2",
+        "commissioned_by": "school",
+        "placement_start": "2024-09-02",
+        "ehc_plan": "n",
+        "medical_reason": "n",
+    }
+    greenway = {**row, "provider_name": "Greenway", "hours_per_week": "10", "school_hours_per_week": "13"}
+    forge = {**row, "provider_name": "Forge Farm", "hours_per_week": "10", "school_hours_per_week": ""}
+
+    def part_time(*rows: dict[str, str]) -> list[str]:
+        roster = roster_from_rows([(1, header), *((i, [r[c] for c in header]) for i, r in enumerate(rows, 2))])
+        return [f.message for f in reconcile(roster, [], as_of=AS_OF).findings if f.code == "PART_TIME_PACKAGE"]
+
+    assert part_time(greenway, forge) == []  # 10 + 10 + 13 = 33
+    assert part_time({**greenway, "school_hours_per_week": "12"}, forge) == [
+        "LAC-0001 has 32 hours a week (20 across 2 placement(s) and 12 in school), "
+        f"below full time ({CFG.full_time_package_hours:g}), and no medical reason is recorded."
+    ]
+    [message] = part_time({**greenway, "school_hours_per_week": ""}, forge)
+    assert "in school" not in message
+
+
 # -- guidance -------------------------------------------------------------------
 
 

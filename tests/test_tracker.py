@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -106,6 +107,24 @@ def test_libreoffice_shows_hostile_text_literally_and_letters_render(libreoffice
     assert "=EVIL()+School" in letter and "{{" not in letter and "{%" not in letter
     assert "Question 1 is answered" in " ".join(letter.split())
     shutil.rmtree(tmp_path / "pdf")
+
+
+def test_placements_sheet_shows_the_pupils_school_hours_as_a_number() -> None:
+    base = hostile_result().placements[0].placement
+    split = replace(base, school_hours_per_week=6.5)
+    second = replace(split, line=3, provider=replace(base.provider, name="Forge Farm Skills"), hours_per_week=6)
+    other = replace(base, line=4, pupil_reference="LAC-0002")
+    result = reconcile(Roster((split, second, other)), [], as_of=dt.date(2025, 3, 31))
+    ws = openpyxl.load_workbook(io.BytesIO(build_tracker(result)))["Placements"]
+    header = [c.value for c in ws[1]]
+    col = header.index("School hours / week") + 1
+    assert header[col - 2] == "Hours / week" and ws.cell(row=1, column=col).comment is not None
+    cells = {(ws.cell(row=r, column=2).value, ws.cell(row=r, column=3).value): ws.cell(row=r, column=col) for r in (2, 3, 4)}
+    assert cells["@LAC-0001", base.provider.name].value == 6.5 and cells["@LAC-0001", "Forge Farm Skills"].value == 6.5
+    assert all(c.data_type == "n" for c in cells.values())
+    assert cells["LAC-0002", base.provider.name].value is None  # none recorded: blank, not a made-up 0
+    assert ws.cell(row=2, column=header.index("Start") + 1).number_format == "yyyy-mm-dd"
+    assert ws.cell(row=2, column=header.index("RAG") + 1).value in ("RED", "AMBER", "GREEN")
 
 
 def test_evidence_key_states_the_configured_staleness(tmp_path: Path) -> None:

@@ -77,6 +77,7 @@ class PlacementResult:
             "provider_type": p.provider.type,
             "commissioned_by": p.commissioned_by,
             "hours_per_week": p.hours_per_week,
+            "school_hours_per_week": p.school_hours_per_week,  # the pupil's, repeated on each of their placements
             "placement_start": p.start.isoformat(),
             "forms": {f.form: f.to_dict() for f in self.forms},
             "rag": self.rag,

@@ -29,7 +29,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "ANNUAL_ASSESSMENT_OVERDUE": ("error", "the last Appendix 3 visit was more than 12 months before the as-of date"),
     "AREA_JUDGED_INADEQUATE": ("error", "an Appendix 3 area, or the overall judgement, is Inadequate"),
     "QUESTION_UNANSWERED": ("error", "an Appendix 4 question is blank"),
-    "PART_TIME_PACKAGE": ("error", "the pupil's hours across all placements are below full time, with no medical reason"),
+    "PART_TIME_PACKAGE": (
+        "error",
+        "the pupil's hours across all placements, plus any in their own school, are below full time, with no medical reason",
+    ),
     "RETURN_MISSING": ("error", "a school-commissioned placement has no Appendix 4, or its provider no Appendix 2 or 3"),
     "RETURN_UNREADABLE": ("error", "a returned file could not be read"),
     "INSURANCE_BELOW_COUNCIL_EXPECTATION": ("warning", "cover below the council's expectation (EL £10m, PL £10m, PI £2m)"),

@@ -316,6 +316,10 @@ def unregistered_full_time(placement: Placement, cfg: Config) -> Hit | None:
     if p.type in EXEMPT_TYPES or p.registered:
         return None
     by_hours = p.daytime_hours > cfg.full_time_daytime_hours
+    # The pupil's hours in their own school (school_hours_per_week) are left out on purpose. This is
+    # the DfE test of whether the *provider* must register, and what it gives this pupil, measured
+    # against a full-time week, is the same whether or not the pupil also spends time in school;
+    # counting that time would let a split timetable hide an unregistered full-time provider.
     substantially_all = placement.hours_per_week >= cfg.substantially_all_share * cfg.full_time_package_hours
     if not (by_hours or substantially_all):
         return None
@@ -338,13 +342,20 @@ def unregistered_full_time(placement: Placement, cfg: Config) -> Hit | None:
 
 
 def part_time_package(placements: Sequence[Placement], cfg: Config) -> Hit | None:
-    """All of one pupil's placements together, against the full-time week."""
-    total = sum(p.hours_per_week for p in placements)
+    """All of one pupil's placements, plus any time in their own school (a split timetable), against the full-time week."""
+    ap_hours = sum(p.hours_per_week for p in placements)
+    # The roster gives every placement of a pupil the same school hours; max() also counts them
+    # when only one placement of a hand-built list carries them.
+    school_hours = max((p.school_hours_per_week for p in placements), default=0.0)
+    total = ap_hours + school_hours
     if total >= cfg.full_time_package_hours or any(p.medical_reason for p in placements):
         return None
+    hours = f"{ap_hours:g} hours a week across {len(placements)} placement(s)"
+    if school_hours:
+        hours = f"{total:g} hours a week ({ap_hours:g} across {len(placements)} placement(s) and {school_hours:g} in school)"
     return Hit(
         "PART_TIME_PACKAGE",
-        f"{placements[0].pupil_reference} has {total:g} hours a week across {len(placements)} placement(s), "
+        f"{placements[0].pupil_reference} has {hours}, "
         f"below full time ({cfg.full_time_package_hours:g}), and no medical reason is recorded.",
         None,
     )

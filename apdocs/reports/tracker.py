@@ -202,9 +202,21 @@ def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> No
 
 
 def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] | None) -> None:
-    cols = ["School", "Pupil reference", "Provider", "Provider URN", "Provider type", "Commissioned by", "Hours / week", "Start"]
+    cols = ["School", "Pupil reference", "Provider", "Provider URN", "Provider type", "Commissioned by", "Hours / week"]
+    cols += ["School hours / week", "Start"]
+    school_hours_col, start_col = len(cols) - 1, len(cols)
+    first_form = start_col + 1
     cols += [FORM_TITLES[f] for f in FORMS] + ["RAG", "Critical", "Errors", "Warnings"]
+    rag_col = first_form + len(FORMS)
     _header(ws, 1, cols)
+    # Own-school hours belong to the pupil, so a pupil with two placements shows them on both rows.
+    ws.cell(row=1, column=school_hours_col).comment = Comment(
+        "The pupil's hours a week in their own school (roster column school_hours_per_week), "
+        "shown on each of the pupil's placements: do not add them up down the column. Blank: none recorded.",
+        "apdocs",
+        width=300,
+        height=90,
+    )
     for r, pr in enumerate(result.placements, 2):
         p = pr.placement
         values = [
@@ -215,13 +227,14 @@ def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] 
             PROVIDER_TYPE_LABELS[p.provider.type],
             "SEIP" if p.commissioned_by == "seip" else "School",
             p.hours_per_week,
+            p.school_hours_per_week or None,  # blank rather than 0 when the roster records none
             p.start,
         ]
         for c, v in enumerate(values, 1):
             cell = _put(ws, r, c, v, wrap=c in (1, 3, 5))
-            if c == 8:
+            if c == start_col:
                 cell.number_format = "yyyy-mm-dd"
-        for c, fs in enumerate(pr.forms, 9):
+        for c, fs in enumerate(pr.forms, first_form):
             text = STATUS_LABELS[fs.status] + (f" {fs.completed}" if fs.completed else "")
             cell = _put(ws, r, c, text, wrap=True)
             if fs.status == "missing":
@@ -230,12 +243,12 @@ def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] 
                 cell.fill = FILLS["grey"]
             if fs.source:
                 _link(cell, fs.source, base_dir)
-        _rag(_put(ws, r, 12, pr.rag.upper()), pr.rag)
-        for c, sev in enumerate(("critical", "error", "warning"), 13):
+        _rag(_put(ws, r, rag_col, pr.rag.upper()), pr.rag)
+        for c, sev in enumerate(("critical", "error", "warning"), rag_col + 1):
             _put(ws, r, c, sum(f.severity == sev for f in pr.findings))
         for c in range(1, len(cols) + 1):
             ws.cell(row=r, column=c).border = THIN
-    _widths(ws, [22, 12, 24, 11, 17, 12, 9, 11, 17, 17, 17, 8, 8, 7, 9])
+    _widths(ws, [22, 12, 24, 11, 17, 12, 9, 9, 11, 17, 17, 17, 8, 8, 7, 9])
     _fit_rows(ws)
     ws.freeze_panes = "D2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(result.placements) + 1)}"
