@@ -2,8 +2,13 @@
 
 What it sets up:
 
-* IMAPS only (``ssl = required``) with a self-signed certificate generated here (openssl CLI);
-  clients verify it through the CA file :attr:`Dovecot.cafile`.
+* IMAPS on :attr:`Dovecot.port` and plain IMAP on :attr:`Dovecot.imap_port`, where ``ssl = required``
+  makes Dovecot offer STARTTLS and refuse any login before it (LOGINDISABLED). The certificate is
+  self-signed, generated here (openssl CLI); clients verify it through the CA file :attr:`Dovecot.cafile`.
+* With ``tls=False`` instead: plain IMAP only, no STARTTLS, and logins in clear *accepted* - the
+  careless server a client must refuse on its own.
+* Dovecot's log, where each session's logout line counts the message bodies the server sent
+  (``body_count``): :meth:`Dovecot.wait_sessions` reads it, so a test can check what was fetched.
 * One test user in a passwd-file (plain password) with a maildir in the temp dir.
 * XOAUTH2 / OAUTHBEARER through Dovecot's own ``oauth2`` passdb, which validates the bearer
   token by POSTing it to an RFC 7662 style introspection endpoint. That endpoint is a tiny
@@ -29,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -69,10 +75,12 @@ class _Introspection(BaseHTTPRequestHandler):
 
 
 class Dovecot:
-    def __init__(self, binary: str = "/usr/sbin/dovecot") -> None:
+    def __init__(self, binary: str = "/usr/sbin/dovecot", *, tls: bool = True) -> None:
         self.binary = binary
+        self.tls = tls
         self.root = Path(tempfile.mkdtemp(prefix="apdocs-dovecot-"))
-        self.port = free_port()
+        self.port = free_port()  # IMAPS (only when tls)
+        self.imap_port = free_port()  # plain IMAP: STARTTLS required when tls, none at all otherwise
         self.host = "127.0.0.1"
         self.cafile = self.root / "cert.pem"
         self.introspection_calls: list[str] = []
@@ -104,7 +112,8 @@ class Dovecot:
         maildir.mkdir()
         if is_root:
             os.chown(maildir, mail.pw_uid, mail.pw_gid)
-        self._make_cert()
+        if self.tls:
+            self._make_cert()
         self._start_introspection()
         (self.root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{mail.pw_uid}:{mail.pw_gid}::{maildir}\n")
         (self.root / "oauth2.conf.ext").write_text(
@@ -125,17 +134,20 @@ class Dovecot:
         # The port is picked free but only bound later, so another process may take it first: retry on a new one.
         for attempt in range(3):
             if attempt:
-                self.port = free_port()
+                self.port, self.imap_port = free_port(), free_port()
             conf.write_text(self._config(login_user, internal_user, maildir))
             # Foreground (-F) so the server is our child: stopping it is a plain terminate.
             with open(self.root / "stderr.log", "wb") as err:
                 self._proc = subprocess.Popen([self.binary, "-F", "-c", str(conf)], stdout=err, stderr=err)
             if self._wait_ready():
+                # Each readiness probe is a connection Dovecot logs; wait for those lines so none lands
+                # after a mark a test takes (they would look like a client's sessions).
+                self.wait_sessions(0, 2 if self.tls else 1, what="imap-login: Info: Disconnected")
                 return
             self._stop_process()
             if "in use" not in self._log():
                 break
-        raise RuntimeError(f"dovecot did not listen on {self.port}{self._log()}")
+        raise RuntimeError(f"dovecot did not listen on {self.port}/{self.imap_port}{self._log()}")
 
     def stop(self) -> None:
         self._stop_process()
@@ -161,22 +173,89 @@ class Dovecot:
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.cafile))
 
+    @contextlib.contextmanager
+    def client(self) -> Iterator[imaplib.IMAP4]:
+        """A logged-in session of the test's own (IMAPS, or plain IMAP on a server without TLS).
+
+        On leaving, waits for Dovecot to log the logout, so the session never lands in the log
+        after a mark a test takes next (see :meth:`wait_sessions`).
+        """
+        mark = self.log_mark()
+        if self.tls:
+            imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(self.host, self.port, ssl_context=self.ssl_context())
+        else:
+            imap = imaplib.IMAP4(self.host, self.imap_port)
+        with imap:
+            imap.login(USER, PASSWORD)
+            yield imap
+        self.wait_sessions(mark, 1)
+
     def append(self, raw: bytes, mailbox: str = "INBOX") -> None:
         """Deliver a message with IMAP APPEND (a real client path, not a file copy)."""
-        with imaplib.IMAP4_SSL(self.host, self.port, ssl_context=self.ssl_context()) as imap:
-            imap.login(USER, PASSWORD)
+        with self.client() as imap:
             if mailbox != "INBOX":
                 imap.create(mailbox)
             typ, _ = imap.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)
             assert typ == "OK"
 
-    def url(self, mailbox: str = "INBOX") -> str:
+    def recreate(self, mailbox: str) -> None:
+        """DELETE and CREATE ``mailbox`` (not INBOX): the server gives it a new UIDVALIDITY."""
+        with self.client() as imap:
+            assert imap.delete(mailbox)[0] == "OK"
+            assert imap.create(mailbox)[0] == "OK"
+
+    def uidvalidity(self, mailbox: str = "INBOX") -> int:
+        with self.client() as imap:
+            typ, data = imap.status(mailbox, "(UIDVALIDITY)")
+            assert typ == "OK" and data[0]
+            return int(data[0].split(b"UIDVALIDITY ")[1].rstrip(b")"))
+
+    def url(self, mailbox: str = "INBOX", *, starttls: bool = False) -> str:
+        if starttls or not self.tls:
+            return f"imap://{USER}@{self.host}:{self.imap_port}/{mailbox}"
         return f"imaps://{USER}@{self.host}:{self.port}/{mailbox}"
+
+    # -- what the server saw: its log -------------------------------------------------
+
+    def log_mark(self) -> int:
+        """A position in Dovecot's log; :meth:`wait_sessions` reads what comes after it."""
+        log = self.root / "dovecot.log"
+        return log.stat().st_size if log.exists() else 0
+
+    def log_since(self, mark: int) -> str:
+        with open(self.root / "dovecot.log", "rb") as fh:
+            fh.seek(mark)
+            return fh.read().decode(errors="replace")
+
+    def wait_sessions(self, mark: int, count: int, *, what: str = "Logged out") -> list[str]:
+        """The first ``count`` log lines after ``mark`` containing ``what``, waiting for Dovecot to write them.
+
+        Logged-out lines end ``... body_count=N body_bytes=M``: N is how many message bodies that
+        session fetched. The wait is a bound on a stuck server, not a timing assertion.
+        """
+        deadline = time.monotonic() + 20
+        while True:
+            lines = [line for line in self.log_since(mark).splitlines() if what in line]
+            if len(lines) >= count:
+                return lines[:count]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Dovecot logged {len(lines)} of {count} '{what}' line(s):\n{self.log_since(mark)}")
+            time.sleep(0.05)
+
+    def bodies_fetched(self, mark: int) -> int:
+        """Message bodies the one session after ``mark`` fetched, by Dovecot's own count."""
+        (line,) = self.wait_sessions(mark, 1)
+        return int(line.split("body_count=")[1].split()[0])
 
     # -- internals ---------------------------------------------------------------
 
     def _config(self, login_user: str, internal_user: str, maildir: Path) -> str:
         r = self.root
+        if self.tls:
+            tls = f"ssl = required\nssl_cert = <{r}/cert.pem\nssl_key = <{r}/key.pem\ndisable_plaintext_auth = yes"
+            imaps = f"inet_listener imaps {{\n    address = 127.0.0.1\n    port = {self.port}\n    ssl = yes\n  }}"
+        else:
+            tls, imaps = "ssl = no\ndisable_plaintext_auth = no", ""
         return f"""
 base_dir = {r}/run
 state_dir = {r}/state
@@ -184,10 +263,7 @@ log_path = {r}/dovecot.log
 info_log_path = {r}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = required
-ssl_cert = <{r}/cert.pem
-ssl_key = <{r}/key.pem
-disable_plaintext_auth = yes
+{tls}
 auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 default_login_user = {login_user}
@@ -211,13 +287,10 @@ userdb {{
 service imap-login {{
   chroot =
   inet_listener imap {{
-    port = 0
-  }}
-  inet_listener imaps {{
     address = 127.0.0.1
-    port = {self.port}
-    ssl = yes
+    port = {self.imap_port}
   }}
+  {imaps}
 }}
 service anvil {{
   chroot =
@@ -265,14 +338,18 @@ service stats {{
         self._http = server
 
     def _wait_ready(self) -> bool:
-        """True once the IMAPS port accepts connections; False if Dovecot exited or never listened."""
+        """True once every port accepts connections; False if Dovecot exited or never listened."""
         deadline = time.monotonic() + 20
+        waiting = [self.imap_port, self.port] if self.tls else [self.imap_port]
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
                 return False
             with contextlib.suppress(OSError):
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    return True
+                with socket.create_connection((self.host, waiting[0]), timeout=1):
+                    waiting.pop(0)
+                    if not waiting:
+                        return True
+                    continue
             time.sleep(0.1)
         return False
 

@@ -192,6 +192,11 @@ def send_cmd(
     "--imap-cafile", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for a private IMAP certificate."
 )
 @click.option(
+    "--imap-full",
+    is_flag=True,
+    help="Fetch every message of each IMAP mailbox again, not only those after the last run's (duplicates are still skipped).",
+)
+@click.option(
     "--watch", type=click.FloatRange(min=5), default=None, metavar="SECONDS", help="Keep going: look again every SECONDS."
 )
 @click.option("--json", "as_json", is_flag=True)
@@ -204,18 +209,23 @@ def ingest_cmd(
     imap_password_env: str,
     oauth2_token_env: str | None,
     imap_cafile: str | None,
+    imap_full: bool,
     watch: float | None,
     as_json: bool,
 ) -> None:
-    """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker."""
+    """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker.
+
+    imaps:// is IMAP over TLS (port 993); imap:// (port 143) is always upgraded with STARTTLS before logging in.
+    """
     from apdocs.mail.imap import ImapAuth
     from apdocs.mail.ingest import SourceOptions
+    from apdocs.mail.sources import is_imap_url
 
     if tracker_path and not roster_path:
         raise click.UsageError("--tracker needs --roster")
     refuse_output_over_input([tracker_path], [p for p in (roster_path, *map(Path, sources)) if p is not None])
     auth = None
-    if any(s.lower().startswith("imaps://") for s in sources):
+    if any(is_imap_url(s) for s in sources):
         if oauth2_token_env:
             token = os.environ.get(oauth2_token_env)
             if not token:
@@ -226,7 +236,7 @@ def ingest_cmd(
             if password is None:
                 password = click.prompt("IMAP password", hide_input=True, err=True)
             auth = ImapAuth(password=password)
-    options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile)
+    options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile, imap_full=imap_full)
     while True:
         code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json)
         if watch is None:
@@ -281,6 +291,11 @@ def _ingest_once(
         r = report
         click.echo(f"messages: {r.messages_seen} seen, {r.messages_new} new, {r.messages_known} already archived")
         click.echo(f"forms in new messages: {r.forms_new}; other attachments listed and skipped: {r.skipped_new}")
+        for m in r.mailboxes:
+            how = "only messages after the last run's" if m.scan == "incremental" else f"full scan: {m.reason}"
+            click.echo(f"mailbox {m.source}: {m.fetched} fetched ({how})")
+        for w in r.warnings:
+            click.echo(f"  warning: {w.where}: {w.message} [{w.code}]", err=True)
         for e in r.errors:
             click.echo(f"  problem: {e}", err=True)
         if "tracker" in out:

@@ -7,12 +7,15 @@ Layout (all directories mode 0700, all files 0600 - children's data)::
       messages/<sha256>.eml|.msg    each original message once, byte for byte, under its SHA-256
       messages/<sha256>.json        its sender, date, subject, origin, files and skipped parts
       files/<sha256>/<safe name>    each attachment once, under its SHA-256, with a sanitised name
+      imap-state.json               per IMAP mailbox, its UIDVALIDITY and the highest UID fully archived
 
 Crash safety: every file is written atomically (temp, fsync, rename; see
 :func:`apdocs.fileio.atomic_write_bytes`) and a message's ``.json`` is written *last*, so
 its presence means "this message is fully archived". A run killed half way leaves only
 complete files (plus stray temp files, removed by the next run) and the next run redoes
 the unfinished message; because names are content hashes, redoing it adds nothing twice.
+``imap-state.json`` is written only after the messages it covers are archived, so a crash
+leaves it behind (those messages are fetched again and de-duplicated), never ahead.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 #: Test hook: SIGKILL this process after that many archive writes (proves crash safety).
 KILL_HOOK = "APDOCS_TEST_KILL_AFTER_WRITES"
+IMAP_STATE = "imap-state.json"
 _EXT = {"docx": ".docx", "xlsx": ".xlsx"}
 
 
@@ -56,6 +60,7 @@ class Archive:
         self.root = Path(root)
         self.messages_dir = self.root / "messages"
         self.files_dir = self.root / "files"
+        self.imap_state_path = self.root / IMAP_STATE
         self._writes = 0
         self._kill_after = int(os.environ.get(KILL_HOOK, "0") or 0)
 
@@ -84,7 +89,8 @@ class Archive:
 
     def _remove_stale_temps(self) -> None:
         # Only our own atomic-write temp names (".NAME.RANDOM.tmp"); never anything else.
-        for tmp in [*self.messages_dir.glob(".*.tmp"), *self.files_dir.glob("*/.*.tmp")]:
+        temps = [*self.messages_dir.glob(".*.tmp"), *self.files_dir.glob("*/.*.tmp"), *self.root.glob(f".{IMAP_STATE}.*.tmp")]
+        for tmp in temps:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
@@ -131,6 +137,23 @@ class Archive:
         # Written last: its presence marks the message as complete.
         self._write(self.messages_dir / f"{sha}.json", json.dumps(meta, indent=2, ensure_ascii=False).encode())
         return True
+
+    def read_imap_state(self) -> Any:
+        """The IMAP state file's JSON, or None when there is none; :class:`ArchiveError` when it is unreadable."""
+        try:
+            text = self.imap_state_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArchiveError(f"IMAP state unreadable: {exc}", path=str(self.imap_state_path)) from exc
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ArchiveError(f"IMAP state is not valid JSON: {exc}", path=str(self.imap_state_path)) from exc
+
+    def write_imap_state(self, state: Any) -> None:
+        """Replace the IMAP state file atomically (call only once the messages it covers are stored)."""
+        self._write(self.imap_state_path, json.dumps(state, indent=2, ensure_ascii=False).encode())
 
     def _store_file(self, found: FoundFile) -> Path:
         folder = self.files_dir / found.sha256

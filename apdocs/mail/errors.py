@@ -15,6 +15,15 @@ class MailSourceError(MailError):
     code = "MAIL_SOURCE"
 
 
+class ImapTlsRefused(MailSourceError):
+    """An ``imap://`` server did not let the session become encrypted (no STARTTLS, or PREAUTH in clear).
+
+    Raised before any credential is sent: a password or token never crosses the network in clear.
+    """
+
+    code = "IMAP_TLS"
+
+
 class MessageUnreadable(MailError):
     code = "MESSAGE_UNREADABLE"
 

@@ -28,7 +28,8 @@ class RawMail:
 
 
 def is_imap_url(spec: str) -> bool:
-    return spec.lower().startswith("imaps://")
+    """``imaps://`` (implicit TLS) or ``imap://`` (STARTTLS, which :mod:`apdocs.mail.imap` insists on)."""
+    return spec.lower().startswith(("imaps://", "imap://"))
 
 
 def iter_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[RawMail | MailError]:
