@@ -179,7 +179,9 @@ class _Marks:
             why = exc.message if isinstance(exc, ApdocsError) else f"unexpected content ({exc})"
             notice = Notice("IMAP_STATE_UNREADABLE", f"{why}; fetching every mailbox in full", where=str(archive.imap_state_path))
             report.warnings.append(notice)
-            log.warning("%s: %s", notice.where, notice.message)
+            # info, not warning: the report carries it and the CLI prints it; an unconfigured logger
+            # would print a warning a second time
+            log.info("%s: %s", notice.where, notice.message)
 
     def get(self, key: MailboxKey) -> MailboxMark | None:
         return self.marks.get(key)
