@@ -248,7 +248,8 @@ def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] 
             _put(ws, r, c, sum(f.severity == sev for f in pr.findings))
         for c in range(1, len(cols) + 1):
             ws.cell(row=r, column=c).border = THIN
-    _widths(ws, [22, 12, 24, 11, 17, 12, 9, 9, 11, 17, 17, 17, 8, 8, 7, 9])
+    # "Commissioned by" and "School hours / week" must fit the two-line bold heading row
+    _widths(ws, [22, 12, 24, 11, 17, 14, 9, 12, 11, 17, 17, 17, 8, 8, 7, 9])
     _fit_rows(ws)
     ws.freeze_panes = "D2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(result.placements) + 1)}"
