@@ -26,6 +26,17 @@ def edit_document(data: bytes, change: Callable[[etree._Element], object]) -> by
     return out.getvalue()
 
 
+def edit_part(data: bytes, part: str, change: Callable[[bytes], bytes]) -> bytes:
+    """Replace one part's bytes with ``change(bytes)`` and repackage; other parts are copied as they are."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            dst.writestr(name, change(raw) if name == part else raw)
+    return out.getvalue()
+
+
 def _unwrap(root: etree._Element) -> None:
     for sdt in list(root.iter(f"{{{W}}}sdt")):
         content = sdt.find(f"{{{W}}}sdtContent")

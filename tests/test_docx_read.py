@@ -17,7 +17,7 @@ from apdocs.api import render_form
 from apdocs.errors import ParseError
 from apdocs.formats.docx.read import read_docx
 from apdocs.forms import load_form
-from tests.docx_edit import edit_document
+from tests.docx_edit import edit_document, edit_part
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 A4 = load_form("appendix4")
@@ -179,16 +179,13 @@ def test_version_mismatch_is_a_warning_and_reference_from_properties():
         for tag in root.iter(w("tag")):
             tag.set(w("val"), tag.get(w("val")).replace(f":{A4.version}:", ":0.9:"))
 
-    src = zipfile.ZipFile(io.BytesIO(edit_document(data, old_version)))
     # drop the custom properties' version so the tags speak
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for name in src.namelist():
-            raw = src.read(name)
-            if name == "docProps/custom.xml":
-                raw = raw.replace(b'name="apdocs.version"', b'name="other.version"')
-            dst.writestr(name, raw)
-    rec = read_docx(out.getvalue(), path="old.docx")
+    old = edit_part(
+        edit_document(data, old_version),
+        "docProps/custom.xml",
+        lambda raw: raw.replace(b'name="apdocs.version"', b'name="other.version"'),
+    )
+    rec = read_docx(old, path="old.docx")
     assert rec.form_version == "0.9"
     assert any(n.code == "FORM_VERSION" for n in rec.warnings)
     assert rec.reference == "VS-2020-0001"
@@ -315,15 +312,10 @@ def test_a_changed_label_sends_only_its_row_to_the_wording_route():
 
 def test_position_is_only_trusted_for_the_version_we_render():
     data = render_form("appendix4", "docx", {"q1": "An answer", "q2": "Another"})
-    src = zipfile.ZipFile(io.BytesIO(edit_document(data, unwrap)))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for name in src.namelist():
-            raw = src.read(name)
-            if name == "docProps/custom.xml":
-                raw = raw.replace(f">{A4.version}<".encode(), b">0.9<")
-            dst.writestr(name, raw)
-    rec = read_docx(out.getvalue(), path="older.docx")
+    older = edit_part(
+        edit_document(data, unwrap), "docProps/custom.xml", lambda raw: raw.replace(f">{A4.version}<".encode(), b">0.9<")
+    )
+    rec = read_docx(older, path="older.docx")
     assert rec.form_version == "0.9"
     assert (rec.answers["q1"], rec.answers["q2"]) == ("An answer", "Another")
     assert route_messages(rec) == ["no content controls: answers read from the printed wording"]
