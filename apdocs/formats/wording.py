@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
+from apdocs.errors import ParseError
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form
 from apdocs.values import normalise
 
@@ -32,6 +33,22 @@ FUZZY_MIN_TOKENS = 4
 FUZZY_THRESHOLD = 0.84
 #: Matched lines remembered per form (a form prints a few hundred; retyped copies add some).
 HIT_CACHE_SIZE = 4096
+#: Most characters of text a reader considers for one form, counted every time a text is used
+#: (a shared string referenced by 1,000 cells counts 1,000 times). A filled form holds some
+#: tens of thousands; without a bound, a 4 MB workbook whose one 8 MB shared string 99,000
+#: cells reference is 800 GB of text to a reader that works cell by cell.
+MAX_FORM_TEXT = 4_000_000
+
+
+def check_text_size(total: int) -> None:
+    """Refuse (``TEXT_TOO_LARGE``) a file whose text, counted as a reader would use it, is over
+    :data:`MAX_FORM_TEXT`; the caller counts before doing any per-text work."""
+    if total > MAX_FORM_TEXT:
+        raise ParseError(
+            f"the file holds more than {MAX_FORM_TEXT:,} characters of text, far more than any form; "
+            "please send the form on its own",
+            code="TEXT_TOO_LARGE",
+        )
 
 
 def tokens(text: str) -> list[str]:
