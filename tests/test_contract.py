@@ -1,0 +1,299 @@
+"""The pinned JSON contract against the code that produces it.
+
+``source.format``: every value the code can put there is derived from the source itself (an
+AST walk from each ``SourceInfo(...)`` in the code behind ``apdocs parse``, through the names
+and functions that feed it), so a format someone adds is caught until README lists it; and
+README lists no value the code cannot emit. Also here: what very old binaries and damaged
+parts are called (LEGACY_FORMAT, PART_CORRUPT).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import struct
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from apdocs import api
+from apdocs.errors import ParseError
+from apdocs.formats import ooxml
+from apdocs.parse import parse, parse_many
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+# The code that answers `apdocs parse`: the batch/parse module and every format reader.
+SCOPE = [ROOT / "apdocs" / "parse.py", ROOT / "apdocs" / "record.py", *sorted((ROOT / "apdocs" / "formats").rglob("*.py"))]
+
+
+# -- deriving source.format from the code -------------------------------------------------
+
+
+class Unresolved(Exception):
+    """An expression feeding source.format that this walk cannot follow."""
+
+
+@dataclass
+class Module:
+    name: str
+    path: Path
+    tree: ast.Module
+    functions: dict[str, ast.FunctionDef]
+    imports: dict[str, tuple[str, str]]  # local name -> (module, name)
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _load(path: Path) -> Module:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    name = _module_name(path)
+    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    imports: dict[str, tuple[str, str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            base = node.module
+            if node.level:  # relative: from .book import x
+                pkg = name.split(".")[: len(name.split(".")) - node.level + (path.name == "__init__.py")]
+                base = ".".join([*pkg, node.module])
+            for alias in node.names:
+                imports[alias.asname or alias.name] = (base, alias.name)
+    return Module(name, path, tree, functions, imports)
+
+
+class Deriver:
+    def __init__(self) -> None:
+        self.modules: dict[str, Module] = {}
+
+    def module(self, name: str) -> Module | None:
+        if name not in self.modules:
+            base = ROOT / Path(*name.split("."))
+            path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+            if not path.exists():
+                return None
+            self.modules[name] = _load(path)
+        return self.modules[name]
+
+    def function(self, mod: Module, name: str) -> tuple[Module, ast.FunctionDef]:
+        if name in mod.functions:
+            return mod, mod.functions[name]
+        if name in mod.imports:
+            other = self.module(mod.imports[name][0])
+            if other is not None:
+                return self.function(other, mod.imports[name][1])
+        raise Unresolved(f"{mod.path.name}: function {name}()")
+
+    def returns(self, mod: Module, fn: ast.FunctionDef, index: int | None, depth: int) -> set[str]:
+        out: set[str] = set()
+        for node in _own_nodes(fn):
+            if isinstance(node, ast.Return) and node.value is not None:
+                value = node.value
+                if index is not None:
+                    if not isinstance(value, ast.Tuple):
+                        raise Unresolved(f"{mod.path.name}:{node.lineno}: a tuple return")
+                    value = value.elts[index]
+                out |= self.values(value, mod, fn, depth + 1)
+        return out
+
+    def values(self, expr: ast.expr, mod: Module, fn: ast.FunctionDef | None, depth: int = 0) -> set[str]:
+        where = f"{mod.path.relative_to(ROOT)}:{getattr(expr, 'lineno', '?')}"
+        if depth > 12:
+            raise Unresolved(f"{where}: too deep")
+        if isinstance(expr, ast.Constant):
+            if expr.value is None:
+                return set()
+            if isinstance(expr.value, str):
+                return {expr.value}
+        if isinstance(expr, ast.BoolOp):
+            return set().union(*(self.values(v, mod, fn, depth + 1) for v in expr.values))
+        if isinstance(expr, ast.IfExp):
+            return self.values(expr.body, mod, fn, depth + 1) | self.values(expr.orelse, mod, fn, depth + 1)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Dict):
+            return set().union(*(self.values(v, mod, fn, depth + 1) for v in expr.value.values))
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            fmod, f = self.function(mod, expr.func.id)
+            return self.returns(fmod, f, None, depth)
+        if isinstance(expr, ast.Name) and fn is not None:
+            return self.assigned(expr.id, mod, fn, depth, where)
+        raise Unresolved(f"{where}: {ast.unparse(expr)}")
+
+    def assigned(self, name: str, mod: Module, fn: ast.FunctionDef, depth: int, where: str) -> set[str]:
+        out: set[str] = set()
+        found = False
+        for node in _own_nodes(fn):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id == name:
+                    found = True
+                    out |= self.values(node.value, mod, fn, depth + 1)
+                elif isinstance(target, ast.Tuple):
+                    ids = [t.id if isinstance(t, ast.Name) else None for t in target.elts]
+                    if name in ids:
+                        found = True
+                        i = ids.index(name)
+                        if isinstance(node.value, ast.Tuple):
+                            out |= self.values(node.value.elts[i], mod, fn, depth + 1)
+                        elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
+                            fmod, f = self.function(mod, node.value.func.id)
+                            out |= self.returns(fmod, f, i, depth + 1)
+                        else:
+                            raise Unresolved(f"{where}: {name} = {ast.unparse(node.value)}")
+        if not found:
+            raise Unresolved(f"{where}: {name} (a parameter or global)")
+        return out
+
+
+def _own_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
+    """The function's nodes, without those of functions defined inside it."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, (ast.FunctionDef, ast.Lambda)))
+    return out
+
+
+def _format_arg(call: ast.Call) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == "format":
+            return kw.value
+    return call.args[2] if len(call.args) >= 3 else None
+
+
+def derived_formats() -> set[str]:
+    deriver = Deriver()
+    out: set[str] = set()
+    problems: list[str] = []
+    for path in SCOPE:
+        mod = deriver.module(_module_name(path))
+        assert mod is not None
+        parents = {c: p for p in ast.walk(mod.tree) for c in ast.iter_child_nodes(p)}
+        for call in ast.walk(mod.tree):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "SourceInfo"):
+                continue
+            arg = _format_arg(call)
+            if arg is None:
+                problems.append(f"{path.name}:{call.lineno}: SourceInfo without a format")
+                continue
+            fn: ast.AST | None = call
+            while fn is not None and not isinstance(fn, ast.FunctionDef):
+                fn = parents.get(fn)
+            try:
+                out |= deriver.values(arg, mod, fn if isinstance(fn, ast.FunctionDef) else None)
+            except Unresolved as exc:
+                problems.append(str(exc))
+    assert not problems, (
+        "source.format is fed by code this test cannot follow; give it a literal, or a function "
+        f"returning literals, so the contract stays checkable: {problems}"
+    )
+    return out
+
+
+def readme_formats() -> tuple[set[str], set[str]]:
+    """(the pinned line's values, the values the table explains)."""
+    text = README.read_text(encoding="utf-8")
+    pinned = re.search(r'"format": "([a-z0-9]+(?:\|[a-z0-9]+)+)"', text)
+    assert pinned, "README pins source.format as \"format\": \"a|b|...\" in the failure example"
+    table = text.split("### `source.format`", 1)[1].split("\n### ", 1)[0]
+    explained = {v for row in re.findall(r"^\| (`[^|]+`) \|", table, re.M) for v in re.findall(r"`([^`]+)`", row)}
+    return set(pinned.group(1).split("|")), explained
+
+
+def test_the_deriver_sees_what_the_readers_emit():
+    # Sanity of the walk itself: the two formats every reader emits, and sniff()'s values.
+    found = derived_formats()
+    assert {"docx", "xlsx", "unknown", "zip", "pdf", "ole2"} <= found
+
+
+def test_every_source_format_the_code_emits_is_pinned_in_readme_and_nothing_more():
+    pinned, explained = readme_formats()
+    found = derived_formats()
+    assert found - pinned == set(), f"README's pinned source.format is missing {sorted(found - pinned)}"
+    assert pinned - found == set(), f"README pins source.format values the code never emits: {sorted(pinned - found)}"
+    assert explained == pinned, f"the source.format table and the pinned line differ: {sorted(explained ^ pinned)}"
+
+
+def test_error_codes_raised_here_are_in_readme():
+    # The full check of every code is elsewhere; these are the codes this review added or moved.
+    text = README.read_text(encoding="utf-8")
+    for code in ("TEXT_TOO_LARGE", "LEGACY_FORMAT", "PART_CORRUPT"):
+        assert f"`{code}`" in text
+
+
+# -- very old binaries and damaged parts ----------------------------------------------------
+
+# First bytes of real files of each kind (the header record only; the rest is padding).
+OLD_BINARIES = {
+    "word2.doc": (b"\xdb\xa5\x2d\x00\x31\x40\x09\x04" + b"\0" * 504, "doc"),
+    "word1.doc": (b"\x9b\xa5\x21\x00" + b"\0" * 508, "doc"),
+    "word-dos.doc": (b"\x31\xbe\x00\x00\x00\xab" + b"\0" * 506, "doc"),
+    "excel2.xls": (b"\x09\x00\x04\x00\x02\x00\x10\x00" + b"\0" * 504, "xls"),
+    "excel3.xls": (b"\x09\x02\x06\x00\x00\x00\x10\x00" + b"\0" * 504, "xls"),
+    "excel4.xlsx": (b"\x09\x04\x06\x00\x00\x00\x10\x00" + b"\0" * 504, "xls"),  # misnamed: the bytes decide
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLD_BINARIES))
+def test_very_old_binaries_are_legacy_format(name, tmp_path):
+    data, kind = OLD_BINARIES[name]
+    with pytest.raises(ParseError) as info:
+        parse(data, path=name)
+    assert info.value.code == "LEGACY_FORMAT"
+    assert (".docx" if kind == "doc" else ".xlsx") in info.value.message
+    (tmp_path / name).write_bytes(data)
+    [failure] = list(parse_many([tmp_path / name]))
+    assert failure.source.format == kind and failure.error.code == "LEGACY_FORMAT"
+
+
+def _deflated_part_longer_than_declared(data: bytes, part: str, extra: int) -> bytes:
+    """Declare ``part`` ``extra`` bytes shorter than it is (central directory and local header):
+    the damage a bad copy or a hand-patched zip leaves, not a bomb."""
+    buf = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(part)
+    struct.pack_into("<I", buf, info.header_offset + 22, info.file_size - extra)
+    pos = buf.find(b"PK\x01\x02")
+    while pos >= 0:
+        n = struct.unpack_from("<H", buf, pos + 28)[0]
+        if buf[pos + 46 : pos + 46 + n].decode() == part:
+            struct.pack_into("<I", buf, pos + 24, info.file_size - extra)
+        pos = buf.find(b"PK\x01\x02", pos + 4)
+    return bytes(buf)
+
+
+@pytest.mark.parametrize("fmt, part", [("docx", "word/document.xml"), ("xlsx", "xl/workbook.xml")])
+def test_a_part_a_few_bytes_longer_than_declared_is_corrupt_not_a_bomb(fmt, part):
+    good = api.render_form("appendix4", fmt, {"q1": "A synthetic answer."})
+    with pytest.raises(ParseError) as info:
+        parse(_deflated_part_longer_than_declared(good, part, 7), path=f"damaged.{fmt}")
+    assert info.value.code == "PART_CORRUPT", info.value
+
+
+def test_a_part_far_longer_than_declared_is_still_a_bomb():
+    good = api.render_form("appendix4", "docx", {})
+    with zipfile.ZipFile(io.BytesIO(good)) as zf:
+        size = zf.getinfo("word/document.xml").file_size
+    # XML allows trailing white space: the part is well-formed, but its headers hide 128 KB.
+    padded = _rezip_with(good, "word/document.xml", lambda raw: raw + b" " * (2 * ooxml.CORRUPT_SLACK))
+    with pytest.raises(ParseError) as info:
+        parse(_deflated_part_longer_than_declared(padded, "word/document.xml", 2 * ooxml.CORRUPT_SLACK), path="lying.docx")
+    assert info.value.code == "ZIP_BOMB" and size > 0
+
+
+def _rezip_with(data: bytes, part: str, fn: Callable[[bytes], bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            raw = zin.read(info.filename)
+            zout.writestr(info.filename, fn(raw) if info.filename == part else raw)
+    return out.getvalue()
