@@ -354,6 +354,10 @@ def _return_rules(
                         [c for c in concerned if c.commissioned_by == "school"],
                     )
                 continue
+            for w in r.warnings:
+                if w.code == "FORM_UNCERTAIN":  # read from wording alone: an officer should look at it
+                    uncertain = Finding.make("RETURN_FORM_UNCERTAIN", w.message, source=r.source.path, **where)
+                    out.add(uncertain, concerned, owed=False)
             for hit in _hits_for(form, r, p, cfg, as_of):
                 out.add(Finding.make(hit.code, hit.message, item=hit.item, source=r.source.path, **where), concerned, owed=owed)
 

@@ -16,7 +16,7 @@ import hashlib
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
-from apdocs.formats.wording import check_text_size, identify, line_key, same_wording
+from apdocs.formats.wording import Identified, check_text_size, identify_form, line_key, same_wording
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form, parse_tag
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -37,7 +37,7 @@ def read_workbook(data: bytes, *, path: str | None = None) -> ParsedReturn:
         )
     notices: list[Notice] = list(pkg.notices)
     meta = _meta(book)
-    form, version = _identify(book, meta, path)
+    form, version = _identify(book, meta, path, notices)
     if version and version != form.version:
         notices.append(Notice("FORM_VERSION", f"the form is version {version}; read against version {form.version}", where=path))
     cells = _locate(book, form, meta, notices, path)
@@ -95,7 +95,7 @@ def _text(cell: Cell | None) -> str | None:
     return str(cell.value).strip()
 
 
-def _identify(book: Book, meta: dict[str, str], path: str | None) -> tuple[FormDefinition, str | None]:
+def _identify(book: Book, meta: dict[str, str], path: str | None, notices: list[Notice]) -> tuple[FormDefinition, str | None]:
     """(form, version written in the file) or NOT_A_FORM."""
     props = book.custom_properties
     tag = parse_tag(book.keywords + ":") if book.keywords.count(":") == 2 else None
@@ -111,7 +111,9 @@ def _identify(book: Book, meta: dict[str, str], path: str | None) -> tuple[FormD
         return by_names, None
     by_text = _form_by_text(book)
     if by_text is not None:
-        return by_text, None
+        if not by_text.confident:
+            notices.append(Notice("FORM_UNCERTAIN", by_text.notice_message(), where=path))
+        return load_form(by_text.form), None
     raise ParseError(
         "this workbook is not one of the Virtual School forms (no form marker, named answer cells or form wording found)",
         code="NOT_A_FORM",
@@ -131,12 +133,11 @@ def _form_by_names(book: Book) -> FormDefinition | None:
     return best if best_score >= 0.5 else None
 
 
-def _form_by_text(book: Book) -> FormDefinition | None:
+def _form_by_text(book: Book) -> Identified | None:
     """A hand-made copy: the form whose printed questions/items/sources the cells hold, judged
     as the Word reader judges a document (numbering, quotes and spacing retyped)."""
     lines = [line for text in printed_texts(book) for line in text.split("\n")]
-    form_id = identify(lines)
-    return load_form(form_id) if form_id else None
+    return identify_form(lines)
 
 
 def printed_texts(book: Book) -> list[str]:
