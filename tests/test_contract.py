@@ -203,7 +203,7 @@ def readme_formats() -> tuple[set[str], set[str]]:
     """(the pinned line's values, the values the table explains)."""
     text = README.read_text(encoding="utf-8")
     pinned = re.search(r'"format": "([a-z0-9]+(?:\|[a-z0-9]+)+)"', text)
-    assert pinned, "README pins source.format as \"format\": \"a|b|...\" in the failure example"
+    assert pinned, 'README pins source.format as "format": "a|b|..." in the failure example'
     table = text.split("### `source.format`", 1)[1].split("\n### ", 1)[0]
     explained = {v for row in re.findall(r"^\| (`[^|]+`) \|", table, re.M) for v in re.findall(r"`([^`]+)`", row)}
     return set(pinned.group(1).split("|")), explained
