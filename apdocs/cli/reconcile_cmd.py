@@ -99,9 +99,11 @@ def reconcile_cmd(
         fail(exc)
         return
     if as_json:
-        emit_json(result.to_dict())
+        emit_json({**result.to_dict(), "as_of_given": as_of is not None})
     else:
         counts = ", ".join(f"{n} {sev}" for sev, n in result.counts.items())
+        # The date rules (stale evidence, expired cover, overdue visits) all count back from this day.
+        click.echo(f"as of {day.isoformat()}" + ("" if as_of else " (today: --as-of was not given)"))
         click.echo(
             f"{len(roster)} placement(s), {result.returns_read} return(s) read, {len(result.failures)} unreadable: {counts}"
         )

@@ -139,13 +139,16 @@ class Result:
         return {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
 
     def to_dict(self) -> dict[str, Any]:
+        index = {id(f): i for i, f in enumerate(self.findings)}
         return {
             "as_of": self.as_of.isoformat(),
             "returns_read": self.returns_read,
             "returns_failed": len(self.failures),
             "counts": self.counts,
             "schools": [s.to_dict() for s in self.schools],
-            "placements": [p.to_dict() for p in self.placements],
+            # Each placement's findings as indexes into "findings": A2/A3 findings name no pupil, so
+            # this is the school x provider join a consumer would otherwise rebuild by hand.
+            "placements": [{**p.to_dict(), "finding_indexes": [index[id(f)] for f in p.findings]} for p in self.placements],
             "findings": [f.to_dict() for f in self.findings],
             "evidence": [e.to_dict() for e in self.evidence],
             "failures": [{"source": f.source.path, "error": f.error.to_dict()} for f in self.failures],
