@@ -116,14 +116,32 @@ class Deriver:
             return set().union(*(self.values(v, mod, fn, depth + 1) for v in expr.values))
         if isinstance(expr, ast.IfExp):
             return self.values(expr.body, mod, fn, depth + 1) | self.values(expr.orelse, mod, fn, depth + 1)
-        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Dict):
-            return set().union(*(self.values(v, mod, fn, depth + 1) for v in expr.value.values))
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, (ast.Dict, ast.Name)):
+            return self.mapping_values(expr.value, mod, fn, depth, where)
+        if (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "get"
+            and isinstance(expr.func.value, (ast.Dict, ast.Name))
+        ):  # NAMES.get(kind, "unknown")
+            found = self.mapping_values(expr.func.value, mod, fn, depth, where)
+            return found.union(*(self.values(a, mod, fn, depth + 1) for a in expr.args[1:]))
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
             fmod, f = self.function(mod, expr.func.id)
             return self.returns(fmod, f, None, depth)
         if isinstance(expr, ast.Name) and fn is not None:
             return self.assigned(expr.id, mod, fn, depth, where)
         raise Unresolved(f"{where}: {ast.unparse(expr)}")
+
+    def mapping_values(self, node: ast.expr, mod: Module, fn: ast.FunctionDef | None, depth: int, where: str) -> set[str]:
+        """The values of a dict literal, or of a module-level name bound to one."""
+        if isinstance(node, ast.Name):
+            bound = [a.value for a in mod.tree.body if _binds(a, node.id)]
+            if len(bound) != 1 or not isinstance(bound[0], ast.Dict):
+                raise Unresolved(f"{where}: {node.id}[...] (not a module-level dict literal)")
+            node = bound[0]
+        assert isinstance(node, ast.Dict)
+        return set().union(*(self.values(v, mod, fn, depth + 1) for v in node.values))
 
     def assigned(self, name: str, mod: Module, fn: ast.FunctionDef, depth: int, where: str) -> set[str]:
         out: set[str] = set()
@@ -150,6 +168,12 @@ class Deriver:
         if not found:
             raise Unresolved(f"{where}: {name} (a parameter or global)")
         return out
+
+
+def _binds(stmt: ast.stmt, name: str) -> bool:
+    """Whether a module-level statement assigns ``name`` (``X = ...`` or ``X: T = ...``)."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+    return any(isinstance(t, ast.Name) and t.id == name for t in targets)
 
 
 def _own_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
@@ -213,6 +237,27 @@ def test_the_deriver_sees_what_the_readers_emit():
     # Sanity of the walk itself: the two formats every reader emits, and sniff()'s values.
     found = derived_formats()
     assert {"docx", "xlsx", "unknown", "zip", "pdf", "ole2"} <= found
+
+
+def _formats_in(source: str) -> set[str]:
+    tree = ast.parse(source)
+    functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    mod = Module("synthetic", ROOT / "synthetic.py", tree, functions, {})
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "SourceInfo")
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and call in list(ast.walk(n)))
+    arg = _format_arg(call)
+    assert arg is not None
+    return Deriver().values(arg, mod, fn)
+
+
+def test_the_deriver_follows_what_a_new_reader_might_write():
+    # a literal, a helper's returns, a module-level table: each new value is seen
+    assert _formats_in("def read(p, d):\n    return SourceInfo(p, d, 'odt')") == {"odt"}
+    helper = "KINDS = {'a': 'ods', 'b': 'odt'}\ndef kind(x):\n    return KINDS.get(x, 'unknown')\n"
+    assert _formats_in(helper + "def read(p, d):\n    return SourceInfo(p, d, format=kind(d))") == {"ods", "odt", "unknown"}
+    # what it cannot follow fails loudly rather than being skipped
+    with pytest.raises(Unresolved):
+        _formats_in("def read(self, p, d):\n    return SourceInfo(p, d, self.kind)")
 
 
 def test_every_source_format_the_code_emits_is_pinned_in_readme_and_nothing_more():
