@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
     target = Path(path)
     if not overwrite and target.exists():  # cheap early answer; the link below is the real guard
         raise OutputExistsError("file exists; pass --force to replace it", path=str(target))
+    if _is_special(target):
+        # /dev/null, /dev/stdout, a pipe: nothing to replace atomically, and renaming over a
+        # device node (as root) would put a plain file where /dev/null was. Write into it.
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -43,6 +50,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
         raise
     _fsync_dir(target.parent)
     return target
+
+
+def _is_special(target: Path) -> bool:
+    """Whether ``target`` exists and is neither a regular file nor a folder (a device, a FIFO)."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return False
+    return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))
 
 
 def _link_no_clobber(tmp: str, target: Path) -> None:
