@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import tempfile
 from pathlib import Path
 
@@ -54,11 +53,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: 
 
 def _is_special(target: Path) -> bool:
     """Whether ``target`` exists and is neither a regular file nor a folder (a device, a FIFO)."""
-    try:
-        st = os.stat(target)
-    except OSError:
-        return False
-    return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))
+    return target.exists() and not (target.is_file() or target.is_dir())
 
 
 def _link_no_clobber(tmp: str, target: Path) -> None:
