@@ -131,6 +131,9 @@ class Deriver:
             return self.returns(fmod, f, None, depth)
         if isinstance(expr, ast.Name) and fn is not None:
             return self.assigned(expr.id, mod, fn, depth, where)
+        if isinstance(expr, ast.Attribute) and expr.attr == "name":
+            # fmt.name / self.name: a registered format's name (the registry is the code's own list)
+            return registered_format_names()
         raise Unresolved(f"{where}: {ast.unparse(expr)}")
 
     def mapping_values(self, node: ast.expr, mod: Module, fn: ast.FunctionDef | None, depth: int, where: str) -> set[str]:
@@ -166,8 +169,56 @@ class Deriver:
                         else:
                             raise Unresolved(f"{where}: {name} = {ast.unparse(node.value)}")
         if not found:
-            raise Unresolved(f"{where}: {name} (a parameter or global)")
+            params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+            if name not in params:
+                raise Unresolved(f"{where}: {name} (a global)")
+            return self.passed(fn, name, depth, where)
         return out
+
+    def passed(self, fn: ast.FunctionDef, name: str, depth: int, where: str) -> set[str]:
+        """What every caller in scope passes as parameter ``name`` of ``fn``."""
+        positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+        out: set[str] = set()
+        calls = 0
+        for mod in list(self.modules.values()):
+            parents = {c: p for p in ast.walk(mod.tree) for c in ast.iter_child_nodes(p)}
+            for call in ast.walk(mod.tree):
+                if not isinstance(call, ast.Call):
+                    continue
+                func = call.func
+                if not (
+                    (isinstance(func, ast.Name) and func.id == fn.name)
+                    or (isinstance(func, ast.Attribute) and func.attr == fn.name)
+                ):
+                    continue
+                arg = next((k.value for k in call.keywords if k.arg == name), None)
+                if arg is None and name in positional:
+                    i = positional.index(name) - (isinstance(func, ast.Attribute) and positional[:1] == ["self"])
+                    arg = call.args[i] if 0 <= i < len(call.args) else None
+                if arg is None:
+                    continue
+                calls += 1
+                caller = _enclosing(call, parents)
+                out |= self.values(arg, mod, caller, depth + 1)
+        if not calls:
+            raise Unresolved(f"{where}: {name} (a parameter no caller in scope passes)")
+        return out
+
+
+def _enclosing(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.FunctionDef | None:
+    cur: ast.AST | None = node
+    while cur is not None and not isinstance(cur, ast.FunctionDef):
+        cur = parents.get(cur)
+    return cur
+
+
+def registered_format_names() -> set[str]:
+    """Every name in the format registry (``apdocs.formats``), renderable or read-only."""
+    from apdocs import formats
+
+    names = set(formats.names())
+    read_only = getattr(formats, "read_only_names", None)  # readers that render nothing, where present
+    return names | set(read_only() if callable(read_only) else ())
 
 
 def _binds(stmt: ast.stmt, name: str) -> bool:
@@ -196,6 +247,8 @@ def _format_arg(call: ast.Call) -> ast.expr | None:
 
 def derived_formats() -> set[str]:
     deriver = Deriver()
+    for path in SCOPE:  # loaded first: a parameter is resolved at every call site in scope
+        deriver.module(_module_name(path))
     out: set[str] = set()
     problems: list[str] = []
     for path in SCOPE:
@@ -209,11 +262,8 @@ def derived_formats() -> set[str]:
             if arg is None:
                 problems.append(f"{path.name}:{call.lineno}: SourceInfo without a format")
                 continue
-            fn: ast.AST | None = call
-            while fn is not None and not isinstance(fn, ast.FunctionDef):
-                fn = parents.get(fn)
             try:
-                out |= deriver.values(arg, mod, fn if isinstance(fn, ast.FunctionDef) else None)
+                out |= deriver.values(arg, mod, _enclosing(call, parents))
             except Unresolved as exc:
                 problems.append(str(exc))
     assert not problems, (
@@ -247,7 +297,9 @@ def _formats_in(source: str) -> set[str]:
     fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and call in list(ast.walk(n)))
     arg = _format_arg(call)
     assert arg is not None
-    return Deriver().values(arg, mod, fn)
+    deriver = Deriver()
+    deriver.modules["synthetic"] = mod
+    return deriver.values(arg, mod, fn)
 
 
 def test_the_deriver_follows_what_a_new_reader_might_write():
@@ -255,6 +307,10 @@ def test_the_deriver_follows_what_a_new_reader_might_write():
     assert _formats_in("def read(p, d):\n    return SourceInfo(p, d, 'odt')") == {"odt"}
     helper = "KINDS = {'a': 'ods', 'b': 'odt'}\ndef kind(x):\n    return KINDS.get(x, 'unknown')\n"
     assert _formats_in(helper + "def read(p, d):\n    return SourceInfo(p, d, format=kind(d))") == {"ods", "odt", "unknown"}
+    # a parameter: what its callers pass; a format object's .name: the registry's names
+    caller = "def pdf(d):\n    return shared(None, d, 'pdf')\ndef odt(d):\n    return shared(None, d, fmt='odt')\n"
+    assert _formats_in("def shared(p, d, fmt):\n    return SourceInfo(p, d, fmt)\n" + caller) == {"pdf", "odt"}
+    assert _formats_in("def read(self, p, d):\n    return SourceInfo(p, d, self.name)") == registered_format_names()
     # what it cannot follow fails loudly rather than being skipped
     with pytest.raises(Unresolved):
         _formats_in("def read(self, p, d):\n    return SourceInfo(p, d, self.kind)")
