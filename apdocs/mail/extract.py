@@ -7,6 +7,8 @@ Rules, applied the same way at every level:
 * a ``.zip`` is opened under caps (member count, inflated size per member and in total,
   inflate ratio) checked from the directory *and* while inflating, since headers can lie;
   a zip inside a zip counts as one more level;
+* files a Mac adds by itself (``__MACOSX/``, AppleDouble ``._name``, ``.DS_Store``) are
+  listed as skipped, never parsed (:mod:`apdocs.mail.macos`);
 * what a file is comes from its bytes (:func:`apdocs.mail.sniff.kind_of`); the name only
   tells us the sender meant it as a form, so a broken form is parsed (and fails, visibly)
   instead of being silently skipped;
@@ -23,6 +25,7 @@ from email.message import Message
 
 from apdocs.mail.errors import MessageUnreadable
 from apdocs.mail.limits import Limits
+from apdocs.mail.macos import MACOSX_REASON, in_macosx_folder, mac_metadata
 from apdocs.mail.message import FoundFile, MailItem, SkippedPart, iso_date
 from apdocs.mail.sniff import kind_of, meant_as_form
 
@@ -48,6 +51,10 @@ class _Collector:
             self.skip(name, via, "?", f"larger than the {self.limits.max_attachment_bytes}-byte cap", len(data))
             return
         kind = kind_of(data)
+        mac = mac_metadata(name, data, kind)
+        if mac is not None:
+            self.skip(name, via, "macos", mac, len(data))
+            return
         if kind in ("zip", "eml", "msg"):
             if depth + 1 > self.limits.max_depth:
                 self.skip(name, via, kind, f"nested more than {self.limits.max_depth} levels deep", len(data))
@@ -135,10 +142,16 @@ class _Collector:
             self.skip(name, via, "zip", "damaged zip", len(data))
             return
         with z:
-            members = [i for i in z.infolist() if not i.is_dir()]
-            if len(members) > lim.max_zip_members:
-                self.skip(name, via, "zip", f"zip holds {len(members)} files; the cap is {lim.max_zip_members}", len(data))
+            files = [i for i in z.infolist() if not i.is_dir()]
+            # A Mac's Archive Utility adds a __MACOSX/._name beside every file: listed, never inflated,
+            # and not counted against the cap (which would otherwise halve for zips made on a Mac).
+            mac = [i for i in files if in_macosx_folder(i.filename)]
+            members = [i for i in files if not in_macosx_folder(i.filename)]
+            if max(len(members), len(mac)) > lim.max_zip_members:
+                self.skip(name, via, "zip", f"zip holds {len(files)} files; the cap is {lim.max_zip_members}", len(data))
                 return
+            for info in mac:
+                self.skip(info.filename, via, "macos", MACOSX_REASON, info.file_size)
             declared = sum(i.file_size for i in members)
             if declared > lim.max_zip_total_bytes:
                 self.skip(name, via, "zip", "zip would inflate beyond the cap (zip bomb?)", len(data))
