@@ -4,6 +4,8 @@ Rules, applied the same way at every level:
 
 * a forwarded message (``message/rfc822``, an attached ``.eml`` or ``.msg``) is opened
   and its files taken, up to :attr:`Limits.max_depth` levels below the reply;
+* Outlook's ``winmail.dat`` (TNEF) is opened and its attachments taken under their long
+  names (:mod:`apdocs.mail.tnef`); it counts as one more level, like a zip;
 * a ``.zip`` is opened under caps (member count, inflated size per member and in total,
   inflate ratio) checked from the directory *and* while inflating, since headers can lie;
   a zip inside a zip counts as one more level;
@@ -23,11 +25,12 @@ import io
 import zipfile
 from email.message import Message
 
-from apdocs.mail.errors import MessageUnreadable
+from apdocs.mail.errors import MessageUnreadable, TnefUnreadable
 from apdocs.mail.limits import Limits
 from apdocs.mail.macos import MACOSX_REASON, in_macosx_folder, mac_metadata
 from apdocs.mail.message import FoundFile, MailItem, SkippedPart, iso_date
 from apdocs.mail.sniff import kind_of, meant_as_form
+from apdocs.mail.tnef import read_tnef
 
 _CHUNK = 64 * 1024
 
@@ -38,8 +41,8 @@ class _Collector:
         self.limits = limits
         self.count = 0
 
-    def skip(self, name: str, via: str, kind: str, reason: str, size: int) -> None:
-        self.item.skipped.append(SkippedPart(name, via, kind, reason, size))
+    def skip(self, name: str, via: str, kind: str, reason: str, size: int, code: str | None = None) -> None:
+        self.item.skipped.append(SkippedPart(name, via, kind, reason, size, code))
 
     def consider(self, name: str, data: bytes, depth: int, via: str) -> None:
         """One file found at ``depth``: keep it, open it, or list it as skipped."""
@@ -55,13 +58,17 @@ class _Collector:
         if mac is not None:
             self.skip(name, via, "macos", mac, len(data))
             return
-        if kind in ("zip", "eml", "msg"):
+        if kind == "other" and name.replace("\\", "/").rsplit("/", 1)[-1].lower() == "winmail.dat":
+            kind = "tnef"  # sent as Outlook's wrapper but not one: opening it reports the damage
+        if kind in ("zip", "eml", "msg", "tnef"):
             if depth + 1 > self.limits.max_depth:
                 self.skip(name, via, kind, f"nested more than {self.limits.max_depth} levels deep", len(data))
                 return
             inner_via = f"{via}{name or kind}/"
             if kind == "zip":
                 self.open_zip(name, data, depth + 1, inner_via)
+            elif kind == "tnef":
+                self.open_tnef(name, data, depth + 1, inner_via, via)
             elif kind == "eml":
                 self.walk_mime(_parse_mime(data, self.item.origin), depth + 1, inner_via)
             else:
@@ -131,6 +138,19 @@ class _Collector:
                 self.skip(name, via, "?", f"unsupported Outlook attachment ({att_type.name})", 0)
                 continue
             self.consider(name, data, depth, via)
+
+    # -- Outlook's winmail.dat (TNEF) ---------------------------------------------
+
+    def open_tnef(self, name: str, data: bytes, depth: int, via: str, outer_via: str) -> None:
+        try:
+            attachments = read_tnef(data, f"{self.item.origin}: {outer_via}{name}")
+        except TnefUnreadable as exc:
+            # Unlike a damaged zip, a winmail.dat is how Outlook sent the school's files: keep it
+            # visible as a problem (ingest report, tracker) rather than a quiet skip.
+            self.skip(name, outer_via, "tnef", exc.message, len(data), code=exc.code)
+            return
+        for att in attachments:
+            self.consider(att.name, att.data, depth, via)
 
     # -- zip ---------------------------------------------------------------------
 
