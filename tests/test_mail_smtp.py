@@ -221,6 +221,25 @@ def test_a_refusal_at_the_end_of_data_is_a_failure_and_the_run_goes_on(outbox: P
     assert send_outbox(outbox, server.config, yes=True, per_minute=0).sent == [report.failed[0][0]]
 
 
+def test_every_recipient_refused_is_a_failure_and_the_session_goes_on(outbox: Path, server: Server) -> None:
+    """RCPT is its own step now: a 550 to the only recipient fails that message, and the next still goes."""
+    second = _emls(outbox)[1]
+    refused_rcpt = str(email.message_from_bytes(second.read_bytes(), policy=email.policy.default)["To"])
+
+    async def handle_RCPT(srv: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        if address == refused_rcpt:
+            return "550 5.1.1 synthetic: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    server.inbox.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert [f for f, _ in report.failed] == [second.name] and "550" in report.failed[0][1]
+    assert len(report.sent) == 2 and report.uncertain == []
+    assert server.inbox.seen == 2  # no DATA for the refused one
+    assert SendLog(outbox / LOG_NAME).states()[_mid(outbox, 1)] == "failed"
+
+
 def _mid(outbox: Path, n: int) -> str:
     return str(email.message_from_bytes(_emls(outbox)[n].read_bytes(), policy=email.policy.default)["Message-ID"])
 
