@@ -86,6 +86,24 @@ def test_damaged_attachment_properties_keep_the_form_under_its_short_name() -> N
     assert [(f.name, f.data == form) for f in item.found] == [("APPEND~1.DOC", True)]
 
 
+@pytest.mark.parametrize("keep", [7, 10, 100])
+def test_a_stream_cut_after_the_form_gives_the_form_and_still_reports_the_cut(keep: int) -> None:
+    """Cut inside the last attribute (the properties holding the long name), even in the 12 bytes
+    tnefparse never looks at: the whole form is taken, under its 8.3 title, and the cut is listed."""
+    form = form_bytes("VS-A2-TNEF5", "appendix2")
+    stream = wrap(form, "Appendix 2.docx", "APPEND~1.DOC")
+    item = read_message(_with_winmail(stream[: _last_attribute_at(stream) + keep]).as_bytes(), "test.eml")
+    assert [(f.name, f.data == form) for f in item.found] == [("APPEND~1.DOC", True)]
+    assert [(s.name, s.code) for s in item.skipped] == [("winmail.dat", "TNEF_UNREADABLE")]
+    assert "cut short" in item.skipped[0].reason
+
+
+def _last_attribute_at(stream: bytes) -> int:
+    """Offset of the last attribute: tnefparse never looks at the last 12 bytes, so a cut there went unseen."""
+    *before, _last = attributes(stream)
+    return 6 + sum(11 + len(data) for _level, _id, _type, data in before)
+
+
 def _retype_attachment_props(stream: bytes) -> bytes:
     """Give the attachment's first MAPI property a type that does not exist (0x0099)."""
     attrs = attributes(stream)
@@ -180,3 +198,28 @@ def test_a_stream_cut_into_countless_tiny_attributes_is_refused_before_tnefparse
     item = read_message(_with_winmail(stream).as_bytes(), "test.eml")
     assert [(s.name, s.code) for s in item.skipped] == [("winmail.dat", "TNEF_UNREADABLE")]
     assert "too many pieces" in item.skipped[0].reason
+
+
+def test_damaged_streams_never_escape_and_never_vanish() -> None:
+    """Seeded damage to a real stream (cuts, flipped bytes, overwritten words): the message is always read,
+    and what the winmail.dat held is always listed, as a found file or a skipped part."""
+    import random
+
+    stream = wrap(form_bytes("VS-A2-TNEF4", "appendix2"), "Appendix 2.docx", "APPEND~1.DOC")
+    rng = random.Random(20250303)
+    unreadable = 0
+    for case in range(150):
+        damaged = bytearray(stream)
+        if case % 3 == 0:
+            cut = rng.randrange(6, len(damaged)) if case % 2 else len(damaged) - rng.randrange(1, 40)
+            damaged = damaged[:cut]
+        elif case % 3 == 1:
+            for _ in range(4):
+                damaged[rng.randrange(6, 4000)] = rng.randrange(256)
+        else:
+            at = rng.randrange(6, 4000)
+            damaged[at : at + 4] = rng.randbytes(4)
+        item = read_message(_with_winmail(bytes(damaged)).as_bytes(), f"case-{case}.eml")
+        assert item.found or item.skipped, f"case {case}: the winmail.dat left no trace"
+        unreadable += any(s.code == "TNEF_UNREADABLE" for s in item.skipped)
+    assert unreadable >= 40  # the cuts alone are 50 cases, nearly all refused as cut short

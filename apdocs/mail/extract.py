@@ -142,15 +142,16 @@ class _Collector:
     # -- Outlook's winmail.dat (TNEF) ---------------------------------------------
 
     def open_tnef(self, name: str, data: bytes, depth: int, via: str, outer_via: str) -> None:
+        # Unlike a damaged zip, a winmail.dat is how Outlook sent the school's files: damage is kept
+        # visible as a problem (ingest report, tracker) rather than a quiet skip.
         try:
-            attachments = read_tnef(data, f"{self.item.origin}: {outer_via}{name}")
+            attachments, problem = read_tnef(data, f"{self.item.origin}: {outer_via}{name}")
         except TnefUnreadable as exc:
-            # Unlike a damaged zip, a winmail.dat is how Outlook sent the school's files: keep it
-            # visible as a problem (ingest report, tracker) rather than a quiet skip.
-            self.skip(name, outer_via, "tnef", exc.message, len(data), code=exc.code)
-            return
+            attachments, problem = [], exc
         for att in attachments:
             self.consider(att.name, att.data, depth, via)
+        if problem is not None:
+            self.skip(name, outer_via, "tnef", problem.message, len(data), code=problem.code)
 
     # -- zip ---------------------------------------------------------------------
 

@@ -40,24 +40,35 @@ def is_tnef(data: bytes) -> bool:
     return data.startswith(TNEF_MAGIC)
 
 
-def read_tnef(data: bytes, where: str) -> list[TnefAttachment]:
-    """The attachments inside a TNEF stream; :class:`TnefUnreadable` when it cannot be opened."""
-    _check_shape(data, where)
+def read_tnef(data: bytes, where: str) -> tuple[list[TnefAttachment], TnefUnreadable | None]:
+    """The attachments inside a TNEF stream, and the damage found, if any.
+
+    A stream that cannot be opened at all raises :class:`TnefUnreadable`. One that was cut
+    short gives the files whose data came whole before the cut, with the damage as the
+    second value, so the forms that arrived are taken and the cut is still reported.
+    """
+    whole = _whole_attributes_end(data, where)
+    problem = None
+    if whole < len(data):
+        problem = TnefUnreadable("winmail.dat (TNEF) is cut short; only the files before the cut were taken", path=where)
     from tnefparse.tnef import TNEF
 
     try:
         # Checksums are not enforced: real Outlook streams sometimes carry wrong ones, and a form
         # whose bytes were really damaged fails visibly when it is parsed.
-        tnef = TNEF(data, do_checksum=False)
+        tnef = TNEF(data[:whole], do_checksum=False)
         out = []
         for att in tnef.attachments:
             # For an embedded message tnefparse keeps its own TNEF stream (past the IMessage GUID) in data.
             body = att.data
-            if isinstance(body, bytes | bytearray):
-                out.append(TnefAttachment(_name(att), bytes(body)))
-        return out
+            if not isinstance(body, bytes | bytearray):
+                continue
+            if problem is not None and not body:
+                continue  # its data was in the part that was cut off: reported by the problem, not as an empty file
+            out.append(TnefAttachment(_name(att), bytes(body)))
     except Exception as exc:  # tnefparse raises ValueError, IndexError, struct.error, UnicodeError... on damage
         raise TnefUnreadable(f"winmail.dat (TNEF) is damaged: {type(exc).__name__}", path=where) from exc
+    return out, problem
 
 
 def _name(att: Any) -> str:
@@ -73,8 +84,13 @@ def _name(att: Any) -> str:
     return ""
 
 
-def _check_shape(data: bytes, where: str) -> None:
-    """Walk the attribute headers as tnefparse will, refusing a stream too costly to hand to it."""
+def _whole_attributes_end(data: bytes, where: str) -> int:
+    """Where the last whole attribute ends, walking the headers as tnefparse will.
+
+    Refuses (raises) a stream that is not TNEF, has no whole attribute, or is too costly to
+    hand to tnefparse. A stream that ends mid-attribute returns the end of the attribute
+    before: tnefparse would otherwise take a cut-off file as if it were whole.
+    """
     if not is_tnef(data):
         raise TnefUnreadable("winmail.dat is not a TNEF stream (Outlook's wrapper)", path=where)
     if data.count(_IMESSAGE_SIG) > _MAX_EMBEDDED:
@@ -86,10 +102,15 @@ def _check_shape(data: bytes, where: str) -> None:
         if copied > _COPY_BUDGET:
             raise TnefUnreadable("winmail.dat is cut into too many pieces to open safely", path=where)
         (length,) = struct.unpack_from("<I", data, offset + 5)
-        if length + 9 > remaining:
-            # tnefparse would take what is there, so a form cut off here would vanish without a word.
-            # (A missing final checksum alone is tolerated: real Outlook streams end that way.)
-            raise TnefUnreadable("winmail.dat (TNEF) is cut short", path=where)
+        if length + 9 > remaining:  # (a missing final checksum alone is tolerated: real Outlook streams end that way)
+            break
         offset += min(remaining, length + 11)
+    else:
+        tail = len(data) - offset
+        # tnefparse ignores the last few bytes. A line end after the stream is harmless (seen in the
+        # wild); more is the start of an attribute that was cut off.
+        if not (tail > 2 and (tail < 9 or struct.unpack_from("<I", data, offset + 5)[0] + 9 > tail)):
+            offset = len(data)
     if offset == 6:  # not even the TNEF version attribute every stream starts with
         raise TnefUnreadable("winmail.dat (TNEF) is cut short", path=where)
+    return offset
