@@ -10,7 +10,9 @@ long one is used, since it is what the school named the file.
 tnefparse parses the whole stream up front and slices the remaining bytes for every
 attribute, so a stream cut into very many small attributes costs time quadratic in its
 size. :func:`read_tnef` walks the attribute headers first (cheap, no copying) and refuses
-such a stream before tnefparse sees it. Embedded messages (an item attached in Outlook)
+such a stream before tnefparse sees it. The same walk finds where a stream was cut short
+(tnefparse would take a cut-off file as whole, and never looks at the last 12 bytes), so
+tnefparse is given only the whole attributes and the cut is reported. Embedded messages (an item attached in Outlook)
 come back as their own TNEF bytes, so the caller opens them as one more level.
 """
 
