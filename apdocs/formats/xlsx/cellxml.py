@@ -13,6 +13,7 @@ rules Excel applies to strings live here, next to their inverse used by the read
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from xml.sax.saxutils import escape
 
@@ -68,7 +69,11 @@ def date_to_serial(day: dt.date) -> int | None:
 
 
 def serial_to_date(serial: float, *, date1904: bool = False) -> dt.date | None:
-    """Date of an Excel serial (time of day dropped); None if out of Excel's range."""
+    """Date of an Excel serial (time of day dropped); None if out of Excel's range.
+
+    A cell can hold ``inf`` or ``nan`` (``<v>inf</v>`` parses as a float): no day, None."""
+    if not math.isfinite(serial):
+        return None
     days = int(serial // 1)
     try:
         if date1904:
