@@ -140,8 +140,20 @@ def _typed(exc: BaseException, path: str | None) -> ParseError:
         return exc
     if isinstance(exc, ApdocsError):
         return ParseError(exc.message, code=exc.code, path=exc.path or path, context=exc.context)
+    if isinstance(exc, RecursionError):
+        return ParseError(
+            "the document is nested far deeper than any form; please check it and send it again", code="TOO_DEEP", path=path
+        )
+    if isinstance(exc, NotImplementedError):  # the zip module's word for a feature it lacks
+        return ParseError(
+            "the file uses a zip feature Word and Excel never write; please save it again and send it",
+            code="ZIP_UNSUPPORTED",
+            path=path,
+        )
     if isinstance(exc, MemoryError):
-        return ParseError("the file needs more memory than a form can", code="READ_FAILED", path=path)
+        return ParseError(
+            "the file needs more memory than any form does; please check it and send it again", code="MEMORY_LIMIT", path=path
+        )
     return ParseError(
         f"the file could not be read (unexpected {type(exc).__name__}); please check it opens and send it again",
         code="READ_FAILED",

@@ -37,7 +37,7 @@ def read_workbook(data: bytes, *, path: str | None = None) -> ParsedReturn:
         )
     notices: list[Notice] = list(pkg.notices)
     meta = _meta(book)
-    form, version = _identify(book, meta, path)
+    form, version = _identify(book, meta, path, notices)
     if version and version != form.version:
         notices.append(Notice("FORM_VERSION", f"the form is version {version}; read against version {form.version}", where=path))
     cells = _locate(book, form, meta, notices, path)
@@ -92,23 +92,25 @@ def _text(cell: Cell | None) -> str | None:
     return str(cell.value).strip()
 
 
-def _identify(book: Book, meta: dict[str, str], path: str | None) -> tuple[FormDefinition, str | None]:
+def _identify(book: Book, meta: dict[str, str], path: str | None, notices: list[Notice]) -> tuple[FormDefinition, str | None]:
     """(form, version written in the file) or NOT_A_FORM."""
     props = book.custom_properties
     tag = parse_tag(book.keywords + ":") if book.keywords.count(":") == 2 else None
-    for form_id, version in (
+    markers = (
         (meta.get("form"), meta.get("version")),
         (props.get(names.PROP_FORM), props.get(names.PROP_VERSION)),
         (tag[0], tag[1]) if tag else (None, None),
-    ):
+    )
+    for form_id, version in markers:
         if form_id in FORM_IDS:
             return load_form(form_id), version
-    by_names = _form_by_names(book)
-    if by_names is not None:
-        return by_names, None
-    by_text = _form_by_text(book)
-    if by_text is not None:
-        return by_text, None
+    found = _form_by_names(book) or _form_by_text(book)
+    if found is not None:
+        if any(form_id for form_id, _v in markers):
+            notices.append(
+                Notice("FORM_PROPERTY_IGNORED", f"the form marker names no known form; read as {found.id}", where=path)
+            )
+        return found, None
     raise ParseError(
         "this workbook is not one of the Virtual School forms (no form marker, named answer cells or form wording found)",
         code="NOT_A_FORM",
