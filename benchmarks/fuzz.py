@@ -258,7 +258,14 @@ def xml_mutation(rng: random.Random, data: bytes) -> tuple[bytes, str]:
     index = names.index(part)
     root = etree.fromstring(members[index][1])
     elements = _elements(root)
-    kind = rng.choice(("delete", "duplicate", "nest", "swap", "unicode", "attribute", "cellref", "rawbytes"))
+    kind = rng.choice(("delete", "duplicate", "nest", "swap", "unicode", "attribute", "cellref", "rawbytes", "textflip"))
+    if kind == "textflip":
+        # bytes flipped inside the XML itself, re-zipped with a good checksum: the damage reaches the parser
+        buf = bytearray(members[index][1])
+        for _ in range(rng.choice((1, 4, 32))):
+            buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+        members[index] = (part, bytes(buf))
+        return _zip(members), f"xml:{part}:textflip"
     if kind == "rawbytes":
         raw = members[index][1]
         junk = rng.choice((b"&#x0;", b"&#xD800;", b"\xff\xfe", b"<", b"&undefined;", b"]]>", b"\x00", b"&#1114112;"))
@@ -273,7 +280,7 @@ def xml_mutation(rng: random.Random, data: bytes) -> tuple[bytes, str]:
         for _ in range(rng.choice((1, 2, 100))):
             parent.insert(parent.index(target), _copy(target))
     elif kind == "nest" and parent is not None:
-        depth = rng.choice((300, 10_000))
+        depth = rng.choice((40, 120, 250, 10_000))  # under and over libxml2's own depth limit
         outer = inner = etree.Element(target.tag)
         for _ in range(depth - 1):
             inner = etree.SubElement(inner, target.tag)
@@ -409,7 +416,14 @@ def make_case(index: int, seed: int = 9) -> tuple[str, bytes]:
     seed_name, data = rng.choice(seeds())
     level, mutate = LEVELS[index % len(LEVELS)]
     try:
+        before = ""
+        below = LEVELS[index % len(LEVELS) + 1 :]
+        if below and rng.random() < 0.25:
+            # stacked: a bad value inside a damaged tree, or a damaged tree inside a damaged zip
+            data, before = rng.choice(below)[1](rng, data)
+            before += " + "
         mutated, what = mutate(rng, data)
+        what = before + what
     except (ValueError, etree.XMLSyntaxError, zipfile.BadZipFile, IndexError) as exc:
         # a mutation that cannot apply to this seed (nothing to change): the seed itself, named so
         return f"{index}:{seed_name}:{level}:not-applied({type(exc).__name__})", data
