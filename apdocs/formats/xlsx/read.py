@@ -207,7 +207,7 @@ def _find_by_text(book: Book, form: FormDefinition, wanted: set[str]) -> dict[st
         for h in form.header:
             _take(out, wanted, h.id, finder.answer(finder.find(h.label, exact=True)))
         for q in form.questions():
-            _take(out, wanted, q.id, finder.answer(finder.find(q.text)))
+            _take(out, wanted, q.id, finder.past(finder.answer(finder.find(q.text)), q.hint))
         for it in form.items:
             anchor = finder.find(it.text)
             for n, key in enumerate(("seen", "date_seen", "note"), start=1):
@@ -276,6 +276,16 @@ class _TextFinder:
             return None
         _r1, c1, r2, _c2 = self.sheet.merge_of(*anchor)
         return self.sheet.name, r2 + 1, c1
+
+    def past(self, where: Where | None, hint: str | None) -> Where | None:
+        """``where``, or the cell beyond it when it holds the question's printed hint: a hint
+        retyped in its own cell between a question and its answer belongs to the question."""
+        if where is None or not hint:
+            return where
+        cell = self.sheet.cells.get((where[1], where[2]))
+        if cell is None or cell.kind != "s" or not same_wording(line_key(str(cell.value)), line_key(hint), prefix=True):
+            return where
+        return self.answer((where[1], where[2]))
 
     def answer(self, anchor: tuple[int, int] | None) -> Where | None:
         """The cell right of the wording; below it when the wording spans the whole row."""
