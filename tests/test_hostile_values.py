@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -125,3 +126,27 @@ def test_joiners_are_kept_and_invisible_junk_is_stripped():
         assert record.answers["q1"] == family, fmt
         assert record.answers["q2"] == persian, fmt
         assert record.answers["q3"] == "visited on site", fmt
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_not_fatal(tmp_path):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    bad_name = os.fsdecode(b"a-caf\xe9.docx")  # Latin-1 bytes: a lone surrogate in Python's str
+    (folder / bad_name).write_bytes(b"not a zip at all")
+    (folder / "b-good.docx").write_bytes(api.render_form("appendix4", "docx", {"q1": "Good answer."}))
+    for args in (["--json"], []):
+        run = subprocess.run(
+            [sys.executable, "-m", "apdocs", "parse", *args, str(folder)],
+            capture_output=True,
+            check=False,
+            env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin"},
+        )
+        assert run.returncode == 1, run.stderr.decode()  # one file failed, the batch went on
+        out = run.stdout.decode("utf-8")
+        assert "a-caf\ufffd.docx" in out
+        if args:
+            rows = _strict(out)
+            assert [r.get("error", {}).get("code") for r in rows] == ["NOT_A_ZIP", None]
+            assert rows[1]["answers"]["q1"] == "Good answer."
+        else:
+            assert "b-good.docx\tappendix4" in out
