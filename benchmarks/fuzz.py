@@ -71,7 +71,45 @@ def seeds() -> tuple[tuple[str, bytes], ...]:
         for fmt in ("docx", "xlsx"):
             out.append((f"blank-{form_id}.{fmt}", render_form(form_id, fmt, {})))
             out.append((f"filled-{form_id}.{fmt}", render_form(form_id, fmt, filled)))
+        # the routes with no markers to lean on: controls unwrapped at an unknown version (read by
+        # wording), and a workbook whose answer cells lost their names
+        out.append((f"unwrapped-{form_id}.docx", _unwrapped(render_form(form_id, "docx", filled))))
+        out.append((f"unnamed-{form_id}.xlsx", _unnamed(render_form(form_id, "xlsx", filled))))
     return tuple(out)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _unwrapped(data: bytes) -> bytes:
+    """Every content control replaced by its content, the version made unknown."""
+    members = []
+    for name, raw in _members(data):
+        if name == "word/document.xml":
+            root = etree.fromstring(raw)
+            for sdt in list(root.iter(f"{_W}sdt")):
+                content, parent = sdt.find(f"{_W}sdtContent"), sdt.getparent()
+                if parent is None:
+                    continue
+                at = parent.index(sdt)
+                for child in reversed(list(content) if content is not None else []):
+                    parent.insert(at, child)
+                parent.remove(sdt)
+            raw = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        elif name == "docProps/custom.xml":
+            raw = raw.replace(b">1.0<", b">0.9<")
+        members.append((name, raw))
+    return _zip(members)
+
+
+def _unnamed(data: bytes) -> bytes:
+    """The workbook's defined names and its ``_apdocs`` sheet dropped: answer cells found by wording."""
+
+    def strip(raw: bytes) -> bytes:
+        raw = re.sub(rb"<definedNames>.*?</definedNames>", b"", raw, flags=re.S)
+        return re.sub(rb'<sheet [^>]*name="_apdocs"[^>]*/>', b"", raw)
+
+    return _zip([(n, strip(raw) if n == "xl/workbook.xml" else raw) for n, raw in _members(data)])
 
 
 def _filled(form: Any) -> dict[str, Any]:
