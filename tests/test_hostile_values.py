@@ -72,6 +72,8 @@ def hostile_returns(tmp_path_factory) -> Path:
         {"reference": "SYN-H9-1", "e2.note": "kept as typed", "insurance.employers_liability.amount": 10_000_000},
         {
             "apdocs_e1_note": '<c r="{ref}" t="inlineStr"><is><t>bad _xD800_ here</t></is></c>',
+            # a whole character escaped as its UTF-16 pair is that character, not two bad halves
+            "apdocs_e4_note": '<c r="{ref}" t="inlineStr"><is><t>smile _xD83D__xDE00_</t></is></c>',
             "apdocs_insurance_public_liability_amount": '<c r="{ref}"><v>nan</v></c>',
             "apdocs_e1_date_seen": '<c r="{ref}" s="10"><v>inf</v></c>',
             "apdocs_e3_date_seen": '<c r="{ref}" s="10"><v>1e300</v></c>',
@@ -105,6 +107,8 @@ def test_parse_json_cli_survives_surrogates_and_non_finite_numbers(hostile_retur
     assert hours["header"]["hours_per_week"] is None and hours["answers"]["q1"] == "Read despite the bad hours."
     assert ("NUMBER_NOT_FINITE", "hours_per_week") in {(w["code"], w.get("where")) for w in hours["warnings"]}
     assert bad["answers"]["e1"]["note"] == "bad \ufffd here"
+    assert bad["answers"]["e4"]["note"] == "smile \U0001f600"
+    assert ("TEXT_INVALID", "e4.note") not in {(w["code"], w.get("where")) for w in bad["warnings"]}
     assert bad["answers"]["insurance"]["public_liability"]["amount"] is None
     assert bad["answers"]["e1"]["date_seen"] is None and bad["answers"]["e3"]["date_seen"] is None
     # the rest of the return is still read
