@@ -34,6 +34,7 @@ import argparse
 import io
 import json
 import multiprocessing as mp
+import os
 import random
 import re
 import struct
@@ -46,9 +47,27 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _in_venv() -> None:
+    """Run under the project's .venv when started by a python without apdocs (``python3 benchmarks/fuzz.py``)."""
+    try:
+        import lxml  # noqa: F401
+
+        import apdocs  # noqa: F401
+    except ImportError:
+        venv = ROOT / ".venv" / "bin" / "python"
+        if venv.exists() and Path(sys.executable).absolute() != venv.absolute():
+            os.execv(venv, [str(venv), __file__, *sys.argv[1:]])
+        raise
+
+
+if __name__ == "__main__":
+    _in_venv()
+
+from lxml import etree  # noqa: E402 - after the venv check above
+
 CASE_SECONDS = 10
 MEMORY_BYTES = 1 << 30
 
