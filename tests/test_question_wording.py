@@ -14,11 +14,14 @@ import docx
 import openpyxl
 import pytest
 
+from apdocs.formats.wording import question_parts
 from apdocs.forms import load_form
 from apdocs.parse import parse
 
 FORM = load_form("appendix4")
 HINTED = [q for q in FORM.questions() if q.hint]
+#: q1's "i.e. ..." and the second sentences of q6, q7 and q9, which a school may put on a line of their own
+SPLIT = {q.id: question_parts(q.text) for q in FORM.questions() if len(question_parts(q.text)) > 1}
 
 
 def answer(number: int) -> str:
@@ -82,7 +85,38 @@ LAYOUTS = {
             for q in FORM.questions()
         ]
     ),
+    # the question's own sentences split over lines or cells: each belongs to the question
+    "docx: a question's sentences on lines of their own": lambda: _docx(
+        [
+            [
+                _question(q, None).replace(" i.e.", "\n i.e.").replace("? It", "?\nIt").replace("etc. If", "etc.\nIf"),
+                answer(q.number),
+            ]
+            for q in FORM.questions()
+        ]
+    ),
+    "docx: a question's sentences in columns of their own": lambda: _docx(
+        [[f"Q{q.number}) {_parts(q)[0]}", _parts(q)[1], q.hint or "", answer(q.number)] for q in FORM.questions()]
+    ),
+    "xlsx: a question's sentences in columns of their own": lambda: _xlsx(
+        [
+            [f"Q{q.number}) {p[0]}", *p[1:], *([q.hint] if q.hint else []), answer(q.number)]
+            for q in FORM.questions()
+            for p in [question_parts(q.text)]
+        ]
+    ),
 }
+
+
+def _parts(q) -> list[str]:
+    """A question's first sentence and the rest ("" for a one-sentence question)."""
+    first, *more = question_parts(q.text)
+    return [first, " ".join(more)]
+
+
+def test_the_split_questions_are_the_ones_the_letter_prints() -> None:
+    assert set(SPLIT) == {"q1", "q6", "q7", "q9"}
+    assert SPLIT["q1"][1].startswith("i.e. how were decisions made")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -16,7 +16,7 @@ import hashlib
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
-from apdocs.formats.wording import identify, line_key, same_wording
+from apdocs.formats.wording import identify, line_key, question_parts, same_wording
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form, parse_tag
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -207,7 +207,9 @@ def _find_by_text(book: Book, form: FormDefinition, wanted: set[str]) -> dict[st
         for h in form.header:
             _take(out, wanted, h.id, finder.answer(finder.find(h.label, exact=True)))
         for q in form.questions():
-            _take(out, wanted, q.id, finder.past(finder.answer(finder.find(q.text)), q.hint))
+            first, *more = question_parts(q.text)
+            anchor = finder.find(q.text) or (finder.find(first) if more else None)
+            _take(out, wanted, q.id, finder.past(finder.answer(anchor), [*more, q.hint or ""]))
         for it in form.items:
             anchor = finder.find(it.text)
             for n, key in enumerate(("seen", "date_seen", "note"), start=1):
@@ -277,15 +279,22 @@ class _TextFinder:
         _r1, c1, r2, _c2 = self.sheet.merge_of(*anchor)
         return self.sheet.name, r2 + 1, c1
 
-    def past(self, where: Where | None, hint: str | None) -> Where | None:
-        """``where``, or the cell beyond it when it holds the question's printed hint: a hint
-        retyped in its own cell between a question and its answer belongs to the question."""
-        if where is None or not hint:
-            return where
-        cell = self.sheet.cells.get((where[1], where[2]))
-        if cell is None or cell.kind != "s" or not same_wording(line_key(str(cell.value)), line_key(hint), prefix=True):
-            return where
-        return self.answer((where[1], where[2]))
+    def past(self, where: Where | None, printed: list[str]) -> Where | None:
+        """``where``, or the first cell beyond it that holds none of the question's ``printed``
+        texts (its later sentences, its hint): retyped in cells of their own between a question
+        and its answer, they belong to the question."""
+        keys = [line_key(p) for p in printed if p]
+        for _ in range(len(keys)):
+            if where is None:
+                return None
+            cell = self.sheet.cells.get((where[1], where[2]))
+            if cell is None or cell.kind != "s":
+                return where
+            have = line_key(str(cell.value))
+            if not any(same_wording(have, k, prefix=True) for k in keys):
+                return where
+            where = self.answer((where[1], where[2]))
+        return where
 
     def answer(self, anchor: tuple[int, int] | None) -> Where | None:
         """The cell right of the wording; below it when the wording spans the whole row."""
