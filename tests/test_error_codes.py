@@ -86,3 +86,14 @@ def test_every_code_emitted_is_documented() -> None:
 def test_every_documented_code_is_emitted() -> None:
     never = codes_in_readme() - set(codes_in_source())
     assert not never, f"README documents codes apdocs never emits: {sorted(never)}"
+
+
+def test_no_raise_is_left_with_a_base_code() -> None:
+    # README promises APDOCS_ERROR and PARSE_ERROR are never what a user sees: each raise names its code
+    bare = []
+    for path in sorted((ROOT / "apdocs").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _called(node) in ("ApdocsError", "ParseError"):
+                if not any(k.arg == "code" for k in node.keywords):
+                    bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bare, f"raised with the base class's code: {bare}"
