@@ -154,3 +154,39 @@ def test_a_file_name_that_is_not_utf8_is_printed_not_fatal(tmp_path):
             assert rows[1]["answers"]["q1"] == "Good answer."
         else:
             assert "b-good.docx\tappendix4" in out
+
+
+def test_reconcile_writes_its_tracker_when_a_file_name_is_not_utf8(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    good = (root / "samples" / "returns" / "hollybank-greenway-appendix4.docx").read_bytes()
+    (returns / os.fsdecode(b"greenway-r\xe9ponse.docx")).write_bytes(good)  # readable: linked from the tracker
+    (returns / os.fsdecode(b"caf\xe9.docx")).write_bytes(b"not a zip at all")  # unreadable: listed
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "apdocs",
+            "reconcile",
+            "--roster",
+            str(root / "samples" / "roster.csv"),
+            "--as-of",
+            "2025-03-31",
+            str(returns),
+            "-o",
+            str(tmp_path / "tracker.xlsx"),
+            "--csv",
+            str(tmp_path / "findings.csv"),
+        ],
+        capture_output=True,
+        check=False,
+        env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode in (0, 1), run.stderr.decode(errors="replace")
+    assert "caf\ufffd.docx could not be read" in (tmp_path / "findings.csv").read_text(encoding="utf-8-sig")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "tracker.xlsx") as zf:
+        rels = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".rels"))
+    assert "greenway-r%E9ponse.docx" in rels  # the link names the file's real bytes
