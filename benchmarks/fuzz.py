@@ -68,6 +68,8 @@ if __name__ == "__main__":
 
 from lxml import etree  # noqa: E402 - after the venv check above
 
+#: Environment variable naming a folder of extra seed files (set by --seeds, inherited by the workers).
+EXTRA_SEEDS = "APDOCS_FUZZ_SEEDS"
 CASE_SECONDS = 10
 MEMORY_BYTES = 1 << 30
 
@@ -81,9 +83,13 @@ def seeds() -> tuple[tuple[str, bytes], ...]:
     from apdocs.forms import FORM_IDS, load_form
 
     out: list[tuple[str, bytes]] = []
-    for p in sorted((ROOT / "samples" / "returns").iterdir()):
-        if p.suffix in (".docx", ".xlsx"):
-            out.append((p.name, p.read_bytes()))
+    folders = [ROOT / "samples" / "returns"]
+    if os.environ.get(EXTRA_SEEDS):  # --seeds DIR: e.g. returns re-saved by LibreOffice
+        folders.append(Path(os.environ[EXTRA_SEEDS]))
+    for folder in folders:
+        for p in sorted(folder.iterdir()):
+            if p.suffix in (".docx", ".xlsx"):
+                out.append((p.name, p.read_bytes()))
     for form_id in FORM_IDS:
         form = load_form(form_id)
         filled = _filled(form)
@@ -726,7 +732,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--save", type=Path, help="write each case that breaks an invariant (or hangs, crashes) here")
+    ap.add_argument("--seeds", type=Path, help="a folder of extra seed .docx/.xlsx files (the case numbering changes)")
     args = ap.parse_args(argv)
+    if args.seeds:
+        os.environ[EXTRA_SEEDS] = str(args.seeds.resolve())
     started = time.monotonic()
     outcomes = run_cases(list(range(args.cases)), seed=args.seed, jobs=args.jobs)
     s = summarise(outcomes)
