@@ -138,9 +138,10 @@ class MatchedDoc:
         return trim_blank(out)
 
     def _after_hint(self, rest: str, question: str) -> str:
-        """What follows a question on its own line, less the question's printed hint: a school
-        that retypes "Q4) What procedures ...? e.g. defined standards ..." in one cell and answers
-        in the next column has answered nothing in that cell (the hint is the question's)."""
+        """What follows a question on its own line, less the question's printed hint or later
+        sentence (both "hint" anchors): a school that retypes "Q4) What procedures ...? e.g.
+        defined standards ..." in one cell and answers in the next column has answered nothing
+        in that cell (the hint is the question's)."""
         for hit in self.match(rest, _HINT):
             if hit.anchor.key == question:
                 return hit.rest  # "" when the hint fills the rest of the line
