@@ -83,7 +83,8 @@ def seeds() -> tuple[tuple[str, bytes], ...]:
     from apdocs.forms import FORM_IDS, load_form
 
     out: list[tuple[str, bytes]] = []
-    folders = [ROOT / "samples" / "returns"]
+    # fuzz_seeds/: every form, filled, re-saved by LibreOffice (shared strings, its own XML habits)
+    folders = [ROOT / "samples" / "returns", ROOT / "benchmarks" / "fuzz_seeds"]
     if os.environ.get(EXTRA_SEEDS):  # --seeds DIR: e.g. returns re-saved by LibreOffice
         folders.append(Path(os.environ[EXTRA_SEEDS]))
     for folder in folders:
