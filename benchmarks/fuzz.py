@@ -40,6 +40,7 @@ import re
 import struct
 import sys
 import time
+import warnings
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -95,13 +96,22 @@ def seeds() -> tuple[tuple[str, bytes], ...]:
         form = load_form(form_id)
         filled = _filled(form)
         for fmt in ("docx", "xlsx"):
-            out.append((f"blank-{form_id}.{fmt}", render_form(form_id, fmt, {})))
-            out.append((f"filled-{form_id}.{fmt}", render_form(form_id, fmt, filled)))
+            out.append((f"blank-{form_id}.{fmt}", _frozen(render_form(form_id, fmt, {}))))
+            out.append((f"filled-{form_id}.{fmt}", _frozen(render_form(form_id, fmt, filled))))
         # the routes with no markers to lean on: controls unwrapped at an unknown version (read by
         # wording), and a workbook whose answer cells lost their names
-        out.append((f"unwrapped-{form_id}.docx", _unwrapped(render_form(form_id, "docx", filled))))
-        out.append((f"unnamed-{form_id}.xlsx", _unnamed(render_form(form_id, "xlsx", filled))))
+        out.append((f"unwrapped-{form_id}.docx", _unwrapped(_frozen(render_form(form_id, "docx", filled)))))
+        out.append((f"unnamed-{form_id}.xlsx", _unnamed(_frozen(render_form(form_id, "xlsx", filled)))))
     return tuple(out)
+
+
+_STAMP = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z")
+
+
+def _frozen(data: bytes) -> bytes:
+    """A rendered form with its creation time (core properties, zip entry dates) fixed, so case N
+    is the same file whenever and wherever it is made."""
+    return _zip([(n, _STAMP.sub(b"2024-01-01T00:00:00Z", raw) if n == "docProps/core.xml" else raw) for n, raw in _members(data)])
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -166,7 +176,8 @@ def _members(data: bytes) -> list[tuple[str, bytes]]:
 
 def _zip(members: list[tuple[str, bytes]]) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate names one mutation makes
         for name, raw in members:
             # a duplicate name is the point of one mutation; zipfile only warns about it
             zf.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), raw, compress_type=zipfile.ZIP_DEFLATED)
@@ -623,10 +634,8 @@ def _worker(conn: Any, seed: int) -> None:
 
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     import logging
-    import warnings
 
     logging.disable(logging.CRITICAL)
-    warnings.simplefilter("ignore")  # zipfile warns about the duplicate names made on purpose
     seeds()  # built once per worker, before any case
     while True:
         index = conn.recv()
