@@ -95,13 +95,30 @@ class Deriver:
         out: set[str] = set()
         for node in _own_nodes(fn):
             if isinstance(node, ast.Return) and node.value is not None:
-                value = node.value
-                if index is not None:
-                    if not isinstance(value, ast.Tuple):
-                        raise Unresolved(f"{mod.path.name}:{node.lineno}: a tuple return")
-                    value = value.elts[index]
-                out |= self.values(value, mod, fn, depth + 1)
+                if index is None:
+                    out |= self.values(node.value, mod, fn, depth + 1)
+                else:
+                    out |= self.indexed(node.value, index, mod, fn, depth + 1)
         return out
+
+    def indexed(self, expr: ast.expr, i: int, mod: Module, fn: ast.FunctionDef | None, depth: int) -> set[str]:
+        """The values element ``i`` of the tuple ``expr`` can hold."""
+        where = f"{mod.path.relative_to(ROOT)}:{getattr(expr, 'lineno', '?')}"
+        if depth > 12:
+            raise Unresolved(f"{where}: too deep")
+        if isinstance(expr, ast.Constant) and expr.value is None:
+            return set()
+        if isinstance(expr, ast.Tuple):
+            return self.values(expr.elts[i], mod, fn, depth + 1)
+        if isinstance(expr, (ast.BoolOp, ast.IfExp)):
+            parts = expr.values if isinstance(expr, ast.BoolOp) else [expr.body, expr.orelse]
+            return set().union(*(self.indexed(e, i, mod, fn, depth + 1) for e in parts))
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+            fmod, f = self.function(mod, expr.func.id)
+            return self.returns(fmod, f, i, depth + 1)
+        if isinstance(expr, ast.Name) and fn is not None:
+            return self.assigned(expr.id, mod, fn, depth + 1, where, index=i)
+        raise Unresolved(f"{where}: element {i} of {ast.unparse(expr)}")
 
     def values(self, expr: ast.expr, mod: Module, fn: ast.FunctionDef | None, depth: int = 0) -> set[str]:
         where = f"{mod.path.relative_to(ROOT)}:{getattr(expr, 'lineno', '?')}"
@@ -146,34 +163,51 @@ class Deriver:
         assert isinstance(node, ast.Dict)
         return set().union(*(self.values(v, mod, fn, depth + 1) for v in node.values))
 
-    def assigned(self, name: str, mod: Module, fn: ast.FunctionDef, depth: int, where: str) -> set[str]:
+    def assigned(self, name: str, mod: Module, fn: ast.FunctionDef, depth: int, where: str, index: int | None = None) -> set[str]:
+        """The values ``name`` (or, with ``index``, element ``index`` of it) is given in ``fn``:
+        by assignment, tuple unpacking, or as a ``for`` target over a module-level table."""
         out: set[str] = set()
         found = False
+
+        def take(value: ast.expr, i: int | None) -> set[str]:
+            if i is None:
+                return self.values(value, mod, fn, depth + 1) if index is None else self.indexed(value, index, mod, fn, depth + 1)
+            if index is not None:
+                raise Unresolved(f"{where}: nested unpacking of {name}")
+            return self.indexed(value, i, mod, fn, depth + 1)
+
         for node in _own_nodes(fn):
-            if not isinstance(node, ast.Assign):
+            if isinstance(node, ast.Assign):
+                pairs = [(t, node.value) for t in node.targets]
+            elif isinstance(node, ast.For):
+                pairs = [(node.target, elt) for elt in self.table(node.iter, mod, where)]
+            else:
                 continue
-            for target in node.targets:
+            for target, value in pairs:
                 if isinstance(target, ast.Name) and target.id == name:
                     found = True
-                    out |= self.values(node.value, mod, fn, depth + 1)
+                    out |= take(value, None)
                 elif isinstance(target, ast.Tuple):
                     ids = [t.id if isinstance(t, ast.Name) else None for t in target.elts]
                     if name in ids:
                         found = True
-                        i = ids.index(name)
-                        if isinstance(node.value, ast.Tuple):
-                            out |= self.values(node.value.elts[i], mod, fn, depth + 1)
-                        elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
-                            fmod, f = self.function(mod, node.value.func.id)
-                            out |= self.returns(fmod, f, i, depth + 1)
-                        else:
-                            raise Unresolved(f"{where}: {name} = {ast.unparse(node.value)}")
+                        out |= take(value, ids.index(name))
         if not found:
             params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
             if name not in params:
                 raise Unresolved(f"{where}: {name} (a global)")
             return self.passed(fn, name, depth, where)
         return out
+
+    def table(self, node: ast.expr, mod: Module, where: str) -> list[ast.expr]:
+        """The elements a ``for`` walks: a literal tuple/list, or a module-level name bound to one."""
+        if isinstance(node, ast.Name):
+            bound = [a.value for a in mod.tree.body if _binds(a, node.id)]
+            if len(bound) == 1 and bound[0] is not None:
+                node = bound[0]
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return list(node.elts)
+        return []  # a loop over anything else binds nothing this walk can name
 
     def passed(self, fn: ast.FunctionDef, name: str, depth: int, where: str) -> set[str]:
         """What every caller in scope passes as parameter ``name`` of ``fn``."""
@@ -311,6 +345,14 @@ def test_the_deriver_follows_what_a_new_reader_might_write():
     caller = "def pdf(d):\n    return shared(None, d, 'pdf')\ndef odt(d):\n    return shared(None, d, fmt='odt')\n"
     assert _formats_in("def shared(p, d, fmt):\n    return SourceInfo(p, d, fmt)\n" + caller) == {"pdf", "odt"}
     assert _formats_in("def read(self, p, d):\n    return SourceInfo(p, d, self.name)") == registered_format_names()
+    # unpacking a helper's tuple, found by a loop over a module-level table
+    table = "KINDS = ((b'<w', 'wordml', 'docx'), (b'<o', 'fodt', 'docx'))\n"
+    kind = (
+        "def kind(d):\n    for marker, name, target in KINDS:\n"
+        "        if marker in d:\n            return name, target\n    return None\n"
+    )
+    read = "def read(p, d):\n    k = kind(d)\n    name, target = k\n    return SourceInfo(p, d, name)\n"
+    assert _formats_in(table + kind + read) == {"wordml", "fodt"}
     # what it cannot follow fails loudly rather than being skipped
     with pytest.raises(Unresolved):
         _formats_in("def read(self, p, d):\n    return SourceInfo(p, d, self.kind)")
