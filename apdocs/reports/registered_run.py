@@ -1,0 +1,136 @@
+"""A run that remembers: officers' tracker edits in, the run recorded, the tracker written from the register.
+
+Order, and why:
+
+1. Take a lock beside the tracker, so two runs writing the same tracker take turns between
+   reading it back and replacing it (an edit saved in between would otherwise be replaced unread).
+2. Read the officers' edits back from the existing tracker. If it cannot be read back, stop
+   here: nothing has changed yet.
+3. In one locked register transaction: store the edits as decisions, the roster and the
+   returns, reconcile with the returns remembered from earlier runs, bring each finding's
+   status up to date, and build the new tracker. ``kill -9`` anywhere in it rolls it all back.
+4. Commit, then keep the old tracker as a dated backup and replace it atomically. Killed between
+   commit and replace, the old tracker stays: its edits are already stored, and reading them
+   again next time adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup
+from apdocs.reconcile import Config, Result, reconcile
+from apdocs.record import ParsedReturn, ParseFailure
+from apdocs.register import store
+from apdocs.register.db import open_engine, write_transaction
+from apdocs.register.faults import checkpoint
+from apdocs.register.model import RunView
+from apdocs.register.providers import provider_rows
+from apdocs.reports.tracker import build_tracker
+from apdocs.reports.tracker_decisions import read_officer_edits
+from apdocs.roster import Roster
+
+
+@dataclass(frozen=True)
+class RegisteredRun:
+    result: Result
+    view: RunView
+    tracker: Path | None
+    backup: Path | None  # the tracker this run replaced, kept under a dated name
+    edits_stored: int  # officers' tracker edits stored as decisions
+
+
+def officer_name() -> str:
+    """Who is running apdocs, for decisions read from the tracker and `findings accept` without --by."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (a container, say)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def utc_now() -> dt.datetime:
+    # Stored without a zone (SQLite has none); always UTC.
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def _tracker_lock(tracker: Path | None) -> Iterator[None]:
+    if tracker is None:
+        yield
+        return
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(tracker.with_name(f".{tracker.name}.lock")):
+        yield
+
+
+def run_with_register(
+    db: str | os.PathLike[str] | None,
+    roster: Roster,
+    records: Iterable[ParsedReturn | ParseFailure],
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    tracker: str | os.PathLike[str] | None = None,
+    command: str = "reconcile",
+    by: str | None = None,
+    before_commit: Callable[[Result], object] | None = None,
+) -> RegisteredRun:
+    """Record a run in the register ``db`` and write ``tracker`` from it (see the module docstring).
+
+    ``before_commit`` runs inside the transaction once the result is known: if it raises (feedback
+    letters that refuse to overwrite, say), the run is not recorded and the tracker not replaced.
+    """
+    target = Path(tracker) if tracker is not None else None
+    engine = open_engine(db)
+    records = list(records)
+    inputs = [r for r in records if isinstance(r, ParsedReturn)]
+    who = by or officer_name()
+    try:
+        with _tracker_lock(target):
+            edits = read_officer_edits(target) if target is not None else []
+            checkpoint("tracker-read")
+            started = utc_now()
+            with write_transaction(engine) as conn:
+                checkpoint("transaction-begun")
+                stored = store.store_edits(conn, edits, who, started)
+                run_id = store.begin_run(conn, as_of, command, started)
+                store.store_roster(conn, roster, as_of)
+                store.store_returns(conn, run_id, inputs, started.date())
+                checkpoint("returns-stored")
+                prior = store.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
+                result = reconcile(roster, records, config, as_of, prior_returns=prior)
+                view = store.record_findings(conn, run_id, result)
+                checkpoint("findings-recorded")
+                store.finish_run(conn, run_id, result, utc_now())
+                data = None
+                if target is not None:
+                    providers = provider_rows(roster, [*prior, *inputs])
+                    data = build_tracker(result, base_dir=target.resolve().parent, view=view, providers=providers)
+                if before_commit is not None:
+                    before_commit(result)
+                checkpoint("before-commit")
+            checkpoint("committed")
+            backup = None
+            if target is not None and data is not None:
+                backup = keep_backup(target, dt.datetime.now())
+                checkpoint("backup-kept")
+                atomic_write_bytes(target, data)
+    finally:
+        engine.dispose()
+    return RegisteredRun(result, view, target, backup, stored)
+
+
+def describe_run(run: RegisteredRun) -> str:
+    """One line for the officer: what changed in the register, and where the old tracker went."""
+    counts = {e: sum(c.event == e for c in run.view.changes) for e in ("new", "resolved", "reopened", "accepted")}
+    text = f"register: run {run.view.run_id}: " + ", ".join(f"{n} {e}" for e, n in counts.items())
+    text += f"; {run.edits_stored} officer decision(s) read from the tracker"
+    if run.backup is not None:
+        text += f"; previous tracker kept as {run.backup}"
+    return text
