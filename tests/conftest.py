@@ -35,3 +35,53 @@ def source_text() -> str:
             pytest.fail(f"source text missing: {SOURCE_TEXT}")
         pytest.skip("source text not available beside the project")
     return SOURCE_TEXT.read_text(encoding="utf-8")
+
+
+# -- the register --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _register_default(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands that write a tracker record the run in a register; by default that is apdocs.db in the
+    current directory, which for the tests is the checkout. Point the default somewhere disposable."""
+    old = os.environ.get("APDOCS_DB")
+    os.environ["APDOCS_DB"] = str(tmp_path_factory.mktemp("register-default") / "apdocs.db")
+    yield
+    if old is None:
+        os.environ.pop("APDOCS_DB", None)
+    else:
+        os.environ["APDOCS_DB"] = old
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server for the session, on loopback; yields its base URL (no database)."""
+    from tests.postgres import PostgresServer, find_pg_bin
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found; Debian's postgresql package has them"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty register: a SQLite file path, or a new database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "register.db")
+        return
+    from tests.postgres import create_database, drop_database
+
+    base = request.getfixturevalue("postgres_server")
+    url = create_database(base)
+    try:
+        yield url
+    finally:
+        drop_database(base, url)
