@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -107,3 +108,58 @@ def test_kill_9_anywhere_in_a_run_leaves_the_register_as_before_or_after(registe
     assert (row["Status"], row["Decision"], row["Officer note"]) == ("accepted", "accept", "agreed")
     code, out = cli("history", "--db", register_db, "--pupil", "LAC-7001", "--json")
     assert len([e for e in json.loads(out) if e["kind"] == "decision"]) == 1
+
+
+@pytest.mark.slow
+def test_two_officers_runs_and_a_cli_decision_at_once_lose_no_decision(register_db: str, tmp_path: Path) -> None:
+    roster, tracker, returns, q13 = _setup(tmp_path, register_db)
+    q15 = key_of(tracker, "QUESTION_UNANSWERED", "q15")
+    missing_a2 = next(k for k, r in findings_rows(tracker).items() if r["Code"] == "RETURN_MISSING" and r["Form"] == "Appendix 2")
+    # A second officer works from their own copy of the tracker.
+    other = tmp_path / "officer-b" / "tracker.xlsx"
+    other.parent.mkdir()
+    shutil.copyfile(tracker, other)
+    officer_edits(tracker, {q13: ("accept", "officer A")})
+    officer_edits(other, {missing_a2: ("chase", "officer B")})
+
+    def run(out: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        args = ["reconcile", "--db", register_db, "--roster", roster, "--as-of", "2025-04-30", returns, "-o", out]
+        return apdocs_process(*args, env=env)
+
+    # Officer A's run holds the register's write lock (paused just before committing) while
+    # officer B's run and officer C's CLI decision start; they must wait for it, not fail or overwrite it.
+    first = run(tracker, {"APDOCS_PAUSE_AT": "before-commit", "APDOCS_PAUSE_SECONDS": "2"})
+    _wait_for_pause(first, "before-commit")
+    second = run(other)
+    third = apdocs_process("findings", "accept", q15, "--note", "officer C", "--by", "C", "--db", register_db)
+    for proc in (first, second, third):
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, f"{proc.args}:\n{out}\n{err}"
+
+    code, out = cli("findings", "list", "--db", register_db, "--json")
+    assert code == 0, out
+    state = {f["key"]: f for f in json.loads(out)}
+    assert (state[q13]["status"], state[q13]["decision"]["note"]) == ("accepted", "officer A")
+    assert (state[q15]["status"], state[q15]["decision"]["note"]) == ("accepted", "officer C")
+    assert (state[missing_a2]["decision"]["decision"], state[missing_a2]["decision"]["note"]) == ("chase", "officer B")
+    # Whoever's tracker is written next shows all three.
+    assert reconcile(register_db, roster, returns, other, "2025-05-31")[0] == 0
+    rows = findings_rows(other)
+    assert [rows[k]["Officer note"] for k in (q13, q15, missing_a2)] == ["officer A", "officer C", "officer B"]
+
+
+@pytest.mark.slow
+def test_two_runs_on_a_new_register_at_once_both_succeed(register_db: str, tmp_path: Path) -> None:
+    roster, returns = write_roster(tmp_path), tmp_path / "returns"
+    returns.mkdir()
+    appendix4(returns, "a4.docx", "2025-03-01")
+    procs = [
+        apdocs_process(
+            "reconcile", "--db", register_db, "--roster", roster, "--as-of", "2025-03-31", returns, "-o", tmp_path / f"t{i}.xlsx"
+        )
+        for i in range(2)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, f"{out}\n{err}"
+    assert _counts(register_db) == (2, 1, 0)
