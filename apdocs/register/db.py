@@ -75,9 +75,20 @@ def _lock(conn: Connection) -> None:
 
 
 @contextmanager
+def _typed_errors(engine: Engine) -> Iterator[None]:
+    """A database failure (server gone, disk full, lock wait given up) as a typed error: exit 3, not a traceback."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        first_line = (str(exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc).splitlines() or [""])[0]
+        where = describe(engine.url.render_as_string(hide_password=False))
+        raise RegisterError(f"the register failed: {type(exc).__name__}: {first_line}", path=where) from exc
+
+
+@contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One locked transaction: committed when the block ends, rolled back if it raises."""
-    with engine.connect() as conn, conn.begin():
+    with _typed_errors(engine), engine.connect() as conn, conn.begin():
         _lock(conn)
         yield conn
 
@@ -85,7 +96,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     """A consistent read that does not wait for, or block, a run in progress (SQLite: shared lock only)."""
-    with engine.connect() as conn:
+    with _typed_errors(engine), engine.connect() as conn:
         conn = conn.execution_options(apdocs_read_only=True)
         with conn.begin():
             yield conn
@@ -105,7 +116,7 @@ def open_engine(db: str | os.PathLike[str] | None = None) -> Engine:
     url = resolve_url(db)
     try:
         engine = create_engine(url)
-        migrate(engine)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (sa.exc.SQLAlchemyError, ImportError) as exc:  # a malformed URL, or an unknown driver
         raise RegisterError(f"cannot open the register: {type(exc).__name__}: {exc}".splitlines()[0], path=describe(url)) from exc
+    migrate(engine)
     return engine

@@ -150,7 +150,9 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
     * raised again: ``accepted`` while an acceptance stands, whatever the status was; else
       ``reopened`` if it was resolved, or accepted and the acceptance expired or was withdrawn;
       else unchanged;
-    * not raised, and not already resolved: ``resolved``, dated this run's as-of date.
+    * not raised, and not already resolved: ``resolved``, dated this run's as-of date, but only
+      for the schools on this run's roster (and findings about no school): a shared register may
+      hold other officers' schools, which this run did not look at.
     """
     as_of = result.as_of
     raised: dict[str, Finding] = {}
@@ -197,8 +199,9 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
             new_status = "reopened"
         if new_status != row.status:
             _set_status(conn, key, new_status, as_of, run_id)
+    in_scope = {name_key(s.name) for s in result.schools}
     for key, row in known.items():
-        if key not in raised and row.status != "resolved":
+        if key not in raised and row.status != "resolved" and (row.school is None or name_key(row.school) in in_scope):
             _set_status(conn, key, "resolved", as_of, run_id)
 
     rows = {r.key: r for r in conn.execute(sa.select(t.findings).where(t.findings.c.key.in_(list(raised))))} if raised else {}
