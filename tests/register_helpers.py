@@ -17,13 +17,18 @@ from apdocs.forms import load_form
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHOOL, PUPIL, PROVIDER = "Brook School", "LAC-7001", "Kestrel Tuition"
-ROSTER = (
+HEADINGS = (
     "school_name,school_urn,school_email,school_address,pupil_reference,provider_name,provider_urn,provider_type,"
     "sole_trader,provider_daytime_hours,provider_full_time_pupils,commissioned_by,hours_per_week,school_hours_per_week,"
     "placement_start,ehc_plan,medical_reason\n"
-    f"{SCHOOL},130001,dt@brook.example.sch.uk,1 Brook Lane; Anytown; AN1 1AA,{PUPIL},{PROVIDER},,unregistered/other,"
-    "n,15,2,school,10,15,2024-09-02,n,n\n"
 )
+
+
+def roster_row(school: str = SCHOOL, pupil: str = PUPIL, provider: str = PROVIDER) -> str:
+    school_part = f"{school},130001,dt@school.example.sch.uk,1 Brook Lane; Anytown; AN1 1AA"
+    return f"{school_part},{pupil},{provider},,unregistered/other,n,15,2,school,10,15,2024-09-02,n,n\n"
+
+
 ANSWERS = {
     f"q{i}": f"A full and specific answer to question {i}, reviewed every six weeks, with English, maths and science."
     for i in range(1, 16)
@@ -44,9 +49,9 @@ def _who(completed: str, pupil: bool = True) -> dict[str, Any]:
     return out
 
 
-def write_roster(folder: Path) -> Path:
-    path = folder / "roster.csv"
-    path.write_text(ROSTER, encoding="utf-8")
+def write_roster(folder: Path, *rows: str, name: str = "roster.csv") -> Path:
+    path = folder / name
+    path.write_text(HEADINGS + "".join(rows or (roster_row(),)), encoding="utf-8")
     return path
 
 

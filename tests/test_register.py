@@ -236,3 +236,17 @@ def test_history_gives_a_pupils_timeline(register_db: str, tmp_path: Path) -> No
     assert [e["note"] for e in entries if e["kind"] == "decision"] == ["agreed"]
     code, text = cli("history", "--db", register_db, "--provider", "KESTREL tuition")
     assert code == 0 and "Appendix 2 received" in text and q13 in text
+
+
+def test_an_officer_s_run_does_not_resolve_another_officer_s_schools(register_db: str, tmp_path: Path) -> None:
+    from tests.register_helpers import roster_row
+
+    mine, theirs = write_roster(tmp_path), write_roster(tmp_path, roster_row("Fern School", "LAC-8001"), name="theirs.csv")
+    returns = _term1(tmp_path)
+    assert reconcile(register_db, mine, returns, tmp_path / "mine.xlsx", "2025-03-31")[0] == 0
+    brook = _findings(register_db)
+    (tmp_path / "nothing").mkdir()
+    assert reconcile(register_db, theirs, tmp_path / "nothing", tmp_path / "theirs.xlsx", "2025-04-30")[0] == 0
+    after = _findings(register_db)
+    assert {after[k]["status"] for k in brook} == {"open"}, "Brook School's findings were not looked at, so not resolved"
+    assert any(f["school"] == "Fern School" and f["code"] == "RETURN_MISSING" for f in after.values())
