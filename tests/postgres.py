@@ -45,8 +45,17 @@ class PostgresServer:
             os.chmod(self.root, 0o755)
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "apdocs", "-E", "UTF8", "--locale=C", "--no-sync")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "120", "-o", options, "start")
+        for attempt in range(3):  # the free port found may be taken by someone else before the server binds it
+            options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
+            try:
+                self._run(
+                    "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-t", "120", "-o", options, "start"
+                )
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise RuntimeError((self.root / "server.log").read_text(errors="replace")) from None
+                self.port = _free_port()
         self.url = f"postgresql+psycopg://apdocs@127.0.0.1:{self.port}"
 
     def _run(self, tool: str, *args: str) -> None:
