@@ -115,8 +115,11 @@ def open_engine(db: str | os.PathLike[str] | None = None) -> Engine:
     """The register's engine, its schema migrated to the newest revision."""
     url = resolve_url(db)
     try:
+        file = sa.engine.make_url(url).database if url.startswith("sqlite") else None
+        if file and file != ":memory:":
+            Path(file).parent.mkdir(parents=True, exist_ok=True)  # like every other output: its folder is made
         engine = create_engine(url)
-    except (sa.exc.SQLAlchemyError, ImportError) as exc:  # a malformed URL, or an unknown driver
+    except (sa.exc.SQLAlchemyError, ImportError, OSError) as exc:  # a malformed URL, an unknown driver, no folder
         raise RegisterError(f"cannot open the register: {type(exc).__name__}: {exc}".splitlines()[0], path=describe(url)) from exc
     migrate(engine)
     return engine

@@ -101,7 +101,7 @@ def run_with_register(
                 stored = store.store_edits(conn, edits, who, started)
                 run_id = store.begin_run(conn, as_of, command, started)
                 store.store_roster(conn, roster, as_of)
-                store.store_returns(conn, run_id, inputs, started.date())
+                store.store_returns(conn, run_id, inputs, as_of)  # "received" as of the run, like its findings
                 checkpoint("returns-stored")
                 prior = store.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
                 result = reconcile(roster, records, config, as_of, prior_returns=prior)
