@@ -250,3 +250,23 @@ def test_an_officer_s_run_does_not_resolve_another_officer_s_schools(register_db
     after = _findings(register_db)
     assert {after[k]["status"] for k in brook} == {"open"}, "Brook School's findings were not looked at, so not resolved"
     assert any(f["school"] == "Fern School" and f["code"] == "RETURN_MISSING" for f in after.values())
+
+
+def test_a_note_typed_into_a_stale_tracker_keeps_a_cli_acceptance_made_since(register_db: str, tmp_path: Path) -> None:
+    roster, tracker = write_roster(tmp_path), tmp_path / "tracker.xlsx"
+    term1 = _term1(tmp_path)
+    assert reconcile(register_db, roster, term1, tracker, "2025-03-31")[0] == 0
+    e9 = key_of(tracker, "EVIDENCE_NOT_SEEN", "e9")
+    assert cli("findings", "accept", e9, "--note", "cli note", "--until", "2025-12-31", "--db", register_db)[0] == 0
+    # The tracker on disk predates that: its Decision cell is still blank. The officer types only a note.
+    officer_edits(tracker, {e9: (None, "insurer's letter arrived")})
+    assert reconcile(register_db, roster, term1, tracker, "2025-04-30")[0] == 0
+    state = _findings(register_db)[e9]
+    assert state["status"] == "accepted"
+    assert (state["decision"]["decision"], state["decision"]["note"], state["decision"]["until"]) == (
+        "accept",
+        "insurer's letter arrived",
+        "2025-12-31",
+    )
+    row = findings_rows(tracker)[e9]
+    assert (row["Decision"], row["Officer note"]) == ("accept", "insurer's letter arrived")

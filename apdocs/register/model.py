@@ -17,11 +17,15 @@ Event = Literal["new", "resolved", "reopened", "accepted"]
 
 @dataclass(frozen=True)
 class OfficerEdit:
-    """A Decision / Officer note cell pair an officer changed in the tracker since it was written."""
+    """What an officer changed in a finding's row of the tracker since apdocs wrote it.
+
+    ``None``: that cell is as apdocs wrote it, so the register's current value stands (it may
+    have changed since, from the CLI or another tracker: a stale cell must not undo it).
+    """
 
     key: str
-    decision: str
-    note: str
+    decision: str | None
+    note: str | None
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ def add_decision(conn: Connection, d: Decision) -> None:
 def store_edits(conn: Connection, edits: Sequence[OfficerEdit], by: str, at: dt.datetime) -> int:
     """Store what officers typed into the tracker as decisions; returns how many were new.
 
-    An edit that says what the register already says (a run killed after committing but before
+    Cell by cell: a cell the officer left as written keeps the register's current value, so a
+    note typed into a stale tracker does not undo an acceptance made since from the CLI. An edit
+    that leaves the register's decision as it is (a run killed after committing but before
     replacing the tracker reads the same edits again) adds nothing. Editing only the note of an
     acceptance keeps its review-by date.
     """
@@ -69,10 +71,14 @@ def store_edits(conn: Connection, edits: Sequence[OfficerEdit], by: str, at: dt.
     stored = 0
     for e in edits:
         before = latest.get(e.key)
-        if before is not None and before.decision == e.decision and before.note == e.note:
+        decision = e.decision if e.decision is not None else (before.decision if before else "")
+        note = e.note if e.note is not None else (before.note if before else "")
+        if before is not None and (before.decision, before.note) == (decision, note):
             continue
-        until = before.until if before is not None and before.decision == e.decision == "accept" else None
-        d = Decision(e.key, e.decision, e.note, by, at, until, "tracker")
+        if before is None and (decision, note) == ("", ""):
+            continue
+        until = before.until if before is not None and before.decision == decision == "accept" else None
+        d = Decision(e.key, decision, note, by, at, until, "tracker")
         add_decision(conn, d)
         latest[e.key] = d
         stored += 1

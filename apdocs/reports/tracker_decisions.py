@@ -119,9 +119,11 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
         if decision not in TRACKER_DECISIONS:
             # The value itself is not repeated: it is an officer's free text.
             raise _reshaped(target, f"{where}: Decision must be accept, chase or blank")
-        if (decision, note) == written.get(key, ("", "")):
+        was_decision, was_note = written.get(key, ("", ""))
+        if (decision, note) == (was_decision, was_note):
             continue
-        edit = OfficerEdit(key, decision, note)
+        # Only the cells the officer changed count (see OfficerEdit).
+        edit = OfficerEdit(key, decision if decision != was_decision else None, note if note != was_note else None)
         if key in edits and edits[key] != edit:
             raise _reshaped(target, f"finding {key} appears on two rows with different decisions or notes")
         edits[key] = edit
