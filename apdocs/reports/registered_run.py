@@ -21,15 +21,17 @@ import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup
 from apdocs.reconcile import Config, Result, reconcile
+from apdocs.reconcile.findings import Finding
 from apdocs.record import ParsedReturn, ParseFailure
 from apdocs.register import store
 from apdocs.register.db import open_engine, write_transaction
 from apdocs.register.faults import checkpoint
+from apdocs.register.keys import finding_key
 from apdocs.register.model import RunView
 from apdocs.register.providers import provider_rows
 from apdocs.reports.tracker import build_tracker
@@ -69,6 +71,17 @@ def _tracker_lock(tracker: Path | None) -> Iterator[None]:
         yield
 
 
+def without_accepted(result: Result, view: RunView) -> Result:
+    """``result`` with accepted findings left out of what each school owes (the chase list and letters)."""
+
+    def chased(f: Finding) -> bool:
+        state = view.state(finding_key(f))
+        return state is None or state.status != "accepted"
+
+    schools = tuple(replace(s, owes=tuple(f for f in s.owes if chased(f))) for s in result.schools)
+    return replace(result, schools=schools)
+
+
 def run_with_register(
     db: str | os.PathLike[str] | None,
     roster: Roster,
@@ -83,8 +96,9 @@ def run_with_register(
 ) -> RegisteredRun:
     """Record a run in the register ``db`` and write ``tracker`` from it (see the module docstring).
 
-    ``before_commit`` runs inside the transaction once the result is known: if it raises (feedback
-    letters that refuse to overwrite, say), the run is not recorded and the tracker not replaced.
+    ``before_commit`` runs inside the transaction with the result as officers see it (accepted
+    findings left out of what schools owe): if it raises (feedback letters that refuse to
+    overwrite, say), the run is not recorded and the tracker not replaced.
     """
     target = Path(tracker) if tracker is not None else None
     engine = open_engine(db)
@@ -106,6 +120,7 @@ def run_with_register(
                 prior = store.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
                 result = reconcile(roster, records, config, as_of, prior_returns=prior)
                 view = store.record_findings(conn, run_id, result)
+                result = without_accepted(result, view)  # what officers see: accepted findings are not chased
                 checkpoint("findings-recorded")
                 store.finish_run(conn, run_id, result, utc_now())
                 data = None
