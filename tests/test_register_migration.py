@@ -56,3 +56,33 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     engine.dispose()
+
+
+def test_a_first_version_register_upgrades_in_place_on_either_database(register_db: str) -> None:
+    """The same upgrade on PostgreSQL: a register left at revision 0001, with data, brought to the newest."""
+    from apdocs.register.db import resolve_url
+
+    engine = create_engine(resolve_url(register_db))
+    try:
+        migrate(engine, "0001")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO runs (as_of, started_at, returns_read, returns_failed, findings, counts) "
+                    "VALUES ('2025-03-31', '2025-03-31 09:00:00', 1, 0, 0, '{}')"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    'INSERT INTO decisions (key, decision, note, "by", at, source) '
+                    "VALUES ('F-0123456789', 'accept', 'kept', 'officer1', '2025-03-31 10:00:00', 'cli')"
+                )
+            )
+        migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert conn.execute(sa.text("SELECT command FROM runs")).scalar_one() == "unknown"
+            assert conn.execute(sa.text("SELECT note FROM decisions")).scalar_one() == "kept"
+        assert "ix_findings_status" in {ix["name"] for ix in sa.inspect(engine).get_indexes("findings")}
+    finally:
+        engine.dispose()

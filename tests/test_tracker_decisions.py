@@ -121,3 +121,26 @@ def test_a_tracker_from_before_the_register_is_replaced_and_kept(tmp_path: Path)
     (backup,) = tracker.parent.glob("tracker.2*.xlsx")
     assert backup.read_bytes() == old
     assert "Key" in next(iter(findings_rows(tracker).values()))
+
+
+def test_no_cell_of_a_register_tracker_is_a_formula_whatever_was_typed(tmp_path: Path) -> None:
+    """Hostile roster text (the school, provider and pupil of tests/test_tracker.py) and a hostile officer note."""
+    import zipfile
+
+    from apdocs.reports.registered_run import run_with_register
+    from apdocs.roster import Roster
+    from tests.test_tracker import hostile_result
+
+    hostile = Roster(tuple(pr.placement for pr in hostile_result().placements))
+    db, tracker = str(tmp_path / "r.db"), tmp_path / "t.xlsx"
+    run_with_register(db, hostile, [], as_of=dt.date(2025, 3, 31), tracker=tracker)  # no returns: all missing
+    key = next(iter(findings_rows(tracker)))
+    officer_edits(tracker, {key: ("accept", '=HYPERLINK("http://example.invalid","click")')})
+    run_with_register(db, hostile, [], as_of=dt.date(2025, 4, 30), tracker=tracker)
+    assert findings_rows(tracker)[key]["Officer note"].startswith("=HYPERLINK")
+    with zipfile.ZipFile(tracker) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 8  # the five snapshot sheets, Changes, Providers and the very hidden one
+        for name in sheets:
+            xml = z.read(name)
+            assert b"<f>" not in xml and b"<f " not in xml, name
