@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,17 @@ def test_no_cell_of_a_register_tracker_is_a_formula_whatever_was_typed(tmp_path:
         for name in sheets:
             xml = z.read(name)
             assert b"<f>" not in xml and b"<f " not in xml, name
+
+
+def test_an_edit_is_recorded_as_made_by_whoever_saved_the_tracker_last(first_run: tuple[str, Path, Path, Path]) -> None:
+    db, roster, returns, tracker = first_run
+    q13 = key_of(tracker, "QUESTION_UNANSWERED", "q13")
+    officer_edits(tracker, {q13: ("accept", "fine")})
+    wb = load_workbook(tracker)
+    wb.properties.lastModifiedBy = "Jo Officer"  # as Excel records the user who saved the file
+    wb.save(tracker)
+    assert reconcile(db, roster, returns, tracker, "2025-04-30")[0] == 0
+    code, out = cli("findings", "list", "--db", db, "--status", "accepted", "--json")
+    assert code == 0, out
+    (finding,) = json.loads(out)
+    assert (finding["decision"]["by"], finding["decision"]["source"]) == ("Jo Officer", "tracker")

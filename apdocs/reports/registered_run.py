@@ -35,7 +35,7 @@ from apdocs.register.keys import finding_key
 from apdocs.register.model import RunView
 from apdocs.register.providers import provider_rows
 from apdocs.reports.tracker import build_tracker
-from apdocs.reports.tracker_decisions import read_officer_edits
+from apdocs.reports.tracker_decisions import ReadBack, read_officer_edits
 from apdocs.roster import Roster
 
 
@@ -104,15 +104,16 @@ def run_with_register(
     engine = open_engine(db)
     records = list(records)
     inputs = [r for r in records if isinstance(r, ParsedReturn)]
-    who = by or officer_name()
     try:
         with _tracker_lock(target):
-            edits = read_officer_edits(target) if target is not None else []
+            read_back = read_officer_edits(target) if target is not None else ReadBack([])
             checkpoint("tracker-read")
             started = utc_now()
             with write_transaction(engine) as conn:
                 checkpoint("transaction-begun")
-                stored = store.store_edits(conn, edits, who, started)
+                # Edits are the officer's who last saved the tracker, if the spreadsheet program recorded it.
+                who = by or read_back.edited_by or officer_name()
+                stored = store.store_edits(conn, read_back.edits, who, started)
                 run_id = store.begin_run(conn, as_of, command, started)
                 store.store_roster(conn, roster, as_of)
                 store.store_returns(conn, run_id, inputs, as_of)  # "received" as of the run, like its findings

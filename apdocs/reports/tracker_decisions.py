@@ -14,6 +14,7 @@ lose what an officer typed.
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +54,21 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in (path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")) if p.exists()]
 
 
-def read_officer_edits(path: str | Path) -> list[OfficerEdit]:
+@dataclass(frozen=True)
+class ReadBack:
+    edits: list[OfficerEdit]
+    # Who saved the file last, as Excel and LibreOffice record it (docProps/core.xml); None if not recorded.
+    edited_by: str | None = None
+
+
+def read_officer_edits(path: str | Path) -> ReadBack:
     """What officers changed in the tracker at ``path`` since apdocs wrote it (nothing if there is no file).
 
     Raises :class:`TrackerUnreadable` when the file exists but cannot be read back with certainty.
     """
     target = Path(path)
     if not target.exists():
-        return []
+        return ReadBack([])
     locks = lock_files(target)
     if locks:
         raise TrackerUnreadable(
@@ -77,7 +85,9 @@ def read_officer_edits(path: str | Path) -> list[OfficerEdit]:
             path=str(target),
         ) from None
     try:
-        return _edits(wb, target)
+        edits = _edits(wb, target)
+        editor = _text(wb.properties.lastModifiedBy) if edits else ""
+        return ReadBack(edits, editor or None)
     finally:
         wb.close()
 
