@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,17 +42,18 @@ def source_text() -> str:
 # -- the register --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _register_default(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Commands that write a tracker record the run in a register; by default that is apdocs.db in the
-    current directory, which for the tests is the checkout. Point the default somewhere disposable."""
-    old = os.environ.get("APDOCS_DB")
-    os.environ["APDOCS_DB"] = str(tmp_path_factory.mktemp("register-default") / "apdocs.db")
-    yield
-    if old is None:
-        os.environ.pop("APDOCS_DB", None)
-    else:
-        os.environ["APDOCS_DB"] = old
+_DEFAULT_REGISTERS = Path(tempfile.mkdtemp(prefix="apdocs-test-registers-"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Commands that write a tracker record the run in a register, by default apdocs.db in the current
+    directory: for the tests, the checkout. Give each test its own, empty default register instead, so
+    no test sees another's returns (a hook, not an autouse fixture: Hypothesis refuses those)."""
+    os.environ["APDOCS_DB"] = str(_DEFAULT_REGISTERS / f"{abs(hash(item.nodeid))}.db")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    shutil.rmtree(_DEFAULT_REGISTERS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -270,3 +270,19 @@ def test_a_note_typed_into_a_stale_tracker_keeps_a_cli_acceptance_made_since(reg
     )
     row = findings_rows(tracker)[e9]
     assert (row["Decision"], row["Officer note"]) == ("accept", "insurer's letter arrived")
+
+
+def test_reconcile_json_carries_keys_statuses_and_changes(register_db: str, tmp_path: Path) -> None:
+    roster, tracker = write_roster(tmp_path), tmp_path / "tracker.xlsx"
+    term1 = _term1(tmp_path)
+    args = ("reconcile", "--db", register_db, "--roster", roster, term1, "-o", tracker, "--json")
+    code, out = cli(*args, "--as-of", "2025-03-31")
+    first = json.loads(out)
+    assert code == 0 and first["register"]["run"] == 1 and first["register"]["previous_as_of"] is None
+    keys = {f["key"] for f in first["findings"]}
+    assert set(first["register"]["changes"]["new"]) == keys
+    assert {f["status"] for f in first["findings"]} == {"open"}
+    code, out = cli(*args, "--as-of", "2025-04-30")
+    second = json.loads(out)
+    assert second["register"]["changes"]["new"] == [] and second["register"]["previous_as_of"] == "2025-03-31"
+    assert {f["days_open"] for f in second["findings"]} == {30}

@@ -70,7 +70,7 @@ def reconcile_cmd(
     from apdocs.parse import iter_files, parse_many
     from apdocs.reconcile import Result, load_config, reconcile
     from apdocs.reports.letters import write_feedback_letters
-    from apdocs.reports.registered_run import describe_run, run_with_register
+    from apdocs.reports.registered_run import describe_run, run_to_dict, run_with_register
     from apdocs.reports.tracker import write_findings_csv
     from apdocs.roster import load_roster
 
@@ -119,7 +119,7 @@ def reconcile_cmd(
         fail(exc)
         return
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(run_to_dict(run) if run is not None else result.to_dict())
     else:
         counts = ", ".join(f"{n} {sev}" for sev, n in result.counts.items())
         click.echo(

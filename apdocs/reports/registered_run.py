@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup
 from apdocs.reconcile import Config, Result, reconcile
@@ -140,6 +141,31 @@ def run_with_register(
     finally:
         engine.dispose()
     return RegisteredRun(result, view, target, backup, stored)
+
+
+def run_to_dict(run: RegisteredRun) -> dict[str, Any]:
+    """``result.to_dict()``, each finding with what the register says of it, and the run's changes."""
+    data = run.result.to_dict()
+    for out, f in zip(data["findings"], run.result.findings, strict=True):
+        state = run.view.state(finding_key(f))
+        if state is not None:
+            out.update(
+                key=state.key,
+                status=state.status,
+                first_raised=state.first_raised.isoformat(),
+                days_open=state.days_open(run.view.as_of),
+                decision=state.shown_decision,
+                officer_note=state.note,
+            )
+    events = ("new", "resolved", "reopened", "accepted")
+    data["register"] = {
+        "run": run.view.run_id,
+        "previous_as_of": run.view.previous_as_of.isoformat() if run.view.previous_as_of else None,
+        "changes": {e: [c.finding.key for c in run.view.changes if c.event == e] for e in events},
+        "officer_decisions_read": run.edits_stored,
+        "backup": str(run.backup) if run.backup else None,
+    }
+    return data
 
 
 def describe_run(run: RegisteredRun) -> str:
