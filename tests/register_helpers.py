@@ -36,9 +36,9 @@ ANSWERS = {
 ANSWERS["q2"] = "No - Kestrel Tuition is not registered; it is a part-time placement."
 
 
-def _who(completed: str, pupil: bool = True) -> dict[str, Any]:
+def _who(completed: str, pupil: bool = True, school: str = SCHOOL) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "school_name": SCHOOL,
+        "school_name": school,
         "provider_name": PROVIDER,
         "completed_by_name": "A. Teacher",
         "completed_by_role": "Designated teacher",
@@ -62,8 +62,8 @@ def appendix4(folder: Path, name: str, completed: str, *, blank: tuple[str, ...]
     return path
 
 
-def appendix2(folder: Path, name: str, completed: str, *, not_seen: tuple[str, ...] = ()) -> Path:
-    values: dict[str, Any] = _who(completed, pupil=False)
+def appendix2(folder: Path, name: str, completed: str, *, not_seen: tuple[str, ...] = (), school: str = SCHOOL) -> Path:
+    values: dict[str, Any] = _who(completed, pupil=False, school=school)
     for it in load_form("appendix2").items:
         if it.id not in not_seen:
             values[f"{it.id}.seen"] = True

@@ -286,3 +286,28 @@ def test_reconcile_json_carries_keys_statuses_and_changes(register_db: str, tmp_
     second = json.loads(out)
     assert second["register"]["changes"]["new"] == [] and second["register"]["previous_as_of"] == "2025-03-31"
     assert {f["days_open"] for f in second["findings"]} == {30}
+
+
+def test_providers_sheet_gives_the_latest_insurance_and_evidence_seen_by_any_school(register_db: str, tmp_path: Path) -> None:
+    from tests.register_helpers import roster_row
+
+    roster = write_roster(tmp_path, roster_row(), roster_row("Fern School", "LAC-8001"))
+    tracker, spring, summer = tmp_path / "tracker.xlsx", tmp_path / "spring", tmp_path / "summer"
+    spring.mkdir()
+    summer.mkdir()
+    appendix2(spring, "brook-a2.xlsx", "2025-01-10", not_seen=("e9", "e10"))
+    appendix2(summer, "fern-a2.xlsx", "2025-05-20", not_seen=("e10",), school="Fern School")
+    assert reconcile(register_db, roster, spring, tracker, "2025-03-31")[0] == 0
+    # Only Fern's return is an input this time; Brook's comes from the register.
+    assert reconcile(register_db, roster, summer, tracker, "2025-06-30")[0] == 0
+    ws = load_workbook(tracker)["Providers"]
+    heads = [c.value for c in ws[1]]
+    (row,) = [dict(zip(heads, r, strict=False)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert row["Provider"] == "Kestrel Tuition" and row["Schools"] == "Brook School\nFern School"
+    assert row["Insurance from Appendix 2 of"].date().isoformat() == "2025-05-20"
+    assert (row["EL cover"], row["EL expiry"].date().isoformat()) == (10_000_000, "2026-12-31")
+    assert "e9 (2025-05-20)" in row["Evidence seen by any school"]  # Fern saw it, Brook did not
+    assert row["Not seen by any school"] == "e10"
+    changes = {(r[0], r[4], r[5]) for r in load_workbook(tracker)["Changes"].iter_rows(min_row=4, values_only=True)}
+    assert ("New", "RETURN_MISSING", "Brook School") in changes  # an Appendix 2 is owed every term
+    assert ("Resolved", "RETURN_MISSING", "Fern School") in changes
