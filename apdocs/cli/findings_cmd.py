@@ -32,7 +32,7 @@ def findings_group() -> None:
 def list_cmd(status: str | None, school: str | None, as_json: bool, db: str | None) -> None:
     """Every finding the register knows, with its status and latest decision."""
     from apdocs.register.db import open_engine, read_transaction
-    from apdocs.register.store import list_findings
+    from apdocs.register.findings import list_findings
 
     try:
         engine = open_engine(db)
@@ -65,7 +65,7 @@ def list_cmd(status: str | None, school: str | None, as_json: bool, db: str | No
 def accept_cmd(key: str, note: str, until: dt.date | None, by: str | None, db: str | None) -> None:
     """Accept the finding KEY: it stays accepted on every later run while it is raised."""
     from apdocs.register.db import open_engine, write_transaction
-    from apdocs.register.store import accept
+    from apdocs.register.findings import accept
     from apdocs.reports.registered_run import officer_name, utc_now
 
     try:
@@ -85,7 +85,7 @@ def accept_cmd(key: str, note: str, until: dt.date | None, by: str | None, db: s
 def reopen_cmd(key: str, note: str | None, by: str | None, db: str | None) -> None:
     """Withdraw an acceptance of the finding KEY: it is reopened and chased again."""
     from apdocs.register.db import open_engine, write_transaction
-    from apdocs.register.store import reopen
+    from apdocs.register.findings import reopen
     from apdocs.reports.registered_run import officer_name, utc_now
 
     try:

@@ -29,7 +29,7 @@ from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup
 from apdocs.reconcile import Config, Result, reconcile
 from apdocs.reconcile.findings import Finding
 from apdocs.record import ParsedReturn, ParseFailure
-from apdocs.register import store
+from apdocs.register import decisions, findings, runs
 from apdocs.register.db import open_engine, write_transaction
 from apdocs.register.faults import checkpoint
 from apdocs.register.keys import finding_key
@@ -114,17 +114,17 @@ def run_with_register(
                 checkpoint("transaction-begun")
                 # Edits are the officer's who last saved the tracker, if the spreadsheet program recorded it.
                 who = by or read_back.edited_by or officer_name()
-                stored = store.store_edits(conn, read_back.edits, who, started)
-                run_id = store.begin_run(conn, as_of, command, started)
-                store.store_roster(conn, roster, as_of)
-                store.store_returns(conn, run_id, inputs, as_of)  # "received" as of the run, like its findings
+                stored = decisions.store_edits(conn, read_back.edits, who, started)
+                run_id = runs.begin_run(conn, as_of, command, started)
+                runs.store_roster(conn, roster, as_of)
+                runs.store_returns(conn, run_id, inputs, as_of)  # "received" as of the run, like its findings
                 checkpoint("returns-stored")
-                prior = store.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
+                prior = runs.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
                 result = reconcile(roster, records, config, as_of, prior_returns=prior)
-                view = store.record_findings(conn, run_id, result)
+                view = findings.record_findings(conn, run_id, result)
                 result = without_accepted(result, view)  # what officers see: accepted findings are not chased
                 checkpoint("findings-recorded")
-                store.finish_run(conn, run_id, result, utc_now())
+                runs.finish_run(conn, run_id, result, utc_now())
                 data = None
                 if target is not None:
                     providers = provider_rows(roster, [*prior, *inputs])
