@@ -132,7 +132,8 @@ def test_two_officers_runs_and_a_cli_decision_at_once_lose_no_decision(register_
     _wait_for_pause(first, "before-commit")
     second = run(other)
     third = apdocs_process("findings", "accept", q15, "--note", "officer C", "--by", "C", "--db", register_db)
-    for proc in (first, second, third):
+    fourth = run(tracker)  # officer A again, on the same tracker: waits for the first to replace it, then reads that
+    for proc in (first, second, third, fourth):
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, f"{proc.args}:\n{out}\n{err}"
 
