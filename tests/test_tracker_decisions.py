@@ -159,3 +159,30 @@ def test_an_edit_is_recorded_as_made_by_whoever_saved_the_tracker_last(first_run
     assert code == 0, out
     (finding,) = json.loads(out)
     assert (finding["decision"]["by"], finding["decision"]["source"]) == ("Jo Officer", "tracker")
+
+
+def test_the_decision_column_is_a_dropdown_of_accept_and_chase(first_run: tuple[str, Path, Path, Path]) -> None:
+    ws = load_workbook(first_run[3])["Findings"]
+    column = next(c.column_letter for c in ws[1] if c.value == "Decision")
+    (choices,) = ws.data_validations.dataValidation
+    assert (choices.type, choices.formula1, choices.allow_blank) == ("list", '"accept,chase"', True)
+    assert str(choices.sqref) == f"{column}2:{column}{ws.max_row}"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_a_register_tracker_and_shows_the_officer_s_note(
+    libreoffice, first_run: tuple[str, Path, Path, Path]
+) -> None:
+    import subprocess
+
+    from tests.office import require
+
+    require("pdftotext")
+    db, roster, returns, tracker = first_run
+    officer_edits(tracker, {key_of(tracker, "QUESTION_UNANSWERED", "q13"): ("accept", "Agreed by the VS head")})
+    assert reconcile(db, roster, returns, tracker, "2025-04-30")[0] == 0
+    (pdf,) = libreoffice.convert([tracker], "pdf", tracker.parent / "pdf")
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "Agreed by the VS head" in text and "Officer note" in text
+    assert "Changes since the run as of 2025-03-31" in text and "Kestrel Tuition" in text
+    assert "apdocs written" not in text  # the very hidden sheet is not shown, nor printed
