@@ -22,13 +22,14 @@ def _decision(row: Any) -> Decision:
 
 
 def latest_decisions(conn: Connection, keys: Iterable[str] | None = None) -> dict[str, Decision]:
-    """key -> its newest decision (the highest id: ids only grow, timestamps may tie or skew)."""
-    newest = sa.select(t.decisions.c.key, sa.func.max(t.decisions.c.id).label("id")).group_by(t.decisions.c.key)
-    if keys is not None:
-        newest = newest.where(t.decisions.c.key.in_(list(keys)))
-    sub = newest.subquery()
-    rows = conn.execute(sa.select(t.decisions).join(sub, t.decisions.c.id == sub.c.id))
-    return {r.key: _decision(r) for r in rows}
+    """key -> its newest decision (the highest id: ids only grow, timestamps may tie or skew).
+
+    ``keys`` narrows the answer in Python, not with ``IN (...)``, which a database may cap.
+    """
+    newest = sa.select(sa.func.max(t.decisions.c.id).label("id")).group_by(t.decisions.c.key).subquery()
+    rows = conn.execute(sa.select(t.decisions).join(newest, t.decisions.c.id == newest.c.id))
+    wanted = set(keys) if keys is not None else None
+    return {r.key: _decision(r) for r in rows if wanted is None or r.key in wanted}
 
 
 def decisions_for(conn: Connection, key: str) -> list[Decision]:
@@ -51,7 +52,7 @@ def store_edits(conn: Connection, edits: Sequence[OfficerEdit], by: str, at: dt.
     replacing the tracker reads the same edits again) adds nothing. Editing only the note of an
     acceptance keeps its review-by date.
     """
-    latest = latest_decisions(conn, [e.key for e in edits])
+    latest = latest_decisions(conn) if edits else {}
     stored = 0
     for e in edits:
         before = latest.get(e.key)

@@ -148,8 +148,9 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
         if key not in raised and row.status != "resolved" and (row.school is None or name_key(row.school) in in_scope):
             _set_status(conn, key, "resolved", as_of, run_id)
 
-    rows = {r.key: r for r in conn.execute(sa.select(t.findings).where(t.findings.c.key.in_(list(raised))))} if raised else {}
-    decided = latest_decisions(conn, list(raised)) if raised else {}
+    # Read back whole tables rather than `key IN (...)`: a large run's keys could pass a database's parameter limit.
+    rows = {r.key: r for r in conn.execute(sa.select(t.findings)) if r.key in raised}
+    decided = latest_decisions(conn)
     states = {k: _state(rows[k], decided.get(k)) for k in raised}
     changes = _changes_since(conn, since or 0)
     prev_as_of = conn.execute(sa.select(t.runs.c.as_of).where(t.runs.c.id == prev_id)).scalar() if prev_id else None

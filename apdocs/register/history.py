@@ -50,14 +50,16 @@ def timeline(
             out.append(Entry(r.received, "return", None, text, {"form": r.form, "sha256": r.sha256, "path": r.path}))
     findings = {r.key: r for r in conn.execute(sa.select(t.findings)) if _matches(getattr(r, field), **who)}
     if findings:
-        keys = list(findings)
-        events = sa.select(t.finding_events).where(t.finding_events.c.key.in_(keys)).order_by(t.finding_events.c.id)
-        for e in conn.execute(events):
+        for e in conn.execute(sa.select(t.finding_events).order_by(t.finding_events.c.id)):
+            if e.key not in findings:
+                continue
             f = findings[e.key]
             where = " ".join(x for x in (f.pupil_reference, f.provider, FORM_TITLES.get(f.form or "", f.form), f.item) if x)
             text = f"{e.event}: {f.code} ({f.severity}) {where}: {f.message}"
             out.append(Entry(e.on, "finding", e.key, text, {"event": e.event, "code": f.code, "status_now": f.status}))
-        for d in conn.execute(sa.select(t.decisions).where(t.decisions.c.key.in_(keys)).order_by(t.decisions.c.id)):
+        for d in conn.execute(sa.select(t.decisions).order_by(t.decisions.c.id)):
+            if d.key not in findings:
+                continue
             until = f" until {d.until.isoformat()}" if d.until else ""
             text = f"decision {d.decision or '(cleared)'}{until} by {d.by} via {d.source}" + (f": {d.note}" if d.note else "")
             data = {"decision": d.decision, "by": d.by, "source": d.source, "note": d.note}
