@@ -186,3 +186,24 @@ def test_libreoffice_opens_a_register_tracker_and_shows_the_officer_s_note(
     assert "Agreed by the VS head" in text and "Officer note" in text
     assert "Changes since the run as of 2025-03-31" in text and "Kestrel Tuition" in text
     assert "apdocs written" not in text  # the very hidden sheet is not shown, nor printed
+
+
+def test_letters_that_refuse_leave_the_register_and_the_tracker_as_they_were(first_run: tuple[str, Path, Path, Path]) -> None:
+    db, roster, returns, tracker = first_run
+    letters = tracker.parent / "letters"
+    args = ["reconcile", "--db", db, "--roster", roster, "--as-of", "2025-04-30", returns, "-o", tracker, "--letters", letters]
+    assert cli(*args)[0] == 0
+    before = tracker.read_bytes()
+    officer_edits(tracker, {key_of(tracker, "QUESTION_UNANSWERED", "q13"): ("accept", "x")})
+    edited = tracker.read_bytes()
+    code, out = cli(*args)  # the letters are there already and --force is not given
+    assert code == 3 and "OUTPUT_EXISTS" in out, out
+    assert tracker.read_bytes() == edited != before
+    assert _runs(db) == 2
+    code, out = cli("findings", "list", "--db", db, "--status", "accepted", "--json")
+    assert json.loads(out) == [], "the officer's edit is read again, and stored, by the next run that succeeds"
+
+
+def test_accepting_an_unknown_key_is_an_error(tmp_path: Path) -> None:
+    code, out = cli("findings", "accept", "F-0000000000", "--note", "x", "--db", tmp_path / "r.db")
+    assert code == 3 and "UNKNOWN_FINDING" in out and "F-0000000000" in out
