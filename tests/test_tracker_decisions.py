@@ -207,3 +207,13 @@ def test_letters_that_refuse_leave_the_register_and_the_tracker_as_they_were(fir
 def test_accepting_an_unknown_key_is_an_error(tmp_path: Path) -> None:
     code, out = cli("findings", "accept", "F-0000000000", "--note", "x", "--db", tmp_path / "r.db")
     assert code == 3 and "UNKNOWN_FINDING" in out and "F-0000000000" in out
+
+
+def test_a_key_apdocs_did_not_write_is_refused(first_run: tuple[str, Path, Path, Path]) -> None:
+    tracker = first_run[3]
+    wb = load_workbook(tracker)
+    ws = wb["Findings"]
+    column = next(c.column for c in ws[1] if c.value == "Key")
+    ws.cell(row=2, column=column).value = "F-mistyped00"
+    wb.save(tracker)
+    _refused(first_run, "has a key apdocs did not write (F-mistyped00)")

@@ -129,7 +129,10 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
         if decision not in TRACKER_DECISIONS:
             # The value itself is not repeated: it is an officer's free text.
             raise _reshaped(target, f"{where}: Decision must be accept, chase or blank")
-        was_decision, was_note = written.get(key, ("", ""))
+        if key not in written:
+            # A mistyped or pasted key: whose decision it is cannot be known, so nothing is guessed.
+            raise _reshaped(target, f"{where} has a key apdocs did not write ({key})")
+        was_decision, was_note = written[key]
         if (decision, note) == (was_decision, was_note):
             continue
         # Only the cells the officer changed count (see OfficerEdit).
