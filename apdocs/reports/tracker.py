@@ -93,7 +93,9 @@ def build_tracker(
     if view is not None:
         history_sheets.changes(wb.create_sheet("Changes"), view)
         history_sheets.providers(wb.create_sheet("Providers"), providers or [])
-        write_written_sheet(wb, [s for f in result.findings if (s := view.state(finding_key(f)))])
+        # Key, Decision and Officer note exactly as the Findings rows show them.
+        key_decision_note = [_register_row(f, view)[3:] for f in result.findings]
+        write_written_sheet(wb, [(k, d, n) for k, d, n in key_decision_note])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -134,7 +136,7 @@ def _finding_row(f: Any) -> list[Any]:
 def _register_row(f: Finding, view: RunView) -> list[Any]:
     s = view.state(finding_key(f))
     if s is None:  # not recorded (cannot happen for a run's own findings); show the key at least
-        return [None, None, None, finding_key(f), None, None]
+        return [None, None, None, finding_key(f), "", ""]
     return [s.status, s.first_raised, s.days_open(view.as_of), s.key, s.shown_decision, s.note]
 
 

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from apdocs.errors import ApdocsError
-from apdocs.register.model import TRACKER_DECISIONS, FindingState, OfficerEdit
+from apdocs.register.model import TRACKER_DECISIONS, OfficerEdit
 from apdocs.reports.safe import set_cell
 
 FINDINGS_SHEET = "Findings"
@@ -37,16 +37,15 @@ class TrackerUnreadable(ApdocsError):
     code = "TRACKER_UNREADABLE"
 
 
-def write_written_sheet(wb: Workbook, rows: list[FindingState]) -> None:
-    """Record each row's decision and note as written, for the next run's three-way merge."""
+def write_written_sheet(wb: Workbook, rows: list[tuple[str, str, str]]) -> None:
+    """Record each Findings row's (key, decision, note) as written, for the next run's three-way merge."""
     ws = wb.create_sheet(WRITTEN_SHEET)
     ws.sheet_state = "veryHidden"
     for c, name in enumerate(WRITTEN_COLUMNS, 1):
         ws.cell(row=1, column=c, value=name)
-    for r, s in enumerate(rows, 2):
-        set_cell(ws.cell(row=r, column=1), s.key)
-        set_cell(ws.cell(row=r, column=2), s.shown_decision)
-        set_cell(ws.cell(row=r, column=3), s.note)
+    for r, values in enumerate(rows, 2):
+        for c, value in enumerate(values, 1):
+            set_cell(ws.cell(row=r, column=c), value)
 
 
 def lock_files(path: Path) -> list[Path]:
