@@ -316,6 +316,16 @@ def _findings(ws: Worksheet, result: Result, view: RunView | None = None) -> Non
         choices.prompt = "accept: the VS agrees this finding needs no action; chase: keep chasing the school."
         ws.add_data_validation(choices)
         choices.add(f"{decision_col}2:{decision_col}{last}")
+        # Say on the sheet itself which columns are the officer's, and that the next run keeps them.
+        notes = {
+            "Key": "The finding's identity in the register. Leave it as it is.",
+            "Decision": "Yours to edit: accept (no action needed), chase, or blank. The next run stores it.",
+            "Officer note": "Yours to edit. The next run stores it with your decision and shows it again.",
+        }
+        for c in range(len(FINDING_COLUMNS) + 1, len(columns) + 1):
+            heading = ws.cell(row=1, column=c)
+            if heading.value in notes:
+                heading.comment = Comment(notes[heading.value], "apdocs", width=260, height=70)
     if result.findings:
         # A real Excel table: banded, filterable and sortable from its header row.
         table = Table(displayName="Findings", ref=f"A1:{get_column_letter(len(columns))}{last}")
