@@ -311,3 +311,21 @@ def test_providers_sheet_gives_the_latest_insurance_and_evidence_seen_by_any_sch
     changes = {(r[0], r[4], r[5]) for r in load_workbook(tracker)["Changes"].iter_rows(min_row=4, values_only=True)}
     assert ("New", "RETURN_MISSING", "Brook School") in changes  # an Appendix 2 is owed every term
     assert ("Resolved", "RETURN_MISSING", "Fern School") in changes
+
+
+def test_a_file_name_that_is_not_utf8_is_remembered_and_keeps_its_key(register_db: str, tmp_path: Path) -> None:
+    import os
+
+    roster, tracker, returns = write_roster(tmp_path), tmp_path / "tracker.xlsx", tmp_path / "returns"
+    returns.mkdir()
+    appendix4(returns, os.fsdecode(b"r\xe9ponse.docx"), "2025-03-01", blank=("q15",))  # a lone surrogate in Python's str
+    (returns / os.fsdecode(b"caf\xe9.docx")).write_bytes(b"not a zip at all")
+    for as_of in ("2025-03-31", "2025-04-30"):
+        code, out = reconcile(register_db, roster, returns, tracker, as_of)
+        assert code == 1, out  # the unreadable one is listed
+    state = _findings(register_db)
+    unreadable = [f for f in state.values() if f["code"] == "RETURN_UNREADABLE"]
+    assert len(unreadable) == 1 and unreadable[0]["status"] == "open" and "\ufffd" in unreadable[0]["message"]
+    assert any(f["code"] == "QUESTION_UNANSWERED" for f in state.values())
+    code, out = cli("history", "--db", register_db, "--pupil", PUPIL, "--json")
+    assert code == 0 and "r\ufffdponse.docx" in out

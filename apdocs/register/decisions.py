@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from apdocs.record_scrub import printable_text
 from apdocs.register import schema as t
 from apdocs.register.model import Decision, OfficerEdit
 
@@ -39,7 +40,16 @@ def decisions_for(conn: Connection, key: str) -> list[Decision]:
 
 def add_decision(conn: Connection, d: Decision) -> None:
     conn.execute(
-        t.decisions.insert().values(key=d.key, decision=d.decision, note=d.note, by=d.by, at=d.at, until=d.until, source=d.source)
+        # printable_text: a note or name given on a command line that is not UTF-8 carries lone surrogates.
+        t.decisions.insert().values(
+            key=d.key,
+            decision=d.decision,
+            note=printable_text(d.note),
+            by=printable_text(d.by),
+            at=d.at,
+            until=d.until,
+            source=d.source,
+        )
     )
 
 

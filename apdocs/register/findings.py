@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from apdocs.errors import ApdocsError
 from apdocs.reconcile.engine import Result
 from apdocs.reconcile.findings import Finding
+from apdocs.record_scrub import printable_text
 from apdocs.register import schema as t
 from apdocs.register.decisions import add_decision, latest_decisions
 from apdocs.register.keys import finding_key
@@ -42,6 +43,10 @@ def reopen(conn: Connection, key: str, note: str | None, by: str, at: dt.datetim
     if state.status != "reopened":
         _set_status(conn, key, "reopened", at.date(), None)
     return _require(conn, key)
+
+
+def _printable(text: str | None) -> str | None:
+    return printable_text(text) if text is not None else None
 
 
 def _state(row: Any, decision: Decision | None) -> FindingState:
@@ -113,18 +118,19 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
         d = decided.get(key)
         accepted = d is not None and d.accepts_on(as_of)
         row = known.get(key)
-        values = {"severity": f.severity, "message": f.message, "last_raised": as_of}
+        values = {"severity": f.severity, "message": printable_text(f.message), "last_raised": as_of}
         if row is None:
             status: Status = "accepted" if accepted else "open"
             conn.execute(
                 t.findings.insert().values(
                     key=key,
                     code=f.code,
-                    school=f.school,
-                    pupil_reference=f.pupil_reference,
-                    provider=f.provider,
+                    # Text a school typed (or a file name) may carry lone surrogates no database can store.
+                    school=_printable(f.school),
+                    pupil_reference=_printable(f.pupil_reference),
+                    provider=_printable(f.provider),
                     form=f.form,
-                    item=f.item,
+                    item=_printable(f.item),
                     first_raised=as_of,
                     status=status,
                     status_changed=as_of,

@@ -13,6 +13,7 @@ import hashlib
 from pathlib import PurePath
 
 from apdocs.reconcile.findings import Finding
+from apdocs.record_scrub import printable_text
 from apdocs.roster import name_key
 
 # Codes whose subject is one returned file rather than a slot of a placement's form.
@@ -28,5 +29,6 @@ def finding_key(f: Finding) -> str:
     if not item and f.code in FILE_CODES and f.source:
         item = PurePath(f.source).name
     parts = (f.code, name_key(f.school or ""), _norm(f.pupil_reference), name_key(f.provider or ""), _norm(f.form), _norm(item))
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    # printable_text: a file name that is not UTF-8 carries lone surrogates, which UTF-8 cannot encode.
+    digest = hashlib.sha256(printable_text("\x1f".join(parts)).encode("utf-8")).hexdigest()
     return "F-" + digest[:10]

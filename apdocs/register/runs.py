@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from apdocs.reconcile.engine import Result
 from apdocs.reconcile.rules import as_date
 from apdocs.record import ParsedReturn, SourceInfo
+from apdocs.record_scrub import printable_text
 from apdocs.register import schema as t
 from apdocs.roster import Roster
 
@@ -61,8 +62,9 @@ def store_returns(conn: Connection, run_id: int, records: Iterable[ParsedReturn]
                 provider=_text(h.get("provider_name")),
                 completed=done,
                 received=received,
-                path=r.source.path,
-                record=json.dumps(r.to_dict(), default=str, ensure_ascii=False),
+                # A file name that is not UTF-8 carries lone surrogates, which no database can store.
+                path=printable_text(r.source.path) if r.source.path else None,
+                record=printable_text(json.dumps(r.to_dict(), default=str, ensure_ascii=False)),
                 run_id=run_id,
             )
         )
@@ -71,7 +73,7 @@ def store_returns(conn: Connection, run_id: int, records: Iterable[ParsedReturn]
 
 
 def _text(value: Any) -> str | None:
-    text = " ".join(str(value).split()) if value is not None else ""
+    text = " ".join(printable_text(str(value)).split()) if value is not None else ""
     return text or None
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from apdocs.forms import load_form
 from apdocs.reconcile import SEVERITIES, Result
 from apdocs.reconcile.engine import FORM_TITLES, FORMS
 from apdocs.reconcile.findings import Finding
+from apdocs.record_scrub import printable_text
 from apdocs.register.keys import finding_key
 from apdocs.register.model import RunView
 from apdocs.register.providers import ProviderRow
@@ -237,6 +239,9 @@ def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> No
         href = os.path.relpath(target.resolve(), base_dir).replace(os.sep, "/") if base_dir else target.resolve().as_uri()
     except ValueError:  # another drive on Windows
         href = target.resolve().as_uri()
+    if printable_text(href) != href:
+        # a file name that is not UTF-8: its bytes, percent-encoded, are what the link must name
+        href = urllib.parse.quote(os.fsencode(href), safe="/:")
     cell.hyperlink = href
     cell.font = Font(color="0563C1", underline="single")
 
