@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, main, refuse_output_over_input
 from apdocs.errors import ApdocsError
 
 SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -200,6 +200,7 @@ def send_cmd(
     "--watch", type=click.FloatRange(min=5), default=None, metavar="SECONDS", help="Keep going: look again every SECONDS."
 )
 @click.option("--json", "as_json", is_flag=True)
+@db_option
 def ingest_cmd(
     sources: tuple[str, ...],
     archive_dir: Path,
@@ -212,6 +213,7 @@ def ingest_cmd(
     imap_full: bool,
     watch: float | None,
     as_json: bool,
+    db: str | None,
 ) -> None:
     """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker.
 
@@ -238,7 +240,7 @@ def ingest_cmd(
             auth = ImapAuth(password=password)
     options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile, imap_full=imap_full)
     while True:
-        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json)
+        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, db)
         if watch is None:
             sys.exit(code)
         try:
@@ -259,10 +261,12 @@ def _ingest_once(
     as_of: dt.datetime | None,
     options: Any,
     as_json: bool,
+    db: str | None = None,
 ) -> int:
     from apdocs.mail.archive import Archive
     from apdocs.mail.ingest import ingest
     from apdocs.mail.returns import write_tracker_from_archive
+    from apdocs.reports.registered_run import describe_run
     from apdocs.roster import load_roster
 
     try:
@@ -273,13 +277,15 @@ def _ingest_once(
             failed_parses = 0
             if roster is not None and tracker_path is not None:
                 when = as_of.date() if as_of else dt.date.today()
-                result = write_tracker_from_archive(archive, roster, tracker_path, as_of=when)
+                run = write_tracker_from_archive(archive, roster, tracker_path, as_of=when, db=db)
+                result = run.result
                 failed_parses = len(result.failures)
                 out["tracker"] = {
                     "path": str(tracker_path),
                     "returns_read": result.returns_read,
                     "unreadable": [{"file": f.source.path, **f.error.to_dict()} for f in result.failures],
                     "findings": result.counts,
+                    "register": describe_run(run),
                 }
             out["skipped"] = _skipped(archive)
     except ApdocsError as exc:
@@ -301,6 +307,7 @@ def _ingest_once(
         if "tracker" in out:
             t = out["tracker"]
             click.echo(f"tracker: {t['path']} ({len(t['unreadable'])} unreadable return(s) listed)")
+            click.echo(t["register"])
             for u in t["unreadable"]:
                 click.echo(f"  unreadable: {u['file']}: {u['code']}", err=True)
     return EXIT_SOME_FAILED if report.errors or failed_parses else EXIT_OK

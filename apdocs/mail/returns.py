@@ -10,7 +10,9 @@ return, because the archive keeps each file once.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apdocs.mail.archive import Archive
 from apdocs.mail.errors import MailError, MessageUnreadable
@@ -20,6 +22,9 @@ from apdocs.reconcile.config import Config
 from apdocs.reconcile.engine import Result
 from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
 from apdocs.roster import Roster
+
+if TYPE_CHECKING:
+    from apdocs.reports.registered_run import RegisteredRun
 
 
 def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
@@ -52,10 +57,16 @@ def reconcile_archive(archive: Archive, roster: Roster, *, as_of: dt.date, confi
 
 
 def write_tracker_from_archive(
-    archive: Archive, roster: Roster, tracker: str | Path, *, as_of: dt.date, config: Config | None = None
-) -> Result:
-    from apdocs.reports.tracker import write_tracker
+    archive: Archive,
+    roster: Roster,
+    tracker: str | Path,
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    db: str | os.PathLike[str] | None = None,
+) -> RegisteredRun:
+    """Record the run in the register ``db`` and write the tracker from it (see apdocs.reports.registered_run)."""
+    from apdocs.reports.registered_run import run_with_register
 
-    result = reconcile_archive(archive, roster, as_of=as_of, config=config)
-    write_tracker(result, tracker)  # atomic: temp, fsync, rename
-    return result
+    # atomic: temp, fsync, rename; officers' edits in the old tracker are read back first
+    return run_with_register(db, roster, parse_archive(archive), as_of=as_of, config=config, tracker=tracker, command="ingest")
