@@ -1,0 +1,191 @@
+"""A PDF page's words, with their positions, as the paragraphs and tables of the form.
+
+pdfplumber finds each table from its ruling lines (a form printed from Word or Excel
+keeps its cell borders) and gives every word its box. Words are put in the cell
+whose box holds their centre; the rest are body lines. Within a cell the lines are
+joined back into the text the school typed:
+
+* a line that ends well short of the cell's right edge - with room for the next
+  line's first word - ended with a line break the school typed; otherwise the text
+  only wrapped there, and the lines are joined with a space;
+* a vertical gap of a whole line or more is an empty line (a blank paragraph).
+
+A table that runs on to the next page (same column edges) is joined to its first
+part, and a repeated heading row is dropped, so an answer never leaves its table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from apdocs.formats.docx.read_text import Block, Cell, Para, Table
+
+#: Words whose tops differ by less than this share of the font size sit on one line.
+SAME_LINE = 0.5
+#: A gap between lines of at least this many line heights is one empty line or more.
+BLANK_LINE = 0.8
+#: Room (points) a word must have had on the line above for the break to count as typed.
+#: Office suites wrap a word that overshoots the text edge by a fraction of a point, so
+#: a break is only called typed when the word would have fitted with room to spare.
+FIT_MARGIN = 1.0
+#: Column edges of two table parts closer than this (points) are the same column.
+EDGE_SLACK = 2.0
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+
+@dataclass
+class _Line:
+    words: list[Word]
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def size(self) -> float:
+        return max(w.size for w in self.words) or 10.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def lines_of(words: Iterable[Word]) -> list[_Line]:
+    """Words grouped into lines, top to bottom, each left to right."""
+    out: list[_Line] = []
+    for w in sorted(words, key=lambda w: (w.top, w.x0)):
+        if out and abs(w.top - out[-1].words[0].top) < SAME_LINE * max(w.size, 1.0):
+            out[-1].words.append(w)
+        else:
+            out.append(_Line([w]))
+    for line in out:
+        line.words.sort(key=lambda w: w.x0)
+    return out
+
+
+def join_lines(lines: Sequence[_Line], right: float) -> list[str]:
+    """Lines of one cell (or column of text ending at ``right``) as its paragraphs."""
+    if not lines:
+        return []
+    paras: list[str] = [lines[0].text]
+    for prev, line in zip(lines, lines[1:], strict=False):
+        height = max(prev.bottom - prev.top, 1.0)
+        pitch = line.top - prev.top
+        gap = line.top - prev.bottom
+        first = line.words[0]
+        fits = prev.x1 + 0.3 * first.size + (first.x1 - first.x0) <= right - FIT_MARGIN
+        if gap >= BLANK_LINE * height * 1.4:
+            # a whole empty line between: count how many (line pitch ~ 1.15-1.2 x the glyph height)
+            blanks = max(1, round(pitch / (height * 1.17)) - 1)
+            paras.extend([""] * blanks)
+            paras.append(line.text)
+        elif fits:
+            paras.append(line.text)  # typed line break: the word would have fitted above
+        else:
+            paras[-1] = f"{paras[-1]} {line.text}"  # the text wrapped
+    return paras
+
+
+@dataclass
+class _Table:
+    bbox: tuple[float, float, float, float]
+    edges: list[float]  # the cells' left edges (grid columns)
+    rows: list[tuple[Cell, ...]]
+
+
+def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
+    """(top, block) for each table and body line of a pdfplumber page, top to bottom."""
+    words = [
+        Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), float(w.get("size") or 10.0))
+        for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False)
+    ]
+    found = page.find_tables()
+    placed: set[int] = set()
+    out: list[tuple[float, Block | _Table]] = []
+    for tb in found:
+        edges = sorted({round(c[0], 1) for row in tb.rows for c in row.cells if c is not None})
+        rows: list[tuple[Cell, ...]] = []
+        for row in tb.rows:
+            cells: list[Cell] = []
+            for c in row.cells:
+                if c is None:
+                    if cells:  # a merged cell: the one to its left spans it
+                        cells[-1] = Cell(cells[-1].paragraphs, cells[-1].span + 1)
+                    continue
+                x0, top, x1, bottom = c
+                inside = [
+                    i for i, w in enumerate(words) if i not in placed and x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom
+                ]
+                placed.update(inside)
+                lines = lines_of(words[i] for i in inside)
+                pad = min((ln.x0 for ln in lines), default=x0) - x0
+                cells.append(Cell(tuple(join_lines(lines, x1 - max(pad, 0.0))), 1))
+            rows.append(tuple(cells))
+        out.append((float(tb.bbox[1]), _Table(tuple(tb.bbox), edges, rows)))
+    for line in lines_of(w for i, w in enumerate(words) if i not in placed):
+        out.append((line.top, Para(line.text)))
+    out.sort(key=lambda t: t[0])
+    return out
+
+
+def document_blocks(pages: Iterable[Any]) -> list[Block]:
+    """Every page's blocks in reading order, tables continued over a page break joined."""
+    blocks: list[Block | _Table] = []
+    last_table: _Table | None = None
+    for page in pages:
+        first_on_page = True
+        for _, block in page_blocks(page):
+            if isinstance(block, _Table):
+                if first_on_page and last_table is not None and _same_columns(last_table, block):
+                    rows = block.rows
+                    if rows and last_table.rows and _texts(rows[0]) == _texts(last_table.rows[0]):
+                        rows = rows[1:]  # the heading row, repeated on the new page
+                    last_table.rows.extend(rows)
+                else:
+                    blocks.append(block)
+                    last_table = block
+                first_on_page = False
+            else:
+                blocks.append(block)
+                # page headers and footers do not end a table; any other text does
+                if not first_on_page and last_table is not None and blocks[-2] is last_table and not _is_margin(page, block):
+                    last_table = None
+        if not first_on_page:
+            pass
+    return [Table(tuple(b.rows)) if isinstance(b, _Table) else b for b in blocks]
+
+
+def _texts(row: tuple[Cell, ...]) -> tuple[str, ...]:
+    return tuple(c.text for c in row)
+
+
+def _same_columns(a: _Table, b: _Table) -> bool:
+    return len(a.edges) == len(b.edges) and all(abs(x - y) <= EDGE_SLACK for x, y in zip(a.edges, b.edges, strict=True))
+
+
+def _is_margin(page: Any, block: Block) -> bool:
+    del page, block
+    return True

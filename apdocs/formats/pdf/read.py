@@ -1,0 +1,171 @@
+"""Read a returned form saved or exported as PDF, from its text layer.
+
+pdfplumber (on pdfminer.six, pure Python) reads the text with each word's position and
+the ruling lines that make the tables; :mod:`.layout` rebuilds the paragraphs and
+table cells and :mod:`apdocs.formats.textdoc` reads the answers from the wording, as
+for a Word form whose controls are gone. AcroForm field values are added as words at
+their widgets' places, so a filled PDF form reads the same way.
+
+Safety: pdfminer interprets no JavaScript, opens no embedded file, follows no link and
+fetches nothing; it only decodes streams. The size cap is the caller's (parse's
+MAX_FILE_BYTES); here the page count is capped, and anything the library raises on
+a damaged or hostile file becomes a typed error (only its type is kept).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from contextlib import contextmanager
+from typing import Any
+
+from apdocs.errors import Notice, ParseError
+from apdocs.formats.textdoc import read_blocks
+from apdocs.record import ParsedReturn
+
+from .layout import Word, document_blocks
+
+log = logging.getLogger("apdocs.formats.pdf")
+
+#: Most pages read: our forms print on 2-4 pages; a long PDF is not one form.
+MAX_PAGES = 40
+#: Python frames pdfminer may use on deeply nested objects (it recurses) before it is stopped.
+RECURSION_LIMIT = 2000
+
+ASK_FOR_FILE = "please ask the school for the Word or Excel form they filled in (or a PDF saved from it, not a scan)"
+
+
+def _err(code: str, message: str, path: str | None) -> ParseError:
+    return ParseError(message, code=code, path=path)
+
+
+@contextmanager
+def _bounded_recursion() -> Any:
+    """Deeply nested PDF objects make pdfminer recurse: a bounded stack turns that into a RecursionError."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(old, RECURSION_LIMIT) if old > RECURSION_LIMIT else old)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    notices: list[Notice] = []
+    try:
+        with _bounded_recursion(), pdfplumber.open(io.BytesIO(data)) as pdf:
+            pages = pdf.pages
+            if len(pages) > MAX_PAGES:
+                raise _err("PDF_TOO_LONG", f"the PDF has {len(pages)} pages (a form has a few; limit {MAX_PAGES})", path)
+            fields = _acroform_words(pdf)
+            if any(w for _, w in fields):
+                notices.append(Notice("ROUTE_FALLBACK", "PDF form fields read at their places on the page", where=path))
+            blocks = document_blocks(_with_fields(pages, fields))
+            has_text = any(p.chars for p in pages) or bool(fields)
+            has_images = any(p.images for p in pages)
+    except ParseError:
+        raise
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise _err("ENCRYPTED", "the PDF is password-protected; please ask the school to send it without a password", path) from None
+    except RecursionError:
+        raise _err("PDF_DAMAGED", "the PDF is nested too deeply to be a form; " + ASK_FOR_FILE, path) from None
+    except Exception as exc:  # pdfminer raises many types (PSSyntaxError, PDFSyntaxError, KeyError ...)
+        log.info("pdf unreadable: %s (%s)", path, type(exc).__name__)
+        raise ParseError(
+            "the PDF is damaged and could not be read; " + ASK_FOR_FILE, code="PDF_DAMAGED", path=path, context={"exception": type(exc).__name__}
+        ) from None
+    if not has_text:
+        if has_images:
+            raise _err(
+                "SCANNED_IMAGE",
+                "the PDF holds only pictures of pages (a scan or photo), so its answers cannot be read; " + ASK_FOR_FILE,
+                path,
+            )
+        raise _err("NOT_A_FORM", "the PDF has no text; " + ASK_FOR_FILE, path)
+    return read_blocks(blocks, data=data, path=path, fmt="pdf", route="read from the PDF's text layer", notices=notices)
+
+
+class _PageWithFields:
+    """A pdfplumber page whose words include the values of the form fields drawn on it."""
+
+    def __init__(self, page: Any, extra: list[Word]) -> None:
+        self._page, self._extra = page, extra
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._page, name)
+
+    def extract_words(self, **kwargs: Any) -> list[dict[str, Any]]:
+        words = list(self._page.extract_words(**kwargs))
+        for w in self._extra:
+            words.append({"text": w.text, "x0": w.x0, "x1": w.x1, "top": w.top, "bottom": w.bottom, "size": w.size})
+        return words
+
+
+def _with_fields(pages: list[Any], fields: list[tuple[int, list[Word]]]) -> list[Any]:
+    by_page: dict[int, list[Word]] = {}
+    for n, words in fields:
+        by_page.setdefault(n, []).extend(words)
+    return [_PageWithFields(p, by_page[i]) if i in by_page else p for i, p in enumerate(pages)]
+
+
+def _acroform_words(pdf: Any) -> list[tuple[int, list[Word]]]:
+    """(page index, words) for each filled AcroForm field: its value laid out in its widget's box."""
+    from pdfminer.pdftypes import resolve1
+
+    out: list[tuple[int, list[Word]]] = []
+    page_ids = {p.page_obj.pageid: i for i, p in enumerate(pdf.pages)}
+    heights = [float(p.height) for p in pdf.pages]
+    catalog = resolve1(pdf.doc.catalog)
+    form = resolve1(catalog.get("AcroForm")) if isinstance(catalog, dict) else None
+    if not isinstance(form, dict):
+        return out
+    stack = [(f, 0) for f in (resolve1(form.get("Fields")) or [])][:2000]
+    seen = 0
+    while stack and seen < 5000:  # fields form a tree (kids); bounded however it is drawn
+        ref, depth = stack.pop()
+        seen += 1
+        field = resolve1(ref)
+        if not isinstance(field, dict) or depth > 32:
+            continue
+        kids = resolve1(field.get("Kids"))
+        if isinstance(kids, list) and not field.get("V"):
+            stack.extend((k, depth + 1) for k in kids[:500])
+            continue
+        text = _field_text(field)
+        if not text:
+            continue
+        widget = field if field.get("Rect") else resolve1((kids or [None])[0]) if isinstance(kids, list) else None
+        if not isinstance(widget, dict):
+            continue
+        rect = resolve1(widget.get("Rect"))
+        page_ref = widget.get("P")
+        page = page_ids.get(getattr(page_ref, "objid", None), 0)
+        if not isinstance(rect, list) or len(rect) != 4:
+            continue
+        x0, y0, x1, y1 = (float(resolve1(v)) for v in rect)
+        top = heights[page] - max(y0, y1)
+        size = max(min(abs(y1 - y0) * 0.7, 12.0), 4.0)
+        words, y = [], top + 1
+        for line in text.split("\n"):
+            words.append(Word(line or " ", min(x0, x1) + 2, min(x0, x1) + 2 + 0.5 * size * len(line), y, y + size, size))
+            y += size * 1.2
+        out.append((page, [w for w in words if w.text.strip()]))
+    return out
+
+
+def _field_text(field: dict[str, Any]) -> str:
+    from pdfminer.psparser import PSLiteral
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.utils import decode_text
+
+    value = resolve1(field.get("V"))
+    if isinstance(value, bytes):
+        return decode_text(value).replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, PSLiteral):  # a checkbox: /Yes or /Off
+        name = value.name.decode() if isinstance(value.name, bytes) else str(value.name)
+        return "" if name == "Off" else "☒"
+    return ""
