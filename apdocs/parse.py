@@ -108,6 +108,13 @@ def _dedupe(notices: Iterable[Notice]) -> tuple[Notice, ...]:
 
 
 def _read(data: bytes, path: str | None) -> ParsedReturn:
+    other = formats.reader_for(data)
+    if other is not None:
+        # PDF, OpenDocument, .doc/.xls/.rtf: the reader vets its own container and names the format
+        record = other.read(data, path=path)
+        record = dataclasses.replace(record, warnings=_dedupe(record.warnings))
+        log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, record.source.format, len(record.warnings))
+        return record
     name, notices, reader_bytes = _detect(data, path)
     record = formats.get(name).read(reader_bytes, path=path)
     # The reader hashed the bytes it read; only a macro-free copy needs the original's hash here.

@@ -39,6 +39,42 @@ class Format(Protocol):
 _MODULES = {"docx": "apdocs.formats.docx", "xlsx": "apdocs.formats.xlsx"}
 
 
+class ReadOnlyFormat(Protocol):
+    """A container apdocs reads returns from but never renders (PDF, OpenDocument, legacy binaries)."""
+
+    name: str
+    extensions: tuple[str, ...]
+
+    def detect(self, data: bytes) -> bool: ...
+
+    def read(self, data: bytes, *, path: str | None = None) -> ParsedReturn: ...
+
+
+# name -> (module, attribute), in the order their ``detect`` is asked. Each detect looks at a
+# few bytes or a zip/OLE2 directory only and never raises; OOXML is never claimed here.
+_READERS = {
+    "pdf": ("apdocs.formats.pdf", "FORMAT"),
+    "odt": ("apdocs.formats.odf", "ODT"),
+    "ods": ("apdocs.formats.odf", "ODS"),
+    "doc": ("apdocs.formats.convert", "DOC"),
+    "xls": ("apdocs.formats.convert", "XLS"),
+    "rtf": ("apdocs.formats.convert", "RTF"),
+}
+
+
+def read_only_names() -> tuple[str, ...]:
+    return tuple(_READERS)
+
+
+def reader_for(data: bytes) -> ReadOnlyFormat | None:
+    """The read-only format the bytes are in, or None (OOXML, or something no reader claims)."""
+    for module, attr in _READERS.values():
+        fmt: ReadOnlyFormat = getattr(importlib.import_module(module), attr)
+        if fmt.detect(data):
+            return fmt
+    return None
+
+
 def names() -> tuple[str, ...]:
     return tuple(_MODULES)
 

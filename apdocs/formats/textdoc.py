@@ -48,7 +48,9 @@ def read_blocks(
     try:
         form = load_form(form_id)
     except UnknownFormError:
-        raise ParseError(f"the document says it is form {form_id!r}, which apdocs does not know", code="FORM_UNKNOWN", path=path) from None
+        raise ParseError(
+            f"the document says it is form {form_id!r}, which apdocs does not know", code="FORM_UNKNOWN", path=path
+        ) from None
     reader = Reader()
     result = read_legacy(form, tidy(form, blocks), reader)
     flat = {s.id: result.values.get(s.id) for s in form.slots()}

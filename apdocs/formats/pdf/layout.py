@@ -16,6 +16,7 @@ part, and a repeated heading row is dropped, so an answer never leaves its table
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ BLANK_LINE = 0.8
 #: Office suites wrap a word that overshoots the text edge by a fraction of a point, so
 #: a break is only called typed when the word would have fitted with room to spare.
 FIT_MARGIN = 1.0
+#: Shares of the page height at the top and bottom that hold running headers and footers.
+MARGIN_TOP, MARGIN_BOTTOM = 0.08, 0.1
 #: Column edges of two table parts closer than this (points) are the same column.
 EDGE_SLACK = 2.0
 
@@ -91,7 +94,7 @@ def join_lines(lines: Sequence[_Line], right: float) -> list[str]:
     if not lines:
         return []
     paras: list[str] = [lines[0].text]
-    for prev, line in zip(lines, lines[1:], strict=False):
+    for prev, line in itertools.pairwise(lines):
         height = max(prev.bottom - prev.top, 1.0)
         pitch = line.top - prev.top
         gap = line.top - prev.bottom
@@ -137,7 +140,9 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
                     continue
                 x0, top, x1, bottom = c
                 inside = [
-                    i for i, w in enumerate(words) if i not in placed and x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom
+                    i
+                    for i, w in enumerate(words)
+                    if i not in placed and x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom
                 ]
                 placed.update(inside)
                 lines = lines_of(words[i] for i in inside)
@@ -152,29 +157,29 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
 
 
 def document_blocks(pages: Iterable[Any]) -> list[Block]:
-    """Every page's blocks in reading order, tables continued over a page break joined."""
+    """Every page's blocks in reading order; a table continued over a page break is joined.
+
+    A table continues when the next page's first table has the same column edges and
+    nothing but running headers and footers (lines in the page margins) came between.
+    """
     blocks: list[Block | _Table] = []
-    last_table: _Table | None = None
+    open_table: _Table | None = None  # the table the next table may continue
     for page in pages:
-        first_on_page = True
-        for _, block in page_blocks(page):
+        height = float(page.height) or 842.0
+        for top, block in page_blocks(page):
             if isinstance(block, _Table):
-                if first_on_page and last_table is not None and _same_columns(last_table, block):
+                if open_table is not None and _same_columns(open_table, block):
                     rows = block.rows
-                    if rows and last_table.rows and _texts(rows[0]) == _texts(last_table.rows[0]):
+                    if rows and open_table.rows and _texts(rows[0]) == _texts(open_table.rows[0]):
                         rows = rows[1:]  # the heading row, repeated on the new page
-                    last_table.rows.extend(rows)
+                    open_table.rows.extend(rows)
                 else:
                     blocks.append(block)
-                    last_table = block
-                first_on_page = False
+                    open_table = block
             else:
                 blocks.append(block)
-                # page headers and footers do not end a table; any other text does
-                if not first_on_page and last_table is not None and blocks[-2] is last_table and not _is_margin(page, block):
-                    last_table = None
-        if not first_on_page:
-            pass
+                if MARGIN_TOP * height < top < (1 - MARGIN_BOTTOM) * height:
+                    open_table = None  # body text: the table has ended
     return [Table(tuple(b.rows)) if isinstance(b, _Table) else b for b in blocks]
 
 
@@ -184,8 +189,3 @@ def _texts(row: tuple[Cell, ...]) -> tuple[str, ...]:
 
 def _same_columns(a: _Table, b: _Table) -> bool:
     return len(a.edges) == len(b.edges) and all(abs(x - y) <= EDGE_SLACK for x, y in zip(a.edges, b.edges, strict=True))
-
-
-def _is_margin(page: Any, block: Block) -> bool:
-    del page, block
-    return True

@@ -70,13 +70,18 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
     except ParseError:
         raise
     except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise _err("ENCRYPTED", "the PDF is password-protected; please ask the school to send it without a password", path) from None
+        raise _err(
+            "ENCRYPTED", "the PDF is password-protected; please ask the school to send it without a password", path
+        ) from None
     except RecursionError:
         raise _err("PDF_DAMAGED", "the PDF is nested too deeply to be a form; " + ASK_FOR_FILE, path) from None
     except Exception as exc:  # pdfminer raises many types (PSSyntaxError, PDFSyntaxError, KeyError ...)
         log.info("pdf unreadable: %s (%s)", path, type(exc).__name__)
         raise ParseError(
-            "the PDF is damaged and could not be read; " + ASK_FOR_FILE, code="PDF_DAMAGED", path=path, context={"exception": type(exc).__name__}
+            "the PDF is damaged and could not be read; " + ASK_FOR_FILE,
+            code="PDF_DAMAGED",
+            path=path,
+            context={"exception": type(exc).__name__},
         ) from None
     if not has_text:
         if has_images:
@@ -158,8 +163,8 @@ def _acroform_words(pdf: Any) -> list[tuple[int, list[Word]]]:
 
 
 def _field_text(field: dict[str, Any]) -> str:
-    from pdfminer.psparser import PSLiteral
     from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import PSLiteral
     from pdfminer.utils import decode_text
 
     value = resolve1(field.get("V"))

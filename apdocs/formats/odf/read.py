@@ -1,0 +1,30 @@
+"""Read an .odt or .ods return: content.xml as paragraphs and tables, then the wording route."""
+
+from __future__ import annotations
+
+from apdocs.errors import ParseError
+from apdocs.formats.textdoc import read_blocks
+from apdocs.record import ParsedReturn
+
+from .package import open_odf
+from .text import OFFICE, sheet_blocks, text_blocks
+
+
+def read_odf(data: bytes, *, path: str | None = None) -> ParsedReturn:
+    pkg = open_odf(data, path=path)
+    root = pkg.xml("content.xml")
+    body = next(root.iter(f"{{{OFFICE}}}body"), None)
+    text = next(body.iter(f"{{{OFFICE}}}text"), None) if body is not None else None
+    sheets = next(body.iter(f"{{{OFFICE}}}spreadsheet"), None) if body is not None else None
+    try:
+        if text is not None:
+            blocks, fmt = text_blocks(text), "odt"
+        elif sheets is not None:
+            blocks, fmt = sheet_blocks(sheets), "ods"
+        else:
+            raise ParseError("this OpenDocument file is neither a text document nor a spreadsheet", code="NOT_A_FORM", path=path)
+    except ParseError as exc:
+        exc.path = exc.path or path
+        raise
+    what = "OpenDocument text" if fmt == "odt" else "OpenDocument spreadsheet"
+    return read_blocks(blocks, data=data, path=path, fmt=fmt, route=f"{what} read directly")
