@@ -35,6 +35,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: instead (so the officer hears "this is a PDF" rather than nothing).
 DIRECTORY_EXTENSIONS = frozenset(
     {".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".doc", ".xls", ".pdf", ".odt", ".ods", ".rtf"}
+    # photos and scans of a form: listed (SCANNED_IMAGE) so the officer can ask for the file
+    | {".jpg", ".jpeg", ".png", ".heic", ".tif", ".tiff"}
 )
 
 _WORD_TYPES = ("wordprocessingml", "ms-word")
@@ -210,6 +212,12 @@ def _guess_format(data: bytes) -> str:
     """Best name for a failed file's format, from the bytes only ("unknown" when unsure)."""
     if not data:
         return "unknown"
+    try:
+        other = formats.reader_for(data)  # pdf, odt, ods, doc, xls, rtf, image
+    except Exception:
+        other = None
+    if other is not None:
+        return other.name
     if data.startswith(b"PK"):
         head = data[-65_536:] + data[:65_536]
         if b"word/" in head:

@@ -59,6 +59,7 @@ _READERS = {
     "doc": ("apdocs.formats.convert", "DOC"),
     "xls": ("apdocs.formats.convert", "XLS"),
     "rtf": ("apdocs.formats.convert", "RTF"),
+    "image": ("apdocs.formats.image", "FORMAT"),
 }
 
 

@@ -8,30 +8,28 @@ their widgets' places, so a filled PDF form reads the same way.
 
 Safety: pdfminer interprets no JavaScript, opens no embedded file, follows no link and
 fetches nothing; it only decodes streams. The size cap is the caller's (parse's
-MAX_FILE_BYTES); here the page count is capped, and anything the library raises on
-a damaged or hostile file becomes a typed error (only its type is kept).
+MAX_FILE_BYTES); deflated streams are inflated first within caps (:mod:`.vet`); the
+page count is capped; anything the library raises on a damaged or hostile file
+becomes a typed error (only its type is kept).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import sys
-from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.textdoc import read_blocks
 from apdocs.record import ParsedReturn
 
 from .layout import Word, document_blocks
+from .vet import vet
 
 log = logging.getLogger("apdocs.formats.pdf")
 
 #: Most pages read: our forms print on 2-4 pages; a long PDF is not one form.
 MAX_PAGES = 40
-#: Python frames pdfminer may use on deeply nested objects (it recurses) before it is stopped.
-RECURSION_LIMIT = 2000
 
 ASK_FOR_FILE = "please ask the school for the Word or Excel form they filled in (or a PDF saved from it, not a scan)"
 
@@ -40,24 +38,13 @@ def _err(code: str, message: str, path: str | None) -> ParseError:
     return ParseError(message, code=code, path=path)
 
 
-@contextmanager
-def _bounded_recursion() -> Any:
-    """Deeply nested PDF objects make pdfminer recurse: a bounded stack turns that into a RecursionError."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(min(old, RECURSION_LIMIT) if old > RECURSION_LIMIT else old)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
-
-
 def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
     import pdfplumber
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
+    vet(data, path=path)
     notices: list[Notice] = []
     try:
-        with _bounded_recursion(), pdfplumber.open(io.BytesIO(data)) as pdf:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = pdf.pages
             if len(pages) > MAX_PAGES:
                 raise _err("PDF_TOO_LONG", f"the PDF has {len(pages)} pages (a form has a few; limit {MAX_PAGES})", path)
@@ -69,20 +56,9 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
             has_images = any(p.images for p in pages)
     except ParseError:
         raise
-    except (PDFPasswordIncorrect, PDFEncryptionError):
-        raise _err(
-            "ENCRYPTED", "the PDF is password-protected; please ask the school to send it without a password", path
-        ) from None
-    except RecursionError:
-        raise _err("PDF_DAMAGED", "the PDF is nested too deeply to be a form; " + ASK_FOR_FILE, path) from None
-    except Exception as exc:  # pdfminer raises many types (PSSyntaxError, PDFSyntaxError, KeyError ...)
-        log.info("pdf unreadable: %s (%s)", path, type(exc).__name__)
-        raise ParseError(
-            "the PDF is damaged and could not be read; " + ASK_FOR_FILE,
-            code="PDF_DAMAGED",
-            path=path,
-            context={"exception": type(exc).__name__},
-        ) from None
+    except Exception as wrapped:
+        _raise_typed(_unwrap(wrapped), path)  # raises; "from None" there would not hide this context
+
     if not has_text:
         if has_images:
             raise _err(
@@ -92,6 +68,30 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
             )
         raise _err("NOT_A_FORM", "the PDF has no text; " + ASK_FOR_FILE, path)
     return read_blocks(blocks, data=data, path=path, fmt="pdf", route="read from the PDF's text layer", notices=notices)
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """pdfplumber wraps pdfminer's exception in PdfminerException(inner)."""
+    inner = exc.args[0] if type(exc).__name__ == "PdfminerException" and exc.args else None
+    return inner if isinstance(inner, BaseException) else exc
+
+
+def _raise_typed(exc: BaseException, path: str | None) -> NoReturn:
+    """A library failure as a typed error; only the exception's type is kept (messages can quote the file)."""
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    if isinstance(exc, (PDFPasswordIncorrect, PDFEncryptionError)):
+        raise _err("ENCRYPTED", "the PDF is password-protected; please ask the school to send it without a password", path)
+    if isinstance(exc, RecursionError):
+        raise _err("PDF_DAMAGED", "the PDF is nested too deeply to be a form; " + ASK_FOR_FILE, path)
+    # pdfminer raises many types on damaged files (PSSyntaxError, PDFSyntaxError, KeyError, ValueError ...)
+    log.info("pdf unreadable: %s (%s)", path, type(exc).__name__)
+    raise ParseError(
+        "the PDF is damaged and could not be read; " + ASK_FOR_FILE,
+        code="PDF_DAMAGED",
+        path=path,
+        context={"exception": type(exc).__name__},
+    )
 
 
 class _PageWithFields:
