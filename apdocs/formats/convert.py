@@ -74,7 +74,7 @@ _REGISTRY = (
 
 _FILTERS = {"docx": "docx:MS Word 2007 XML", "xlsx": "xlsx:Calc MS Excel 2007 XML"}
 
-_cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_cache: OrderedDict[tuple[str, str], bytes | ParseError] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -122,7 +122,10 @@ def convert(data: bytes, *, source_ext: str, target: str, path: str | None) -> b
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
-            return _cache[key]
+            hit = _cache[key]
+            if isinstance(hit, ParseError):  # a file LibreOffice could not convert fails the same way again
+                raise ParseError(hit.message, code=hit.code, path=path)
+            return hit
     binary = soffice()
     if binary is None:
         raise ParseError(
@@ -131,11 +134,16 @@ def convert(data: bytes, *, source_ext: str, target: str, path: str | None) -> b
             code="CONVERTER_MISSING",
             path=path,
         )
-    out = _run(binary, data, source_ext, target, path)
+    try:
+        out: bytes | ParseError = _run(binary, data, source_ext, target, path)
+    except ParseError as exc:
+        out = exc
     with _cache_lock:
         _cache[key] = out
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
+    if isinstance(out, ParseError):
+        raise out
     return out
 
 
