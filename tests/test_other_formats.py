@@ -1,0 +1,114 @@
+"""Returns in other containers, made by real LibreOffice from our own filled forms, read right.
+
+Every form is filled (every slot, multi-line answers with blank lines, dates, choices,
+Yes/No, amounts), rendered as .docx and .xlsx, and converted by real LibreOffice
+headless - one soffice call per target, once per test session - to:
+
+* PDF through writer_pdf_Export (Word-style "Save as PDF") and calc_pdf_Export;
+* ODT and ODS (read directly, no LibreOffice needed to read them);
+* DOC, XLS and RTF (read by converting them back with a sandboxed LibreOffice).
+
+Each is read through :func:`apdocs.parse.parse` and must give the same answers as the
+original file, with ``source.format`` naming the container and a ROUTE_FALLBACK
+warning saying how it was read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from apdocs.api import render_form
+from apdocs.forms import FORM_IDS, load_form
+from apdocs.parse import parse, parse_many
+from apdocs.record import flatten_answers
+from tests.test_office_roundtrip import filled
+
+pytestmark = pytest.mark.libreoffice
+
+# target -> (source format, LibreOffice filter)
+TARGETS = {
+    "pdf-docx": ("docx", "pdf:writer_pdf_Export"),
+    "pdf-xlsx": ("xlsx", "pdf:calc_pdf_Export"),
+    "odt": ("docx", "odt"),
+    "ods": ("xlsx", "ods"),
+    "doc": ("docx", "doc:MS Word 97"),
+    "xls": ("xlsx", "xls:MS Excel 97"),
+    "rtf": ("docx", "rtf"),
+}
+
+
+def flat(data: bytes, path: str) -> tuple[str, dict]:
+    rec = parse(data, path=path)
+    return rec.form, flatten_answers(load_form(rec.form), rec.header, rec.answers)
+
+
+@pytest.fixture(scope="session")
+def converted(libreoffice, tmp_path_factory) -> dict[tuple[str, str], tuple[bytes, bytes]]:
+    """(form, target) -> (original bytes, converted bytes); one soffice call per target."""
+    src = tmp_path_factory.mktemp("forms")
+    originals: dict[tuple[str, str], Path] = {}
+    for form_id in FORM_IDS:
+        for fmt in ("docx", "xlsx"):
+            p = src / f"{form_id}.{fmt}"
+            p.write_bytes(render_form(form_id, fmt, filled(form_id, multiline=True)))
+            originals[form_id, fmt] = p
+    out: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+    for target, (fmt, filt) in TARGETS.items():
+        files = [originals[f, fmt] for f in FORM_IDS]
+        results = libreoffice.convert(files, filt, tmp_path_factory.mktemp(target))
+        for form_id, original, result in zip(FORM_IDS, files, results, strict=True):
+            out[form_id, target] = (original.read_bytes(), result.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_every_answer_is_read_from_the_converted_file(converted, form_id, target):
+    original, data = converted[form_id, target]
+    ext = target.split("-")[0]
+    want_form, want = flat(original, f"original.{TARGETS[target][0]}")
+    rec = parse(data, path=f"return.{ext}")
+    assert rec.form == want_form == form_id
+    got = flatten_answers(load_form(rec.form), rec.header, rec.answers)
+    assert {k: (want[k], got.get(k)) for k in want if got.get(k) != want[k]} == {}
+    # every slot was filled in the original, so "right" is not "both empty"
+    assert all(v is not None for k, v in want.items()), [k for k, v in want.items() if v is None]
+    assert rec.source.format == ext
+    assert rec.source.sha256 == hashlib.sha256(data).hexdigest()
+    assert any(w.code == "ROUTE_FALLBACK" for w in rec.warnings), "the route must be named"
+
+
+def test_a_batch_of_mixed_containers_reads_each_for_what_it_is(converted, tmp_path):
+    for (form_id, target), (_, data) in converted.items():
+        (tmp_path / f"{form_id}-{target}.{target.split('-')[0]}").write_bytes(data)
+    results = list(parse_many([tmp_path]))
+    assert len(results) == len(converted)
+    bad = [r.to_dict() for r in results if not r.ok]
+    assert bad == []
+    assert {r.source.format for r in results} == {"pdf", "odt", "ods", "doc", "xls", "rtf"}
+
+
+def test_single_line_answers_in_a_pdf_too(libreoffice, tmp_path):
+    """Short answers sit on one line each: nothing may be joined to the next row or question."""
+    for form_id in FORM_IDS:
+        (tmp_path / f"{form_id}.docx").write_bytes(render_form(form_id, "docx", filled(form_id, multiline=False)))
+    pdfs = libreoffice.convert(sorted(tmp_path.glob("*.docx")), "pdf:writer_pdf_Export", tmp_path / "pdf")
+    for pdf in pdfs:
+        want_form, want = flat((tmp_path / f"{pdf.stem}.docx").read_bytes(), "original.docx")
+        got_form, got = flat(pdf.read_bytes(), str(pdf))
+        assert got_form == want_form
+        assert {k: (want[k], got.get(k)) for k in want if got.get(k) != want[k]} == {}
+
+
+def test_a_long_answer_running_over_a_page_break_is_read_whole(libreoffice, tmp_path):
+    long = "\n".join(f"Line {i} of a long answer that the school typed." for i in range(1, 61))
+    values = filled("appendix4", multiline=True) | {"q2": long}
+    (tmp_path / "long.docx").write_bytes(render_form("appendix4", "docx", values))
+    (tmp_path / "long.xlsx").write_bytes(render_form("appendix4", "xlsx", values))
+    pdf = libreoffice.convert([tmp_path / "long.docx"], "pdf:writer_pdf_Export", tmp_path / "pdf")[0]
+    rec = parse(pdf)
+    assert rec.answers["q2"] == long
+    assert rec.answers["q3"] == values["q3"]
