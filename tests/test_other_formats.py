@@ -104,7 +104,7 @@ def test_single_line_answers_in_a_pdf_too(libreoffice, tmp_path):
 
 
 def test_a_long_answer_running_over_a_page_break_is_read_whole(libreoffice, tmp_path):
-    long = "\n".join(f"Line {i} of a long answer that the school typed." for i in range(1, 61))
+    long = "\n".join(f"Line {i} of a long answer that the school typed." for i in range(1, 101))  # over two pages
     values = filled("appendix4", multiline=True) | {"q2": long}
     (tmp_path / "long.docx").write_bytes(render_form("appendix4", "docx", values))
     (tmp_path / "long.xlsx").write_bytes(render_form("appendix4", "xlsx", values))

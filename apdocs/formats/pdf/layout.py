@@ -125,15 +125,14 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), float(w.get("size") or 10.0))
         for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False)
     ]
-    found = page.find_tables()
     placed: set[int] = set()
     out: list[tuple[float, Block | _Table]] = []
-    for tb in found:
-        edges = sorted({round(c[0], 1) for row in tb.rows for c in row.cells if c is not None})
+    for bbox, grid in _grids(page):
+        edges = sorted({round(c[0], 1) for row in grid for c in row if c is not None})
         rows: list[tuple[Cell, ...]] = []
-        for row in tb.rows:
+        for row in grid:
             cells: list[Cell] = []
-            for c in row.cells:
+            for c in row:
                 if c is None:
                     if cells:  # a merged cell: the one to its left spans it
                         cells[-1] = Cell(cells[-1].paragraphs, cells[-1].span + 1)
@@ -149,11 +148,56 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
                 pad = min((ln.x0 for ln in lines), default=x0) - x0
                 cells.append(Cell(tuple(join_lines(lines, x1 - max(pad, 0.0))), 1))
             rows.append(tuple(cells))
-        out.append((float(tb.bbox[1]), _Table(tuple(tb.bbox), edges, rows)))
+        out.append((bbox[1], _Table(bbox, edges, rows)))
     for line in lines_of(w for i, w in enumerate(words) if i not in placed):
         out.append((line.top, Para(line.text)))
     out.sort(key=lambda t: t[0])
     return out
+
+
+Box = tuple[float, float, float, float]
+
+
+def _grids(page: Any) -> list[tuple[Box, list[list[Box | None]]]]:
+    """(bbox, rows of cell boxes) of each table on the page, single-cell boxes included.
+
+    pdfplumber drops a "table" of one cell, but a long answer that Word moves to a page
+    of its own is exactly that: a box drawn around the text. Such cells become tables too.
+    """
+    finder = page.debug_tablefinder(_closing_lines(page))
+    out: list[tuple[Box, list[list[Box | None]]]] = []
+    for tb in finder.tables:
+        out.append((_box(tb.bbox), [[_box(c) if c is not None else None for c in row.cells] for row in tb.rows]))
+    taken = [b for b, _ in out]
+    for cell in finder.cells:
+        box = _box(cell)
+        if not any(_within(box, t) for t in taken):
+            out.append((box, [[box]]))
+            taken.append(box)
+    return out
+
+
+def _box(b: Any) -> Box:
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def _within(inner: Box, outer: Box) -> bool:
+    return outer[0] - 1 <= inner[0] and outer[1] - 1 <= inner[1] and inner[2] <= outer[2] + 1 and inner[3] <= outer[3] + 1
+
+
+def _closing_lines(page: Any) -> dict[str, Any]:
+    """Table settings that close tables cut by a page break.
+
+    A row that runs over a page break has no bottom border on its first page and no top
+    border on the next, so its cell would not be found. A horizontal line where the
+    vertical rules begin and end closes it again (where a border exists it changes nothing).
+    """
+    verticals = [e for e in page.edges if e.get("orientation") == "v" and float(e["bottom"]) - float(e["top"]) > 2]
+    if not verticals:
+        return {}
+    top = min(float(e["top"]) for e in verticals)
+    bottom = max(float(e["bottom"]) for e in verticals)
+    return {"explicit_horizontal_lines": [top, bottom]}
 
 
 def document_blocks(pages: Iterable[Any]) -> list[Block]:
