@@ -16,13 +16,14 @@ warning saying how it was read.
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from apdocs.api import render_form
 from apdocs.forms import FORM_IDS, load_form
-from apdocs.parse import parse, parse_many
+from apdocs.parse import MAX_FILE_BYTES, parse, parse_many
 from apdocs.record import flatten_answers
 from tests.test_office_roundtrip import filled
 
@@ -112,3 +113,50 @@ def test_a_long_answer_running_over_a_page_break_is_read_whole(libreoffice, tmp_
     rec = parse(pdf)
     assert rec.answers["q2"] == long
     assert rec.answers["q3"] == values["q3"]
+
+
+# -- what cannot be read gets its own typed error ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unreadable(libreoffice, converted, tmp_path_factory) -> dict[str, Path]:
+    """A scan-only PDF and a phone photo of a filled form, and a password-protected PDF."""
+    from PIL import Image
+
+    from tests.office import require
+
+    work = tmp_path_factory.mktemp("unreadable")
+    pdf = work / "filled.pdf"
+    pdf.write_bytes(converted["appendix4", "pdf-docx"][1])
+    # a "scan": the pages rendered to pictures by poppler, put back into a PDF with no text layer
+    subprocess.run([require("pdftoppm"), "-r", "60", "-png", str(pdf), str(work / "page")], check=True, timeout=120)
+    pages = [Image.open(p).convert("RGB") for p in sorted(work.glob("page-*.png"))]
+    pages[0].save(work / "scan.pdf", save_all=True, append_images=pages[1:])
+    pages[0].save(work / "photo.jpg", quality=80)
+    src = work / "form.docx"
+    src.write_bytes(converted["appendix4", "doc"][0])
+    password = (
+        'pdf:writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true"},'
+        '"DocumentOpenPassword":{"type":"string","value":"synthetic-password"}}'
+    )
+    locked = libreoffice.convert([src], password, work / "locked")[0]
+    return {"scan": work / "scan.pdf", "photo": work / "photo.jpg", "password": locked}
+
+
+def test_scan_photo_and_password_pdf_get_their_own_typed_errors(unreadable, tmp_path):
+    oversize = tmp_path / "huge.pdf"
+    with oversize.open("wb") as fh:  # sparse: no 64 MiB is written
+        fh.truncate(MAX_FILE_BYTES + 1)
+    files = {**unreadable, "oversize": oversize}
+    results = {name: next(iter(parse_many([p]))) for name, p in files.items()}
+    codes = {name: (r.error.code if not r.ok else None) for name, r in results.items()}
+    assert codes == {"scan": "SCANNED_IMAGE", "photo": "SCANNED_IMAGE", "password": "ENCRYPTED", "oversize": "FILE_TOO_LARGE"}
+    assert "Word or Excel" in results["scan"].error.message  # what to ask the school for
+    assert "JPEG" in results["photo"].error.message and results["photo"].source.format == "image"
+    assert results["scan"].source.format == results["password"].source.format == "pdf"
+
+
+def test_a_folder_lists_photos_for_manual_handling(unreadable, tmp_path):
+    (tmp_path / "IMG_0001.jpg").write_bytes(unreadable["photo"].read_bytes())
+    [r] = list(parse_many([tmp_path]))
+    assert not r.ok and r.error.code == "SCANNED_IMAGE"

@@ -149,10 +149,28 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
                 cells.append(Cell(tuple(join_lines(lines, x1 - max(pad, 0.0))), 1))
             rows.append(tuple(cells))
         out.append((bbox[1], _Table(bbox, edges, rows)))
-    for line in lines_of(w for i, w in enumerate(words) if i not in placed):
-        out.append((line.top, Para(line.text)))
+    body = lines_of(w for i, w in enumerate(words) if i not in placed)
+    right = max((ln.x1 for ln in body), default=0.0)  # the text column's right edge, as far as the page shows it
+    tops = sorted(top for top, _ in out)
+    for run in _runs(body, tops):
+        # a run of body lines with no table between: wrapped lines join, typed breaks stay
+        y = run[0].top
+        for text in join_lines(run, right):
+            out.append((y, Para(text)))
+            y += 0.001  # keep the paragraphs' order when sorted
     out.sort(key=lambda t: t[0])
     return out
+
+
+def _runs(lines: list[_Line], table_tops: list[float]) -> list[list[_Line]]:
+    """Body lines split wherever a table starts between two of them."""
+    runs: list[list[_Line]] = []
+    for line in lines:
+        if runs and not any(runs[-1][-1].top < t < line.top for t in table_tops):
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return runs
 
 
 Box = tuple[float, float, float, float]
