@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from apdocs.api import render_form
+from apdocs.errors import ParseError
 from apdocs.forms import FORM_IDS, load_form
 from apdocs.parse import MAX_FILE_BYTES, parse, parse_many
 from apdocs.record import flatten_answers
@@ -160,3 +162,47 @@ def test_a_folder_lists_photos_for_manual_handling(unreadable, tmp_path):
     (tmp_path / "IMG_0001.jpg").write_bytes(unreadable["photo"].read_bytes())
     [r] = list(parse_many([tmp_path]))
     assert not r.ok and r.error.code == "SCANNED_IMAGE"
+
+
+# -- the LibreOffice sandbox ---------------------------------------------------------------------
+
+
+def test_conversion_fetches_nothing_and_leaves_no_profile(libreoffice, tmp_path, monkeypatch):
+    """An RTF whose fields link a picture and a text on a server (a loopback listener here):
+    converted in a network namespace with a throwaway profile, nothing is fetched or left behind.
+    (In our trials LibreOffice 7.4 did not fetch these on conversion even unsandboxed: this
+    guards against a version that would.)"""
+    from apdocs.formats import convert
+    from tests.test_bad_input import Listener
+
+    listener = Listener()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the throwaway folders are made
+    url = f"http://127.0.0.1:{listener.port}"
+    rtf = (
+        "{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}\\f0 Provider name: Linked\\par"
+        f'{{\\field{{\\*\\fldinst INCLUDEPICTURE "{url}/p.png" \\\\d}}{{\\fldrslt }}}}\\par'
+        f'{{\\field{{\\*\\fldinst INCLUDETEXT "{url}/t.txt"}}{{\\fldrslt kept}}}}\\par}}'
+    ).encode()
+    try:
+        out = convert.convert(rtf, source_ext=".rtf", target="docx", path="linked.rtf")
+        assert out.startswith(b"PK")
+        assert listener.connections() == 0
+        assert not list(tmp_path.glob("apdocs-convert-*")), "the throwaway profile was left behind"
+        with pytest.raises(ParseError) as info:
+            parse(rtf + b" ", path="linked.rtf")  # a different file: converted again, then judged
+        assert info.value.code == "NOT_A_FORM"
+        assert listener.connections() == 0
+    finally:
+        listener.close()
+
+
+def test_without_libreoffice_a_typed_error_says_how_to_install_it(converted, monkeypatch):
+    from apdocs.formats import convert
+
+    monkeypatch.setenv("APDOCS_SOFFICE", "/nonexistent/soffice")
+    data = converted["appendix4", "doc"][1] + b"\0"  # not in the conversion cache
+    with pytest.raises(ParseError) as info:
+        parse(data, path="old.doc")
+    assert info.value.code == "CONVERTER_MISSING"
+    assert "apt-get install libreoffice" in str(info.value) and "old.doc" in str(info.value)
+    assert convert.soffice() is None
