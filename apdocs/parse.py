@@ -35,8 +35,9 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: instead (so the officer hears "this is a PDF" rather than nothing).
 DIRECTORY_EXTENSIONS = frozenset(
     {".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".doc", ".xls", ".pdf", ".odt", ".ods", ".rtf"}
-    # photos and scans of a form: listed (SCANNED_IMAGE) so the officer can ask for the file
-    | {".jpg", ".jpeg", ".png", ".heic", ".tif", ".tiff"}
+    # what LibreOffice converts (flat OpenDocument, WordPerfect); photos and scans of a form,
+    # listed (SCANNED_IMAGE) so the officer can ask for the file
+    | {".fodt", ".fods", ".wpd", ".jpg", ".jpeg", ".png", ".heic", ".tif", ".tiff"}
 )
 
 _WORD_TYPES = ("wordprocessingml", "ms-word")

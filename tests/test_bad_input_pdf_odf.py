@@ -265,6 +265,13 @@ def hostile_odfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
         "encrypted.odt": (odf({**ok, "META-INF/manifest.xml": encrypted_manifest}), "ENCRYPTED"),
         "repeat-bomb.ods": (odf({"content.xml": ods}, b"application/vnd.oasis.opendocument.spreadsheet"), "TOO_MANY_CELLS"),
         "no-content.odt": (odf({"META-INF/manifest.xml": MANIFEST}), "PART_MISSING"),
+        # flat OpenDocument goes to LibreOffice, whose XML import would resolve entities: refused before
+        "xxe.fodt": (
+            odt_content(prolog=xxe_file, extra_cell="&x;").replace(
+                b"<office:document-content ", b'<office:document office:mimetype="application/vnd.oasis.opendocument.text" '
+            ),
+            "DTD_FORBIDDEN",
+        ),
         "xml-invalid.odt": (odf({**ok, "content.xml": odt_content()[:500]}), "XML_INVALID"),
     }
 

@@ -6,7 +6,8 @@ headless - one soffice call per target, once per test session - to:
 
 * PDF through writer_pdf_Export (Word-style "Save as PDF") and calc_pdf_Export;
 * ODT and ODS (read directly, no LibreOffice needed to read them);
-* DOC, XLS and RTF (read by converting them back with a sandboxed LibreOffice).
+* DOC, XLS and RTF (read by converting them back with a sandboxed LibreOffice), and flat
+  OpenDocument (.fodt/.fods) as an example of the converter's fallback for anything else.
 
 Each is read through :func:`apdocs.parse.parse` and must give the same answers as the
 original file, with ``source.format`` naming the container and a ROUTE_FALLBACK
@@ -40,6 +41,9 @@ TARGETS = {
     "doc": ("docx", "doc:MS Word 97"),
     "xls": ("xlsx", "xls:MS Excel 97"),
     "rtf": ("docx", "rtf"),
+    # anything else LibreOffice opens goes through the same converter: flat OpenDocument here
+    "fodt": ("docx", "fodt"),
+    "fods": ("xlsx", "fods"),
 }
 
 
@@ -91,7 +95,7 @@ def test_a_batch_of_mixed_containers_reads_each_for_what_it_is(converted, tmp_pa
     assert len(results) == len(converted)
     bad = [r.to_dict() for r in results if not r.ok]
     assert bad == []
-    assert {r.source.format for r in results} == {"pdf", "odt", "ods", "doc", "xls", "rtf"}
+    assert {r.source.format for r in results} == {"pdf", "odt", "ods", "doc", "xls", "rtf", "fodt", "fods"}
 
 
 def test_single_line_answers_in_a_pdf_too(libreoffice, tmp_path):

@@ -60,6 +60,12 @@ _READERS = {
     "xls": ("apdocs.formats.convert", "XLS"),
     "rtf": ("apdocs.formats.convert", "RTF"),
     "image": ("apdocs.formats.image", "FORMAT"),
+    # anything else LibreOffice opens, through the same converter
+    "fodt": ("apdocs.formats.convert", "FODT"),
+    "fods": ("apdocs.formats.convert", "FODS"),
+    "wordml": ("apdocs.formats.convert", "WORDML"),
+    "spreadsheetml": ("apdocs.formats.convert", "SPREADSHEETML"),
+    "wpd": ("apdocs.formats.convert", "WPD"),
 }
 
 

@@ -261,3 +261,66 @@ class ConvertedFormat:
 DOC = ConvertedFormat("doc", (".doc",), "docx", "an old-style Word .doc file")
 XLS = ConvertedFormat("xls", (".xls",), "xlsx", "an old-style Excel .xls file")
 RTF = ConvertedFormat("rtf", (".rtf",), "docx", "a Rich Text (RTF) file")
+
+
+# -- anything else LibreOffice opens: flat XML office files, WordPerfect ----------------------
+
+# (marker in the first bytes, format name, extension LibreOffice is given, target)
+_OTHERS = (
+    (b'progid="Word.Document"', "wordml", ".xml", "docx"),
+    (b"<w:wordDocument", "wordml", ".xml", "docx"),
+    (b'progid="Excel.Sheet"', "spreadsheetml", ".xml", "xlsx"),
+    (b"urn:schemas-microsoft-com:office:spreadsheet", "spreadsheetml", ".xml", "xlsx"),
+    (b"application/vnd.oasis.opendocument.text", "fodt", ".fodt", "docx"),
+    (b"application/vnd.oasis.opendocument.spreadsheet", "fods", ".fods", "xlsx"),
+)
+
+
+def _other_kind(data: bytes) -> tuple[str, str, str] | None:
+    """(name, extension, target) of a file LibreOffice opens that apdocs has no reader for."""
+    if data.startswith(b"\xffWPC"):
+        return "wpd", ".wpd", "docx"
+    if sniff(data) != "xml":
+        return None
+    head = data[:4096]
+    for marker, name, ext, target in _OTHERS:
+        if marker in head and (name not in ("fodt", "fods") or b"<office:document" in head):
+            return name, ext, target
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class FallbackFormat:
+    """The converter as a fallback for one more kind LibreOffice opens (see :data:`_OTHERS`)."""
+
+    name: str
+    extensions: tuple[str, ...]
+
+    def detect(self, data: bytes) -> bool:
+        kind = _other_kind(data)
+        return kind is not None and kind[0] == self.name
+
+    def read(self, data: bytes, *, path: str | None = None) -> ParsedReturn:
+        from apdocs import formats
+        from apdocs.formats.ooxml import has_doctype
+
+        kind = _other_kind(data)
+        if kind is None:
+            raise ParseError(f"this is not a {self.name} file", code="NOT_A_FORM", path=path)
+        name, ext, target = kind
+        if has_doctype(data):
+            # LibreOffice's XML import would resolve entities: refused before it sees the file
+            raise ParseError("the file declares a DTD, which is not allowed in a returned form", code="DTD_FORBIDDEN", path=path)
+        converted = convert(data, source_ext=ext, target=target, path=path)
+        record = formats.get(target).read(converted, path=path)
+        note = Notice("ROUTE_FALLBACK", f"a {name} file converted to .{target} by LibreOffice, then read", where=path)
+        return dataclasses.replace(
+            record, source=SourceInfo(path, hashlib.sha256(data).hexdigest(), name), warnings=(note, *record.warnings)
+        )
+
+
+FODT = FallbackFormat("fodt", (".fodt",))
+FODS = FallbackFormat("fods", (".fods",))
+WORDML = FallbackFormat("wordml", (".xml",))
+SPREADSHEETML = FallbackFormat("spreadsheetml", (".xml",))
+WPD = FallbackFormat("wpd", (".wpd",))
