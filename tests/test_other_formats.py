@@ -210,3 +210,72 @@ def test_without_libreoffice_a_typed_error_says_how_to_install_it(converted, mon
     assert info.value.code == "CONVERTER_MISSING"
     assert "apt-get install libreoffice" in str(info.value) and "old.doc" in str(info.value)
     assert convert.soffice() is None
+
+
+# -- the 2020 appendices typed over by hand, then saved as PDF -----------------------------------
+
+
+def _hand_typed_2020() -> dict[str, bytes]:
+    """Shapes schools make of the original forms (see tests/test_legacy_forms.py), in Word's bordered
+    "Table Grid" style: ☒/☐ in separate Yes | No columns, and questions as paragraphs with answers beneath."""
+    from docx import Document
+
+    from tests.test_legacy_forms import A2, A4, A4_ANSWERS, add_with_hint, to_bytes
+
+    a2 = Document()
+    a2.add_paragraph(A2.title)
+    table = a2.add_table(rows=1, cols=5)
+    table.style = "Table Grid"
+    yes, no = A2.yes_no
+    for cell, text in zip(
+        table.rows[0].cells, [A2.columns["evidence"], yes, no, A2.labels["date_seen"], A2.labels["note"]], strict=True
+    ):
+        cell.text = text
+    marks = {"e1": ("☒", "☐"), "e2": ("X", ""), "e3": ("☐", "☒"), "e7": ("☒", "☐")}
+    for item in A2.items:
+        row = table.add_row().cells
+        row[0].text = item.text
+        row[1].text, row[2].text = marks.get(item.id, ("☐", "☐"))
+        row[3].text = "12th March 2020" if item.id in marks else ""
+        row[4].text = f"Copy on file for {item.id}" if item.id in ("e1", "e7") else ""
+    a4 = Document()
+    a4.add_paragraph(A4.title)
+    for section in A4.sections:
+        a4.add_heading(section.title, level=2)
+        for q in section.questions:
+            add_with_hint(a4.add_paragraph(), q)
+            for line in (A4_ANSWERS.get(q.id) or "").split("\n"):
+                if line:
+                    a4.add_paragraph(line)
+            a4.add_paragraph("")
+    return {"a2-2020": to_bytes(a2), "a4-2020": to_bytes(a4)}
+
+
+def test_hand_typed_2020_forms_saved_as_pdf_read_as_their_word_files(libreoffice, tmp_path):
+    docs = _hand_typed_2020()
+    for name, data in docs.items():
+        (tmp_path / f"{name}.docx").write_bytes(data)
+    pdfs = libreoffice.convert([tmp_path / f"{n}.docx" for n in docs], "pdf:writer_pdf_Export", tmp_path / "pdf")
+    for name, pdf in zip(docs, pdfs, strict=True):
+        want = parse(docs[name], path=f"{name}.docx")
+        got = parse(pdf)
+        assert got.form == want.form
+        assert got.answers == want.answers, name
+    a2 = parse(pdfs[0])
+    assert a2.answers["e1"] == {"seen": True, "date_seen": "2020-03-12", "note": "Copy on file for e1"}
+    assert a2.answers["e3"]["seen"] is False
+
+
+def test_the_bundled_sample_returns_as_pdf_and_opendocument(libreoffice, tmp_path):
+    """samples/returns (our forms filled in different ways, a draft, a 2020 hand-typed one) saved as PDF and ODT/ODS."""
+    root = Path(__file__).resolve().parents[1] / "samples" / "returns"
+    words, sheets = sorted(root.glob("*.docx")), sorted(root.glob("*.xlsx"))
+    made = [
+        *libreoffice.convert(words, "pdf:writer_pdf_Export", tmp_path / "pdf"),
+        *libreoffice.convert(words, "odt", tmp_path / "odt"),
+        *libreoffice.convert(sheets, "ods", tmp_path / "ods"),
+    ]
+    for path in made:
+        original = next(p for p in (*words, *sheets) if p.stem == path.stem)
+        want, got = parse(original), parse(path)
+        assert (got.form, got.header, got.answers) == (want.form, want.header, want.answers), path.name

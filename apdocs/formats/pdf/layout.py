@@ -89,15 +89,21 @@ def lines_of(words: Iterable[Word]) -> list[_Line]:
     return out
 
 
-def join_lines(lines: Sequence[_Line], right: float) -> list[str]:
-    """Lines of one cell (or column of text ending at ``right``) as its paragraphs."""
+def join_lines(lines: Sequence[_Line], right: float, *, spacing: tuple[float, float] = (0.0, 0.0)) -> list[str]:
+    """Lines of one cell (or column of text ending at ``right``) as its paragraphs.
+
+    ``spacing`` is (line pitch, space after a paragraph) when paragraphs leave space after
+    them (body text usually does, our cells do not): a pitch that large starts a new
+    paragraph, and only a gap beyond it counts towards an empty line.
+    """
+    base, after = spacing
     if not lines:
         return []
     paras: list[str] = [lines[0].text]
     for prev, line in itertools.pairwise(lines):
         height = max(prev.bottom - prev.top, 1.0)
-        pitch = line.top - prev.top
-        gap = line.top - prev.bottom
+        raw = line.top - prev.top
+        pitch, gap = raw - after, line.top - prev.bottom - after
         first = line.words[0]
         fits = prev.x1 + 0.3 * first.size + (first.x1 - first.x0) <= right - FIT_MARGIN
         if gap >= BLANK_LINE * height * 1.4:
@@ -105,11 +111,25 @@ def join_lines(lines: Sequence[_Line], right: float) -> list[str]:
             blanks = max(1, round(pitch / (height * 1.17)) - 1)
             paras.extend([""] * blanks)
             paras.append(line.text)
-        elif fits:
-            paras.append(line.text)  # typed line break: the word would have fitted above
+        elif fits or (after > 0 and raw > base + after / 2):
+            paras.append(line.text)  # a typed break (the word would have fitted above), or a new paragraph
         else:
             paras[-1] = f"{paras[-1]} {line.text}"  # the text wrapped
     return paras
+
+
+def paragraph_spacing(lines: Sequence[_Line]) -> tuple[float, float]:
+    """The space body paragraphs leave between them, from the gaps between lines.
+
+    The smallest line pitch is the one within a paragraph; pitches a little larger (less
+    than another line's worth) are paragraph breaks, and their typical excess is the spacing.
+    """
+    pitches = [b.top - a.top for a, b in itertools.pairwise(lines) if b.top > a.top]
+    if len(pitches) < 2:
+        return 0.0, 0.0
+    base = min(pitches)
+    extra = sorted(p - base for p in pitches if base + 1.0 < p < 1.9 * base)
+    return base, (extra[len(extra) // 2] if extra else 0.0)
 
 
 @dataclass
@@ -152,10 +172,11 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
     body = lines_of(w for i, w in enumerate(words) if i not in placed)
     right = max((ln.x1 for ln in body), default=0.0)  # the text column's right edge, as far as the page shows it
     tops = sorted(top for top, _ in out)
+    spacing = paragraph_spacing(body)
     for run in _runs(body, tops):
         # a run of body lines with no table between: wrapped lines join, typed breaks stay
         y = run[0].top
-        for text in join_lines(run, right):
+        for text in join_lines(run, right, spacing=spacing):
             out.append((y, Para(text)))
             y += 0.001  # keep the paragraphs' order when sorted
     out.sort(key=lambda t: t[0])
