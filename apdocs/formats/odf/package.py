@@ -1,11 +1,12 @@
 """Open an OpenDocument package (.odt/.ods) with the same vetting as OOXML.
 
 The zip directory is checked before anything is inflated (entry count, declared sizes,
-ratio, duplicates, zip-level encryption), every XML part read is inflated within the
-caps and refused if it declares a DTD, and parsing uses the one safe parser (no
-entities, no network) - all by the machinery of :mod:`apdocs.formats.ooxml`. An ODF
+ratio, duplicates, zip-level encryption), the one part read (``content.xml``) is inflated
+within the caps and refused if it declares a DTD, and parsing uses the one safe parser
+(no entities, no network) - all by the machinery of :mod:`apdocs.formats.ooxml`. An ODF
 package encrypted by its own scheme (a password set in LibreOffice) is named in
 ``META-INF/manifest.xml``; it is refused as ENCRYPTED rather than read as garbage.
+Macros (``Basic/``, ``Scripts/``) are never read: MACROS_IGNORED says they were there.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
-from apdocs.errors import ParseError
+from apdocs.errors import Notice, ParseError
 from apdocs.formats import ooxml
 
 MIMETYPES = {
@@ -26,7 +27,6 @@ MIMETYPES = {
     "application/vnd.oasis.opendocument.spreadsheet": "ods",
     "application/vnd.oasis.opendocument.spreadsheet-template": "ods",
 }
-_MANIFEST_NS = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
 
 
 def odf_kind(data: bytes) -> str | None:
@@ -47,12 +47,18 @@ def odf_kind(data: bytes) -> str | None:
         return None
 
 
+#: The only parts apdocs parses. Others (styles, settings, macros, pictures) are never inflated or
+#: parsed, so a DTD in them cannot reach a parser: OpenOffice wrote DOCTYPEs into its Basic libraries.
+READ_PARTS = ("content.xml",)
+
+
 @dataclass
 class OdfPackage:
     path: str | None
     kind: str
     _data: bytes
     _infos: dict[str, zipfile.ZipInfo]
+    notices: list[Notice] = field(default_factory=list)
 
     def has(self, name: str) -> bool:
         return name in self._infos
@@ -82,21 +88,26 @@ def open_odf(data: bytes, *, path: str | None) -> OdfPackage:
     ooxml._check_directory(infos, path)
     by_name = {i.filename: i for i in infos}
     kind = odf_kind(data) or "odt"
-    for info in infos:
-        if info.filename.lower().endswith((".xml", ".rdf")) and ooxml._declares_dtd(data, info, path):
+    pkg = OdfPackage(path, kind, data, by_name)
+    for name in READ_PARTS:
+        info = by_name.get(name)
+        if info is not None and ooxml._declares_dtd(data, info, path):
             raise ParseError(
-                f"part {info.filename!r} declares a DTD, which is not allowed in a returned form",
+                f"part {name!r} declares a DTD, which is not allowed in a returned form",
                 code="DTD_FORBIDDEN",
                 path=path,
-                context={"part": info.filename},
+                context={"part": name},
             )
-    pkg = OdfPackage(path, kind, data, by_name)
-    if pkg.has("META-INF/manifest.xml"):
-        manifest = pkg.xml("META-INF/manifest.xml")
-        if next(manifest.iter(f"{{{_MANIFEST_NS}}}encryption-data"), None) is not None:
-            raise ParseError(
-                "the file is password-protected; please open it in LibreOffice, remove the password, save it and send it again",
-                code="ENCRYPTED",
-                path=path,
-            )
+    manifest = by_name.get("META-INF/manifest.xml")
+    # Searched, not parsed: OpenOffice 2 wrote its manifest with a DOCTYPE, and nothing else in it is needed.
+    if manifest is not None and b"encryption-data" in ooxml._read_member(data, manifest, path):
+        raise ParseError(
+            "the file is password-protected; please open it in LibreOffice, remove the password, save it and send it again",
+            code="ENCRYPTED",
+            path=path,
+        )
+    if any(n.startswith(("Basic/", "Scripts/")) for n in by_name):
+        pkg.notices.append(
+            Notice("MACROS_IGNORED", "the file contains macros; the answers were read and the macros ignored", where=path)
+        )
     return pkg

@@ -27,4 +27,4 @@ def read_odf(data: bytes, *, path: str | None = None) -> ParsedReturn:
         exc.path = exc.path or path
         raise
     what = "OpenDocument text" if fmt == "odt" else "OpenDocument spreadsheet"
-    return read_blocks(blocks, data=data, path=path, fmt=fmt, route=f"{what} read directly")
+    return read_blocks(blocks, data=data, path=path, fmt=fmt, route=f"{what} read directly", notices=pkg.notices)
