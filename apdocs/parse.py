@@ -51,7 +51,11 @@ def _kind_from_name(path: str | None) -> str:
 
 
 def detect_format(data: bytes, *, path: str | None = None) -> str:
-    """ "docx" or "xlsx" from the bytes (after vetting the package); else a typed ParseError."""
+    """ "docx" or "xlsx" from the bytes (after vetting the package), or a format apdocs only reads
+    ("pdf", "odt", "ods", "doc", "xls", "rtf", "image" ...); else a typed ParseError."""
+    other = formats.reader_for(data)
+    if other is not None:
+        return other.name
     return _detect(data, path)[0]
 
 
