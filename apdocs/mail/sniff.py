@@ -12,8 +12,9 @@ import zipfile
 from typing import Literal
 
 from apdocs.formats.ooxml import cfb_stream_names, sniff
+from apdocs.mail.tnef import TNEF_MAGIC
 
-Kind = Literal["docx", "xlsx", "odf", "zip", "msg", "eml", "encrypted", "ole2", "pdf", "rtf", "image", "other"]
+Kind = Literal["docx", "xlsx", "odf", "zip", "msg", "eml", "tnef", "encrypted", "ole2", "pdf", "rtf", "image", "other"]
 
 #: Kinds the parser reads besides Word and Excel (see README, "Formats read"): a school that saved
 #: the form as PDF, in LibreOffice's own format or as RTF sent a return, not a stray file.
@@ -40,6 +41,8 @@ def kind_of(data: bytes) -> Kind:
         if "EncryptedPackage" in names:
             return "encrypted"  # a password-protected Word/Excel file
         return "ole2"
+    if data.startswith(TNEF_MAGIC):  # Outlook's winmail.dat
+        return "tnef"
     if data.startswith(_IMAGES):
         return "image"
     what = sniff(data)
@@ -58,9 +61,7 @@ def is_form_kind(kind: Kind) -> bool:
 
 def meant_as_form(kind: Kind, name: str) -> bool:
     """True when the file should go to the parser: a form by its bytes, or sent as one."""
-    return (
-        is_form_kind(kind) or kind in _READ_AS_RETURNS or kind == "encrypted" or name.lower().endswith(FORM_LIKE_EXTENSIONS)
-    )
+    return is_form_kind(kind) or kind in _READ_AS_RETURNS or kind == "encrypted" or name.lower().endswith(FORM_LIKE_EXTENSIONS)
 
 
 def _zip_kind(data: bytes) -> Kind:
