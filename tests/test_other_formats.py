@@ -279,3 +279,19 @@ def test_the_bundled_sample_returns_as_pdf_and_opendocument(libreoffice, tmp_pat
         original = next(p for p in (*words, *sheets) if p.stem == path.stem)
         want, got = parse(original), parse(path)
         assert (got.form, got.header, got.answers) == (want.form, want.header, want.answers), path.name
+
+
+def test_a_pdf_locked_against_changes_and_copying_is_read(libreoffice, converted, tmp_path):
+    """ "Save as PDF to lock it": a permissions password (no password to open) is not a password to read."""
+    src = tmp_path / "form.docx"
+    src.write_bytes(converted["appendix4", "pdf-docx"][0])
+    locked = (
+        'pdf:writer_pdf_Export:{"RestrictPermissions":{"type":"boolean","value":"true"},'
+        '"PermissionPassword":{"type":"string","value":"synthetic-owner"},"Changes":{"type":"long","value":"0"},'
+        '"EnableCopyingOfContent":{"type":"boolean","value":"false"}}'
+    )
+    pdf = libreoffice.convert([src], locked, tmp_path / "locked")[0]
+    assert b"/Encrypt" in pdf.read_bytes()
+    _, want = flat(src.read_bytes(), "form.docx")
+    _, got = flat(pdf.read_bytes(), str(pdf))
+    assert got == want
