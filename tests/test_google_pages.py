@@ -4,9 +4,10 @@ Neither program can run here, so their exports are simulated from what they are 
 write. Each simulation changes only what that program changes:
 
 * **Google Docs** (File > Download > .docx) keeps the text of our content controls, but not
-  the controls themselves: it writes its own ``w:sdt`` wrappers, numbered by ``w:id`` only, with
-  no tag, title, placeholder, dropdown list, date picker or checkbox. It wraps whole tables
-  in them as well. Custom document properties (``apdocs.form``, ``apdocs.version``) are lost.
+  the controls themselves: it writes its own ``w:sdt`` wrappers, tagged ``goog_rdk_N`` (the tag
+  its exports are known by), with no title, placeholder, dropdown list, date picker or checkbox.
+  It wraps whole tables in them as well. Custom document properties (``apdocs.form``,
+  ``apdocs.version``) are lost.
 * **Apple Pages** (Export To > Word) flattens controls into plain runs: no ``w:sdt`` at all,
   and no custom document properties.
 
@@ -64,10 +65,13 @@ def _google_controls(root: etree._Element) -> None:
         for old in pr.findall(f"{{{W}}}id"):
             pr.remove(old)
         etree.SubElement(pr, f"{{{W}}}id").set(f"{{{W}}}val", str(-1_000_000 - n))
+        etree.SubElement(pr, f"{{{W}}}tag").set(f"{{{W}}}val", f"goog_rdk_{n}")
     body = root.find(f"{{{W}}}body")
     for tbl in list(body.iterchildren(f"{{{W}}}tbl")):
         sdt = etree.Element(f"{{{W}}}sdt")
-        etree.SubElement(etree.SubElement(sdt, f"{{{W}}}sdtPr"), f"{{{W}}}id").set(f"{{{W}}}val", "1")
+        n += 1
+        pr = etree.SubElement(sdt, f"{{{W}}}sdtPr")
+        etree.SubElement(pr, f"{{{W}}}tag").set(f"{{{W}}}val", f"goog_rdk_{n}")
         content = etree.SubElement(sdt, f"{{{W}}}sdtContent")
         tbl.addprevious(sdt)
         content.append(tbl)
