@@ -32,14 +32,22 @@ def stream(data: bytes, *, extra: bytes = b"", deflate: bool = False) -> bytes:
 
 
 def text_page_pdf(
-    lines: list[str], *, catalog_extra: bytes = b"", page_extra: bytes = b"", more: list[bytes] | None = None
+    lines: list[str],
+    *,
+    catalog_extra: bytes = b"",
+    page_extra: bytes = b"",
+    more: list[bytes] | None = None,
+    drawing: bytes = b"",
 ) -> bytes:
-    """One page of Helvetica text lines (1 catalog, 2 pages, 3 page, 4 font, 5 content, then ``more``)."""
+    """One page of Helvetica text lines (1 catalog, 2 pages, 3 page, 4 font, 5 content, then ``more``);
+    ``drawing`` is content-stream operators added after the text (ruling lines ...)."""
     ops = [b"BT /F1 10 Tf 14 TL 50 780 Td"]
     for line in lines:
         safe = line.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
         ops.append(b"(" + safe + b") Tj T*")
     ops.append(b"ET")
+    if drawing:
+        ops.append(drawing)
     return build(
         [
             b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b">>",

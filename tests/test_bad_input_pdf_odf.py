@@ -124,7 +124,20 @@ def hostile_pdfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
         "no-text.pdf": (text_page_pdf([]), "NOT_A_FORM"),
         "not-a-form.pdf": (text_page_pdf(["Dear parent,", "The school trip is on Friday."]), "NOT_A_FORM"),
         "too-long.pdf": (_many_pages(45), "PDF_TOO_LONG"),
+        # finding cells is quadratic in the ruling lines: a grid of 4,000 is refused before that
+        "ruled-grid.pdf": (text_page_pdf(["x"], drawing=_grid(2000)), "PDF_TOO_LONG"),
     }
+
+
+def _grid(n: int) -> bytes:
+    """Content-stream operators drawing n horizontal and n vertical lines."""
+    ops = [b"0.1 w"]
+    for i in range(n):
+        y = 20 + i * 800 / n
+        ops.append(b"20 %.2f m 575 %.2f l S" % (y, y))
+        x = 20 + i * 555 / n
+        ops.append(b"%.2f 20 m %.2f 820 l S" % (x, x))
+    return b"\n".join(ops)
 
 
 def _many_pages(n: int) -> bytes:

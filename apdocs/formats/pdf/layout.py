@@ -16,6 +16,7 @@ part, and a repeated heading row is dropped, so an answer never leaves its table
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,15 @@ FIT_MARGIN = 1.0
 MARGIN_TOP, MARGIN_BOTTOM = 0.08, 0.1
 #: Column edges of two table parts closer than this (points) are the same column.
 EDGE_SLACK = 2.0
+
+
+#: Most ruling lines one page may draw: finding cells is quadratic in them, and a form's
+#: page draws under a hundred.
+MAX_EDGES = 3000
+
+
+class TooComplex(Exception):
+    """A page past the caps: raised before the costly work, typed by the reader."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,9 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
         Word(w["text"], float(w["x0"]), float(w["x1"]), float(w["top"]), float(w["bottom"]), float(w.get("size") or 10.0))
         for w in page.extract_words(extra_attrs=["size"], keep_blank_chars=False)
     ]
+    # words by the height of their centre, so each cell looks only at the words in its rows
+    words.sort(key=lambda w: (w.top + w.bottom) / 2)
+    mids = [(w.top + w.bottom) / 2 for w in words]
     placed: set[int] = set()
     out: list[tuple[float, Block | _Table]] = []
     for bbox, grid in _grids(page):
@@ -160,8 +173,8 @@ def page_blocks(page: Any) -> list[tuple[float, Block | _Table]]:
                 x0, top, x1, bottom = c
                 inside = [
                     i
-                    for i, w in enumerate(words)
-                    if i not in placed and x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom
+                    for i in range(bisect.bisect_left(mids, top), bisect.bisect_right(mids, bottom))
+                    if i not in placed and x0 <= (words[i].x0 + words[i].x1) / 2 <= x1
                 ]
                 placed.update(inside)
                 lines = lines_of(words[i] for i in inside)
@@ -231,7 +244,10 @@ def _closing_lines(page: Any) -> dict[str, Any]:
     border on the next, so its cell would not be found. A horizontal line where the
     vertical rules begin and end closes it again (where a border exists it changes nothing).
     """
-    verticals = [e for e in page.edges if e.get("orientation") == "v" and float(e["bottom"]) - float(e["top"]) > 2]
+    edges = page.edges
+    if len(edges) > MAX_EDGES:
+        raise TooComplex(f"a page draws {len(edges)} lines (a form's page draws under a hundred; limit {MAX_EDGES})")
+    verticals = [e for e in edges if e.get("orientation") == "v" and float(e["bottom"]) - float(e["top"]) > 2]
     if not verticals:
         return {}
     top = min(float(e["top"]) for e in verticals)

@@ -23,13 +23,15 @@ from apdocs.errors import Notice, ParseError
 from apdocs.formats.textdoc import read_blocks
 from apdocs.record import ParsedReturn
 
-from .layout import Word, document_blocks
+from .layout import TooComplex, Word, document_blocks
 from .vet import vet
 
 log = logging.getLogger("apdocs.formats.pdf")
 
 #: Most pages read: our forms print on 2-4 pages; a long PDF is not one form.
 MAX_PAGES = 40
+#: Most characters read: a filled form holds ten to twenty thousand.
+MAX_CHARS = 400_000
 
 ASK_FOR_FILE = "please ask the school for the Word or Excel form they filled in (or a PDF saved from it, not a scan)"
 
@@ -51,7 +53,12 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
             fields = _acroform_words(pdf)
             if any(w for _, w in fields):
                 notices.append(Notice("ROUTE_FALLBACK", "PDF form fields read at their places on the page", where=path))
-            blocks = document_blocks(_with_fields(pages, fields))
+            if sum(len(p.chars) for p in pages) > MAX_CHARS:
+                raise _err("PDF_TOO_LONG", f"the PDF holds more text than any form ({MAX_CHARS} characters)", path)
+            try:
+                blocks = document_blocks(_with_fields(pages, fields))
+            except TooComplex as exc:
+                raise _err("PDF_TOO_LONG", f"{exc}; it is not a form", path) from None
             has_text = any(p.chars for p in pages) or bool(fields)
             has_images = any(p.images for p in pages)
     except ParseError:
