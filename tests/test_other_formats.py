@@ -295,3 +295,21 @@ def test_a_pdf_locked_against_changes_and_copying_is_read(libreoffice, converted
     _, want = flat(src.read_bytes(), "form.docx")
     _, got = flat(pdf.read_bytes(), str(pdf))
     assert got == want
+
+
+def test_placeholders_printed_in_a_pdf_read_as_blank(libreoffice, tmp_path):
+    """Word prints a blank control's placeholder ("Click or tap here to enter text.") into its PDF.
+    LibreOffice does not, so the flag that hides it is removed first: the PDF then shows it as Word's does."""
+    from tests.docx_edit import W, edit_document
+
+    def show_placeholders(root) -> None:
+        for flag in list(root.iter(f"{{{W}}}showingPlcHdr")):
+            flag.getparent().remove(flag)
+
+    data = edit_document(render_form("appendix4", "docx", {"q1": "Only this one", "reference": "R-1"}), show_placeholders)
+    (tmp_path / "partial.docx").write_bytes(data)
+    pdf = libreoffice.convert([tmp_path / "partial.docx"], "pdf:writer_pdf_Export", tmp_path / "pdf")[0]
+    rec = parse(pdf)
+    assert rec.answers == {q.id: ("Only this one" if q.id == "q1" else None) for q in load_form("appendix4").questions()}
+    assert {k: v for k, v in rec.header.items() if v is not None} == {"reference": "R-1"}
+    assert not [w for w in rec.warnings if w.code == "DATE_UNREADABLE"]
