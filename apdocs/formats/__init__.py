@@ -69,13 +69,19 @@ _READERS = {
 }
 
 
+_ZIP_READERS = ("odt", "ods")
+
+
 def read_only_names() -> tuple[str, ...]:
     return tuple(_READERS)
 
 
 def reader_for(data: bytes) -> ReadOnlyFormat | None:
     """The read-only format the bytes are in, or None (OOXML, or something no reader claims)."""
-    for module, attr in _READERS.values():
+    # Asked before every return is read: a zip (every .docx/.xlsx) can only be OpenDocument here.
+    names = _ZIP_READERS if data.startswith(b"PK") else _READERS
+    for name in names:
+        module, attr = _READERS[name]
         fmt: ReadOnlyFormat = getattr(importlib.import_module(module), attr)
         if fmt.detect(data):
             return fmt
