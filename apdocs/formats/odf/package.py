@@ -1,8 +1,9 @@
 """Open an OpenDocument package (.odt/.ods) with the same vetting as OOXML.
 
 The zip directory is checked before anything is inflated (entry count, declared sizes,
-ratio, duplicates, zip-level encryption), the one part read (``content.xml``) is inflated
-within the caps and refused if it declares a DTD, and parsing uses the one safe parser
+ratio, duplicates, zip-level encryption), the part read (``content.xml``) is inflated
+within the caps and refused if it declares a DTD (``meta.xml`` too, read for the
+form's own properties), and parsing uses the one safe parser
 (no entities, no network) - all by the machinery of :mod:`apdocs.formats.ooxml`. An ODF
 package encrypted by its own scheme (a password set in LibreOffice) is named in
 ``META-INF/manifest.xml``; it is refused as ENCRYPTED rather than read as garbage.
@@ -53,9 +54,11 @@ def odf_kind(data: bytes) -> str | None:
         return None
 
 
+_META = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
+
 #: The only parts apdocs parses. Others (styles, settings, macros, pictures) are never inflated or
 #: parsed, so a DTD in them cannot reach a parser: OpenOffice wrote DOCTYPEs into its Basic libraries.
-READ_PARTS = ("content.xml",)
+READ_PARTS = ("content.xml", "meta.xml")
 
 
 @dataclass
@@ -68,6 +71,22 @@ class OdfPackage:
 
     def has(self, name: str) -> bool:
         return name in self._infos
+
+    def user_properties(self) -> dict[str, str]:
+        """meta.xml's user-defined properties (the .docx/.xlsx custom properties LibreOffice kept:
+        ``apdocs.form``, ``apdocs.version``); empty when absent or damaged, never an error."""
+        if not self.has("meta.xml"):
+            return {}
+        try:
+            root = self.xml("meta.xml")
+        except ParseError:
+            return {}
+        out: dict[str, str] = {}
+        for prop in root.iter(f"{{{_META}}}user-defined"):
+            name = prop.get(f"{{{_META}}}name")
+            if name and prop.text:
+                out[name] = prop.text.strip()
+        return out
 
     def xml(self, name: str) -> etree._Element:
         info = self._infos.get(name)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from apdocs.errors import ParseError
+import dataclasses
+
+from apdocs.errors import Notice, ParseError
 from apdocs.formats.textdoc import read_blocks
+from apdocs.forms.model import FORM_IDS, load_form
 from apdocs.record import ParsedReturn
 
 from .package import open_odf
@@ -27,4 +30,23 @@ def read_odf(data: bytes, *, path: str | None = None) -> ParsedReturn:
         exc.path = exc.path or path
         raise
     what = "OpenDocument text" if fmt == "odt" else "OpenDocument spreadsheet"
-    return read_blocks(blocks, data=data, path=path, fmt=fmt, route=f"{what} read directly", notices=pkg.notices)
+    props = pkg.user_properties()  # what LibreOffice kept of our .docx/.xlsx properties
+    record = read_blocks(
+        blocks,
+        data=data,
+        path=path,
+        fmt=fmt,
+        route=f"{what} read directly",
+        notices=pkg.notices,
+        form_hint=props.get("apdocs.form") if props.get("apdocs.form") in FORM_IDS else None,
+    )
+    version = props.get("apdocs.version")
+    if version and record.form == props.get("apdocs.form"):
+        warnings = record.warnings
+        if version != load_form(record.form).version:
+            note = f"the form is version {version}; read against version {load_form(record.form).version}"
+            warnings = (*warnings, Notice("FORM_VERSION", note, where=path))
+        record = dataclasses.replace(
+            record, form_version=version, reference=record.reference or props.get("apdocs.reference"), warnings=warnings
+        )
+    return record
