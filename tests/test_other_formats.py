@@ -315,3 +315,36 @@ def test_placeholders_printed_in_a_pdf_read_as_blank(libreoffice, tmp_path):
     assert rec.answers == {q.id: ("Only this one" if q.id == "q1" else None) for q in load_form("appendix4").questions()}
     assert {k: v for k, v in rec.header.items() if v is not None} == {"reference": "R-1"}
     assert not [w for w in rec.warnings if w.code == "DATE_UNREADABLE"]
+
+
+def test_reconcile_reads_returns_sent_as_pdf_and_lists_a_scan_for_manual_handling(libreoffice, unreadable, tmp_path):
+    """The bundled sample returns, every Word one sent as PDF and every Excel one as ODS, plus a scan:
+    the same findings as from the originals, and the scan listed as RETURN_UNREADABLE."""
+    import json
+
+    from click.testing import CliRunner
+
+    from apdocs.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    samples = root / "samples" / "returns"
+    converted_dir = tmp_path / "as-sent"
+    libreoffice.convert(sorted(samples.glob("*.docx")), "pdf:writer_pdf_Export", converted_dir)
+    libreoffice.convert(sorted(samples.glob("*.xlsx")), "ods", converted_dir)
+    (converted_dir / "scan.pdf").write_bytes(unreadable["scan"].read_bytes())
+
+    def findings(folder: Path) -> list:
+        args = ["reconcile", "--roster", str(root / "samples" / "roster.csv"), "--as-of", "2025-03-31", str(folder), "--json"]
+        result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / f"{folder.name}.xlsx")])
+        data, _ = json.JSONDecoder().raw_decode(result.stdout, result.stdout.index("{"))
+        return data["findings"]
+
+    want, got = findings(samples), findings(converted_dir)
+
+    def key(f: dict) -> tuple:
+        source = Path(f["source"]).stem if f["source"] else None
+        return tuple(str(v) for v in (f["code"], f["school"], f["pupil_reference"], f["provider"], f["form"], f["item"], source))
+
+    scan = [f for f in got if f["code"] == "RETURN_UNREADABLE" and f["source"].endswith("scan.pdf")]
+    assert len(scan) == 1 and "Word or Excel" in scan[0]["message"]
+    assert sorted(map(key, (f for f in got if f not in scan))) == sorted(map(key, want))
