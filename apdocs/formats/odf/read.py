@@ -10,7 +10,7 @@ from apdocs.forms.model import FORM_IDS, load_form
 from apdocs.record import ParsedReturn
 
 from .package import open_odf
-from .text import OFFICE, sheet_blocks, text_blocks
+from .text import OFFICE, hidden_sheet_styles, sheet_blocks, text_blocks
 
 
 def read_odf(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -23,7 +23,7 @@ def read_odf(data: bytes, *, path: str | None = None) -> ParsedReturn:
         if text is not None:
             blocks, fmt = text_blocks(text), "odt"
         elif sheets is not None:
-            blocks, fmt = sheet_blocks(sheets), "ods"
+            blocks, fmt = sheet_blocks(sheets, hidden_styles=hidden_sheet_styles(root)), "ods"
         else:
             raise ParseError("this OpenDocument file is neither a text document nor a spreadsheet", code="NOT_A_FORM", path=path)
     except ParseError as exc:

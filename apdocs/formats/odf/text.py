@@ -20,6 +20,7 @@ from apdocs.formats.ooxml import MAX_CELLS
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 
 
 def t(name: str) -> str:
@@ -153,12 +154,27 @@ def _cell_paragraphs(cell: etree._Element) -> list[str]:
     return paragraphs(cell)
 
 
-def sheet_blocks(spreadsheet: etree._Element, *, skip_hidden: frozenset[str] = frozenset()) -> list[Block]:
-    """office:spreadsheet as one table per sheet (sheets apdocs hides - ``_apdocs``, lists - left out)."""
+def hidden_sheet_styles(root: etree._Element) -> frozenset[str]:
+    """Names of the table styles that hide a sheet (``table:display="false"``): Calc keeps our
+    hidden sheets (the choice lists, the ``_apdocs`` map) hidden this way."""
+    out = set()
+    for style in root.iter(f"{{{STYLE}}}style"):
+        props = style.find(f"{{{STYLE}}}table-properties")
+        if style.get(f"{{{STYLE}}}family") == "table" and props is not None and props.get(tb("display")) == "false":
+            out.add(style.get(f"{{{STYLE}}}name", ""))
+    return frozenset(out)
+
+
+def sheet_blocks(spreadsheet: etree._Element, *, hidden_styles: frozenset[str] = frozenset()) -> list[Block]:
+    """office:spreadsheet as one table per visible sheet.
+
+    Hidden sheets, and any named like ``_apdocs`` (apdocs' own, hidden or not), are left out:
+    they hold lists and slot maps, not the form a person filled in.
+    """
     out: list[Block] = []
     budget = MAX_CELLS
-    for sheet in spreadsheet.iter(tb("table")):
-        if sheet.get(tb("name"), "") in skip_hidden or sheet.get(tb("name"), "").startswith("_"):
+    for sheet in spreadsheet.iterchildren(tb("table")):
+        if sheet.get(tb("style-name"), "") in hidden_styles or sheet.get(tb("name"), "").startswith("_"):
             continue
         rows = _rows(sheet, limit=budget)
         budget -= sum(len(r) for r in rows)
