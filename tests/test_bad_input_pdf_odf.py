@@ -116,6 +116,10 @@ def hostile_pdfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
             "",
         ),
         "broken-xref.pdf": (good[:startxref] + b"startxref\n99999999\n%%EOF\n", ""),  # pdfminer rebuilds the xref
+        # object streams that claim ten million objects, or hold a hundred thousand: never expanded
+        "objstm-huge-n.pdf": (text_page_pdf(form_lines(), more=[_object_stream(10_000_000, 2)]), ""),
+        "objstm-100k.pdf": (text_page_pdf(form_lines(), more=[_object_stream(100_000, 100_000)]), ""),
+        "lying-length.pdf": (text_page_pdf(form_lines(), more=[b"<< /Length 999999999 >>\nstream\nabc\nendstream"]), ""),
         # Broken or hostile beyond reading: typed errors.
         "stream-bomb.pdf": (text_page_pdf(["x"], more=[bomb]), "PDF_BOMB"),
         "deep-nesting.pdf": (text_page_pdf(["x"], catalog_extra=b"/Deep " + deep + b" "), "NOT_A_FORM"),
@@ -127,6 +131,20 @@ def hostile_pdfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
         # finding cells is quadratic in the ruling lines: a grid of 4,000 is refused before that
         "ruled-grid.pdf": (text_page_pdf(["x"], drawing=_grid(2000)), "PDF_TOO_LONG"),
     }
+
+
+def _object_stream(declared: int, real: int) -> bytes:
+    """An object stream declaring ``declared`` objects and holding ``real`` small ones (deflated)."""
+    offsets, objects, pos = [], [], 0
+    for i in range(real):
+        obj = b"<< /A %d >>" % i
+        offsets.append(b"%d %d" % (1000 + i, pos))
+        objects.append(obj)
+        pos += len(obj) + 1
+    header = b" ".join(offsets) + b"\n"
+    packed = zlib.compress(header + b"\n".join(objects))
+    head = b"<< /Type /ObjStm /N %d /First %d /Length %d /Filter /FlateDecode >>\nstream\n" % (declared, len(header), len(packed))
+    return head + packed + b"\nendstream"
 
 
 def _grid(n: int) -> bytes:
