@@ -47,6 +47,17 @@ TARGETS = {
 }
 
 
+def printable(form_id: str) -> dict:
+    """The filled values, with Appendix 2's notes on one line each.
+
+    Excel prints a cell only as tall as its row (README, Limits: Excel layout), and Appendix 2's
+    note cells are one line high in the workbook: a three-line note is cut off on paper, so no
+    PDF of the workbook holds it. Every other multi-line answer has the room it needs.
+    """
+    values = filled(form_id, multiline=True)
+    return {k: (f"Value {k}" if k.endswith(".note") else v) for k, v in values.items()}
+
+
 def flat(data: bytes, path: str) -> tuple[str, dict]:
     rec = parse(data, path=path)
     return rec.form, flatten_answers(load_form(rec.form), rec.header, rec.answers)
@@ -58,13 +69,18 @@ def converted(libreoffice, tmp_path_factory) -> dict[tuple[str, str], tuple[byte
     src = tmp_path_factory.mktemp("forms")
     originals: dict[tuple[str, str], Path] = {}
     for form_id in FORM_IDS:
-        for fmt in ("docx", "xlsx"):
-            p = src / f"{form_id}.{fmt}"
-            p.write_bytes(render_form(form_id, fmt, filled(form_id, multiline=True)))
+        for fmt in ("docx", "xlsx", "xlsx-print"):
+            p = src / fmt / f"{form_id}.{fmt.split('-')[0]}"
+            p.parent.mkdir(exist_ok=True)
+            p.write_bytes(
+                render_form(
+                    form_id, fmt.split("-")[0], printable(form_id) if fmt == "xlsx-print" else filled(form_id, multiline=True)
+                )
+            )
             originals[form_id, fmt] = p
     out: dict[tuple[str, str], tuple[bytes, bytes]] = {}
     for target, (fmt, filt) in TARGETS.items():
-        files = [originals[f, fmt] for f in FORM_IDS]
+        files = [originals[f, "xlsx-print" if target == "pdf-xlsx" else fmt] for f in FORM_IDS]
         results = libreoffice.convert(files, filt, tmp_path_factory.mktemp(target))
         for form_id, original, result in zip(FORM_IDS, files, results, strict=True):
             out[form_id, target] = (original.read_bytes(), result.read_bytes())
