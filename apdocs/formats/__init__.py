@@ -67,18 +67,12 @@ _READERS = {
     "spreadsheetml": ("apdocs.formats.convert", "SPREADSHEETML"),
     "wpd": ("apdocs.formats.convert", "WPD"),
 }
-
-
+#: The readers that may claim a zip: every .docx/.xlsx is a zip, and only OpenDocument is asked about it.
 _ZIP_READERS = ("odt", "ods")
-
-
-def read_only_names() -> tuple[str, ...]:
-    return tuple(_READERS)
 
 
 def reader_for(data: bytes) -> ReadOnlyFormat | None:
     """The read-only format the bytes are in, or None (OOXML, or something no reader claims)."""
-    # Asked before every return is read: a zip (every .docx/.xlsx) can only be OpenDocument here.
     names = _ZIP_READERS if data.startswith(b"PK") else _READERS
     for name in names:
         module, attr = _READERS[name]
