@@ -126,11 +126,31 @@ def hostile_pdfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
         "truncated.pdf": (good[: len(good) // 3], "PDF_DAMAGED"),
         "garbage-objects.pdf": (b"%PDF-1.4\n" + bytes(range(256)) * 64, "PDF_DAMAGED"),
         "no-text.pdf": (text_page_pdf([]), "NOT_A_FORM"),
+        # a page-sized picture with a scanner's stamp on it: a scan, whatever the line of text says
+        "scan-with-stamp.pdf": (_scan_with_stamp(), "SCANNED_IMAGE"),
         "not-a-form.pdf": (text_page_pdf(["Dear parent,", "The school trip is on Friday."]), "NOT_A_FORM"),
         "too-long.pdf": (_many_pages(45), "PDF_TOO_LONG"),
         # finding cells is quadratic in the ruling lines: a grid of 4,000 is refused before that
         "ruled-grid.pdf": (text_page_pdf(["x"], drawing=_grid(2000)), "PDF_TOO_LONG"),
     }
+
+
+def _scan_with_stamp() -> bytes:
+    gray = b"\x80" * 64
+    image = b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 64 >>"
+    image += b"\nstream\n" + gray + b"\nendstream"
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q BT /F1 8 Tf 20 10 Td (Scanned with OfficeScan 3000 on 12/03/2020) Tj ET"
+    return build(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> "
+            b"/XObject << /Im1 6 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            stream(content),
+            image,
+        ]
+    )
 
 
 def _object_stream(declared: int, real: int) -> bytes:

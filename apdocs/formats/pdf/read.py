@@ -61,20 +61,40 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
                 raise _err("PDF_TOO_LONG", f"{exc}; it is not a form", path) from None
             has_text = any(p.chars for p in pages) or bool(fields)
             has_images = any(p.images for p in pages)
+            scanned = not fields and _scanned(pages)
     except ParseError:
         raise
     except Exception as wrapped:
         _raise_typed(_unwrap(wrapped), path)  # raises; "from None" there would not hide this context
 
+    scan_message = "the PDF holds only pictures of pages (a scan or photo), so its answers cannot be read; " + ASK_FOR_FILE
     if not has_text:
         if has_images:
-            raise _err(
-                "SCANNED_IMAGE",
-                "the PDF holds only pictures of pages (a scan or photo), so its answers cannot be read; " + ASK_FOR_FILE,
-                path,
-            )
+            raise _err("SCANNED_IMAGE", scan_message, path)
         raise _err("NOT_A_FORM", "the PDF has no text; " + ASK_FOR_FILE, path)
-    return read_blocks(blocks, data=data, path=path, fmt="pdf", route="read from the PDF's text layer", notices=notices)
+    try:
+        return read_blocks(blocks, data=data, path=path, fmt="pdf", route="read from the PDF's text layer", notices=notices)
+    except ParseError as exc:
+        # a scan with a line of text on it (a scanner's stamp, a typed footer) is still a scan
+        if exc.code == "NOT_A_FORM" and scanned:
+            raise _err("SCANNED_IMAGE", scan_message, path) from None
+        raise
+
+
+#: A page is a picture of a page when one image covers at least this share of it ...
+SCAN_COVER = 0.5
+#: ... and it holds fewer characters than this (a filled form page holds thousands).
+SCAN_MAX_CHARS = 300
+
+
+def _scanned(pages: list[Any]) -> bool:
+    """Whether every page is mostly one picture with little text on it."""
+    for page in pages:
+        area = float(page.width) * float(page.height) or 1.0
+        covered = max((float(i["width"]) * float(i["height"]) for i in page.images), default=0.0)
+        if covered < SCAN_COVER * area or len(page.chars) >= SCAN_MAX_CHARS:
+            return False
+    return bool(pages)
 
 
 def _unwrap(exc: BaseException) -> BaseException:
