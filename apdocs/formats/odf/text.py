@@ -89,7 +89,12 @@ def paragraphs(container: etree._Element) -> list[str]:
     for child in container:
         if child.tag in (P, H):
             out.append(inline(child))
-        elif isinstance(child.tag, str) and child.tag not in _SKIP and child.tag != tb("table"):
+        elif child.tag == tb("table"):
+            # a table inside a cell: its cells' paragraphs join the outer cell, row by row
+            for row in _iter_rows(child):
+                for cell in row.iterchildren(tb("table-cell")):
+                    out.extend(paragraphs(cell))
+        elif isinstance(child.tag, str) and child.tag not in _SKIP:
             out.extend(paragraphs(child))
     return out
 
