@@ -390,3 +390,17 @@ def test_a_batch_of_hostile_pdf_and_odf_goes_on(pdf_cases, odf_cases, tmp_path, 
 def test_vet_passes_ordinary_streams():
     raw = zlib.compress(b"BT ET " * 1000)
     vet.vet(b"%PDF-1.4\n1 0 obj << >>\nstream\n" + raw + b"\nendstream\n", path="x.pdf")
+
+
+def test_an_answer_typed_into_a_table_inside_a_cell_is_kept():
+    nested = (
+        "<table:table><table:table-row><table:table-cell><text:p>Answer to q1</text:p></table:table-cell>"
+        "<table:table-cell><text:p>in a table</text:p></table:table-cell></table:table-row></table:table>"
+    )
+    content = odt_content().replace(
+        b'<loext:content-control>Answer to q1<text:line-break/>second<text:s text:c="2"/>line</loext:content-control></text:p>',
+        b"</text:p>" + nested.encode(),
+    )
+    assert nested.encode() in content
+    rec = parse(odf({"content.xml": content, "META-INF/manifest.xml": MANIFEST}), path="nested.odt")
+    assert rec.answers["q1"] == "Answer to q1\nin a table"
