@@ -54,6 +54,10 @@ def test_a_conversion_that_hangs_is_stopped_and_its_processes_killed(hanging_sof
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(p) for p in pids), "a process of the conversion was left running"
+    # a timeout is not remembered: the same file is tried again (the machine may only have been busy)
+    with pytest.raises(ParseError):
+        convert.convert(data, source_ext=".doc", target="docx", path="slow.doc")
+    assert len(hanging_soffice.read_text().split()) == 4
 
 
 def test_an_oversize_file_is_never_handed_to_libreoffice(hanging_soffice, monkeypatch):

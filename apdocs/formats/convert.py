@@ -138,10 +138,12 @@ def convert(data: bytes, *, source_ext: str, target: str, path: str | None) -> b
         out: bytes | ParseError = _run(binary, data, source_ext, target, path)
     except ParseError as exc:
         out = exc
-    with _cache_lock:
-        _cache[key] = out
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    # a timeout may be the machine's load, not the file's fault: the next attempt tries again
+    if not (isinstance(out, ParseError) and out.context.get("timed_out")):
+        with _cache_lock:
+            _cache[key] = out
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
     if isinstance(out, ParseError):
         raise out
     return out
@@ -197,6 +199,7 @@ def _run(binary: str, data: bytes, source_ext: str, target: str, path: str | Non
                 f"please ask the school to save it as .{target}",
                 code="CONVERSION_FAILED",
                 path=path,
+                context={"timed_out": True},
             ) from None
         finally:
             _kill_group(proc)  # anything it left running in its group
