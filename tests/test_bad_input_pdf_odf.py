@@ -68,9 +68,15 @@ def test_acroform_fields_are_read_at_their_places():
     ]
     for slot, fy in fields:
         objects.append(
-            b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (%s) /V (Field answer %s) /Rect [50 %d 500 %d] /P 3 0 R >>"
+            # no /P: a widget need not name its page (it is found from the page's /Annots)
+            b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (%s) /V (Field answer %s) /Rect [50 %d 500 %d] >>"
             % (slot.encode(), slot.encode(), fy - 4, fy + 10)
         )
+    # the last field as a parent holding the value, its widget a kid (as PDF editors write split fields)
+    last = len(objects)  # the last widget's object number
+    objects[last - 1] = objects[last - 1].replace(b"/FT /Tx /T (q15) /V (Field answer q15) ", b"/Parent %d 0 R " % (last + 1))
+    objects.append(b"<< /FT /Tx /T (q15) /V (Field answer q15) /Kids [%d 0 R] >>" % last)
+    assert b"/Parent" in objects[last - 1] and b"/V" not in objects[last - 1]
     rec = parse(build(objects), path="acroform.pdf")
     assert rec.form == "appendix4"
     assert rec.answers == {q.id: f"Field answer {q.id}" for q in FORM.questions()}

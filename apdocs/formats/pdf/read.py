@@ -145,47 +145,35 @@ def _with_fields(pages: list[Any], fields: list[tuple[int, list[Word]]]) -> list
 
 
 def _acroform_words(pdf: Any) -> list[tuple[int, list[Word]]]:
-    """(page index, words) for each filled AcroForm field: its value laid out in its widget's box."""
+    """(page index, words) for each filled form field: its value laid out in its widget's box.
+
+    Widgets are taken from each page's annotations (so a widget that does not name its page
+    is still placed right); a value set on the parent field (radio groups, split fields) is
+    found there. Bounded: at most 2,000 widgets a page.
+    """
     from pdfminer.pdftypes import resolve1
 
     out: list[tuple[int, list[Word]]] = []
-    page_ids = {p.page_obj.pageid: i for i, p in enumerate(pdf.pages)}
-    heights = [float(p.height) for p in pdf.pages]
     catalog = resolve1(pdf.doc.catalog)
-    form = resolve1(catalog.get("AcroForm")) if isinstance(catalog, dict) else None
-    if not isinstance(form, dict):
+    if not isinstance(catalog, dict) or not isinstance(resolve1(catalog.get("AcroForm")), dict):
         return out
-    stack = [(f, 0) for f in (resolve1(form.get("Fields")) or [])][:2000]
-    seen = 0
-    while stack and seen < 5000:  # fields form a tree (kids); bounded however it is drawn
-        ref, depth = stack.pop()
-        seen += 1
-        field = resolve1(ref)
-        if not isinstance(field, dict) or depth > 32:
-            continue
-        kids = resolve1(field.get("Kids"))
-        if isinstance(kids, list) and not field.get("V"):
-            stack.extend((k, depth + 1) for k in kids[:500])
-            continue
-        text = _field_text(field)
-        if not text:
-            continue
-        widget = field if field.get("Rect") else resolve1((kids or [None])[0]) if isinstance(kids, list) else None
-        if not isinstance(widget, dict):
-            continue
-        rect = resolve1(widget.get("Rect"))
-        page_ref = widget.get("P")
-        page = page_ids.get(getattr(page_ref, "objid", None), 0)
-        if not isinstance(rect, list) or len(rect) != 4:
-            continue
-        x0, y0, x1, y1 = (float(resolve1(v)) for v in rect)
-        top = heights[page] - max(y0, y1)
-        size = max(min(abs(y1 - y0) * 0.7, 12.0), 4.0)
-        words, y = [], top + 1
-        for line in text.split("\n"):
-            words.append(Word(line or " ", min(x0, x1) + 2, min(x0, x1) + 2 + 0.5 * size * len(line), y, y + size, size))
-            y += size * 1.2
-        out.append((page, [w for w in words if w.text.strip()]))
+    for index, page in enumerate(pdf.pages):
+        for annot in page.annots[:2000]:
+            data = annot.get("data")
+            if not isinstance(data, dict) or getattr(resolve1(data.get("Subtype")), "name", None) != "Widget":
+                continue
+            parent = resolve1(data.get("Parent"))
+            text = _field_text(data) or (_field_text(parent) if isinstance(parent, dict) else "")
+            if not text:
+                continue
+            x0, top, bottom = float(annot["x0"]), float(annot["top"]), float(annot["bottom"])
+            size = max(min((bottom - top) * 0.7, 12.0), 4.0)
+            words, y = [], top + 1
+            for line in text.split("\n"):
+                if line.strip():
+                    words.append(Word(line, x0 + 2, x0 + 2 + 0.5 * size * len(line), y, y + size, size))
+                y += size * 1.2
+            out.append((index, words))
     return out
 
 
