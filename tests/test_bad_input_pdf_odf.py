@@ -134,11 +134,28 @@ def hostile_pdfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
         "no-text.pdf": (text_page_pdf([]), "NOT_A_FORM"),
         # a page-sized picture with a scanner's stamp on it: a scan, whatever the line of text says
         "scan-with-stamp.pdf": (_scan_with_stamp(), "SCANNED_IMAGE"),
+        # glyphs with no letters behind them (a Type0 font without ToUnicode, as some print drivers write)
+        "glyphs-only.pdf": (_glyphs_only(), "PDF_TEXT_UNREADABLE"),
         "not-a-form.pdf": (text_page_pdf(["Dear parent,", "The school trip is on Friday."]), "NOT_A_FORM"),
         "too-long.pdf": (_many_pages(45), "PDF_TOO_LONG"),
         # finding cells is quadratic in the ruling lines: a grid of 4,000 is refused before that
         "ruled-grid.pdf": (text_page_pdf(["x"], drawing=_grid(2000)), "PDF_TOO_LONG"),
     }
+
+
+def _glyphs_only() -> bytes:
+    text = b"BT /F1 12 Tf 50 700 Td <00240025002600270028> Tj 0 -14 Td <0029002A002B> Tj ET"
+    return build(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+Font /Encoding /Identity-H /DescendantFonts [6 0 R] >>",
+            stream(text),
+            b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+Font "
+            b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 500 >>",
+        ]
+    )
 
 
 def _scan_with_stamp() -> bytes:

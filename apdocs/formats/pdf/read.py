@@ -62,6 +62,9 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
             has_text = any(p.chars for p in pages) or bool(fields)
             has_images = any(p.images for p in pages)
             scanned = not fields and _scanned(pages)
+            # pdfminer writes "(cid:N)" for a glyph whose font maps it to no letter
+            chars = [c["text"] for p in pages for c in p.chars]
+            unmapped = sum(1 for t in chars if t.startswith("(cid:"))
     except ParseError:
         raise
     except Exception as wrapped:
@@ -72,6 +75,13 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
         if has_images:
             raise _err("SCANNED_IMAGE", scan_message, path)
         raise _err("NOT_A_FORM", "the PDF has no text; " + ASK_FOR_FILE, path)
+    if chars and unmapped > UNMAPPED_SHARE * len(chars):
+        raise _err(
+            "PDF_TEXT_UNREADABLE",
+            "the PDF's text carries no letters, only shapes (as some 'Print to PDF' drivers write it), so it "
+            "cannot be read; " + ASK_FOR_FILE,
+            path,
+        )
     try:
         return read_blocks(blocks, data=data, path=path, fmt="pdf", route="read from the PDF's text layer", notices=notices)
     except ParseError as exc:
@@ -81,6 +91,8 @@ def read_pdf(data: bytes, *, path: str | None = None) -> ParsedReturn:
         raise
 
 
+#: Share of characters without letters (glyphs only) above which a PDF's text cannot be read.
+UNMAPPED_SHARE = 0.5
 #: A page is a picture of a page when one image covers at least this share of it ...
 SCAN_COVER = 0.5
 #: ... and it holds fewer characters than this (a filled form page holds thousands).
