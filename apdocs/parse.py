@@ -1,7 +1,9 @@
 """Read returned forms: one file -> :class:`ParsedReturn`, or many -> a stream of results.
 
 The format is decided from the bytes, never the file name: a ``.docx`` that is really
-a PDF, or an Excel file renamed ``.docx``, is named for what it is. Every file is first
+a PDF, or an Excel file renamed ``.docx``, is named for what it is. PDF, OpenDocument,
+.doc/.xls/.rtf and pictures go to the read-only format that claims them
+(:func:`apdocs.formats.reader_for`), which vets its own container. Every other file is
 vetted by :func:`apdocs.formats.ooxml.open_package` (zip bombs, DTDs, encryption ...),
 then handed to the format's reader through the registry.
 
