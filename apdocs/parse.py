@@ -119,12 +119,14 @@ def _dedupe(notices: Iterable[Notice]) -> tuple[Notice, ...]:
 def _read(data: bytes, path: str | None) -> ParsedReturn:
     other = formats.reader_for(data)
     if other is not None:
-        # PDF, OpenDocument, .doc/.xls/.rtf: the reader vets its own container and names the format
-        record = other.read(data, path=path)
-        record = dataclasses.replace(record, warnings=_dedupe(record.warnings))
-        log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, record.source.format, len(record.warnings))
-        return record
-    name, notices, reader_bytes = _detect(data, path)
+        return _read_other(other, data, path)
+    try:
+        name, notices, reader_bytes = _detect(data, path)
+    except ParseError as exc:
+        odf = formats.opendocument_anyway(data) if exc.code == "NOT_OOXML" else None
+        if odf is None:
+            raise
+        return _read_other(odf, data, path)
     record = formats.get(name).read(reader_bytes, path=path)
     # The reader hashed the bytes it read; only a macro-free copy needs the original's hash here.
     digest = record.source.sha256 if reader_bytes is data else hashlib.sha256(data).hexdigest()
@@ -144,6 +146,14 @@ def _read(data: bytes, path: str | None) -> ParsedReturn:
         warnings=_dedupe([*notices, *record.warnings, *scrubbed]),
     )
     log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, name, len(record.warnings))
+    return record
+
+
+def _read_other(fmt: formats.ReadOnlyFormat, data: bytes, path: str | None) -> ParsedReturn:
+    """PDF, OpenDocument, .doc/.xls/.rtf ...: the reader vets its own container and names the format."""
+    record = fmt.read(data, path=path)
+    record = dataclasses.replace(record, warnings=_dedupe(record.warnings))
+    log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, record.source.format, len(record.warnings))
     return record
 
 

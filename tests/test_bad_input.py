@@ -253,7 +253,7 @@ def bad_cases(g: dict[str, bytes], secret: Path, port: int) -> dict[str, tuple[b
         "html-renamed.docx": (b"<!DOCTYPE html>\n<html><body><p>Saved as web page</p></body></html>", "NOT_OOXML"),
         "odt-renamed.docx": (
             rezip(docx, drop=("[Content_Types].xml",), add={"mimetype": b"application/vnd.oasis.opendocument.text"}),
-            "NOT_OOXML",  # its mimetype is not the first entry, as ODF requires: not read as OpenDocument
+            "PART_MISSING",  # read as OpenDocument (mimetype need not be first), which has no content.xml
         ),
         # empty OLE2 files: LibreOffice cannot make a document of the first, the second becomes an empty sheet
         "legacy-crafted.doc": (cfb(["WordDocument", "1Table"]), "CONVERSION_FAILED" if soffice() else "CONVERTER_MISSING"),

@@ -42,8 +42,11 @@ _MODULES = {"docx": "apdocs.formats.docx", "xlsx": "apdocs.formats.xlsx"}
 class ReadOnlyFormat(Protocol):
     """A container apdocs reads returns from but never renders (PDF, OpenDocument, legacy binaries)."""
 
-    name: str
-    extensions: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def extensions(self) -> tuple[str, ...]: ...
 
     def detect(self, data: bytes) -> bool: ...
 
@@ -80,6 +83,15 @@ def reader_for(data: bytes) -> ReadOnlyFormat | None:
         if fmt.detect(data):
             return fmt
     return None
+
+
+def opendocument_anyway(data: bytes) -> ReadOnlyFormat | None:
+    """ODT/ODS whose ``mimetype`` entry is not first, as the standard asks (see ``odf_kind``)."""
+    from apdocs.formats.odf import ODS, ODT
+    from apdocs.formats.odf.package import odf_kind
+
+    kind = odf_kind(data, anywhere=True)
+    return ODT if kind == "odt" else ODS if kind == "ods" else None
 
 
 def names() -> tuple[str, ...]:

@@ -30,16 +30,17 @@ MIMETYPES = {
 }
 
 
-def odf_kind(data: bytes) -> str | None:
+def odf_kind(data: bytes, *, anywhere: bool = False) -> str | None:
     """ "odt"/"ods" when the bytes are an OpenDocument text/spreadsheet zip; reads the directory
     and the tiny ``mimetype`` entry only, never raises.
 
     ODF requires ``mimetype`` to be the first entry (LibreOffice always writes it so), so a
     zip whose first entry is anything else - every .docx and .xlsx - is passed over without
-    opening its directory: this runs before every return is read. One that breaks the rule
-    is refused by the OOXML opener as "an OpenDocument file" (NOT_OOXML).
+    opening its directory: this runs before every return is read. ``anywhere`` looks further,
+    for the files other programs write with ``mimetype`` elsewhere (asked only once the
+    OOXML opener has said the file is no Word or Excel package).
     """
-    if not data.startswith(b"PK\x03\x04") or data[30:38] != b"mimetype":
+    if not data.startswith(b"PK\x03\x04") or (not anywhere and data[30:38] != b"mimetype"):
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
