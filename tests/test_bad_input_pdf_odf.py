@@ -427,3 +427,14 @@ def test_an_answer_typed_into_a_table_inside_a_cell_is_kept():
     assert nested.encode() in content
     rec = parse(odf({"content.xml": content, "META-INF/manifest.xml": MANIFEST}), path="nested.odt")
     assert rec.answers["q1"] == "Answer to q1\nin a table"
+
+
+def test_an_odt_whose_mimetype_is_not_first_is_still_read():
+    """The standard puts ``mimetype`` first; odfpy and others may not. Such a file is still OpenDocument."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("content.xml", odt_content())
+        z.writestr("META-INF/manifest.xml", MANIFEST)
+        z.writestr("mimetype", b"application/vnd.oasis.opendocument.text")
+    rec = parse(out.getvalue(), path="odfpy.odt")
+    assert rec.source.format == "odt" and rec.answers["q1"] == "Answer to q1\nsecond  line"
