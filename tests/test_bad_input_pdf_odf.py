@@ -138,6 +138,8 @@ def hostile_pdfs(secret_path: Path, port: int) -> dict[str, tuple[bytes, str]]:
         "glyphs-only.pdf": (_glyphs_only(), "PDF_TEXT_UNREADABLE"),
         "not-a-form.pdf": (text_page_pdf(["Dear parent,", "The school trip is on Friday."]), "NOT_A_FORM"),
         "too-long.pdf": (_many_pages(45), "PDF_TOO_LONG"),
+        # pdfminer walks every page to count them: 5,000 are refused from the raw bytes first
+        "page-bomb.pdf": (_many_pages(5000), "PDF_TOO_LONG"),
         # finding cells is quadratic in the ruling lines: a grid of 4,000 is refused before that
         "ruled-grid.pdf": (text_page_pdf(["x"], drawing=_grid(2000)), "PDF_TOO_LONG"),
     }

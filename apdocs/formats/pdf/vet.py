@@ -21,12 +21,30 @@ MAX_TOTAL_STREAM_BYTES = 96 * 1024 * 1024
 #: Most streams a PDF may hold (a form has tens; object streams count once).
 MAX_STREAMS = 20_000
 
+#: Most objects a PDF may declare in its body (a form's PDF has a few hundred). Objects packed in
+#: object streams are not counted: pdfminer reads those only when something refers to them.
+MAX_OBJECTS = 200_000
+#: Most page objects (the reader reads at most 40 pages, but pdfminer walks every page to count them).
+MAX_PAGE_OBJECTS = 2_000
+
 _STREAM = re.compile(rb"stream\r?\n")
+_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 _CHUNK = 1024 * 1024
 
 
 def vet(data: bytes, *, path: str | None) -> None:
-    """Raise PDF_BOMB when a deflated stream unpacks past the caps; damaged streams are left to the parser."""
+    """Raise PDF_BOMB when a deflated stream unpacks past the caps, PDF_TOO_LONG when the file holds
+    more objects or pages than a form could; damaged streams are left to the parser."""
+    # pdfminer indexes every object and keeps each page it walks: counted on the raw bytes first
+    objects = len(_OBJECT.findall(data))
+    if objects > MAX_OBJECTS:
+        raise ParseError(
+            f"the PDF holds {objects} objects (a form has a few hundred; limit {MAX_OBJECTS})", code="PDF_TOO_LONG", path=path
+        )
+    pages = len(_PAGE.findall(data))
+    if pages > MAX_PAGE_OBJECTS:
+        raise ParseError(f"the PDF holds {pages} pages (limit {MAX_PAGE_OBJECTS})", code="PDF_TOO_LONG", path=path)
     total = 0
     count = 0
     for m in _STREAM.finditer(data):
