@@ -1,7 +1,9 @@
 """Read returned forms: one file -> :class:`ParsedReturn`, or many -> a stream of results.
 
 The format is decided from the bytes, never the file name: a ``.docx`` that is really
-a PDF, or an Excel file renamed ``.docx``, is named for what it is. Every file is first
+a PDF, or an Excel file renamed ``.docx``, is named for what it is. PDF, OpenDocument,
+.doc/.xls/.rtf and pictures go to the read-only format that claims them
+(:func:`apdocs.formats.reader_for`), which vets its own container. Every other file is
 vetted by :func:`apdocs.formats.ooxml.open_package` (zip bombs, DTDs, encryption ...),
 then handed to the format's reader through the registry.
 
@@ -35,6 +37,9 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: instead (so the officer hears "this is a PDF" rather than nothing).
 DIRECTORY_EXTENSIONS = frozenset(
     {".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".doc", ".xls", ".pdf", ".odt", ".ods", ".rtf"}
+    # what LibreOffice converts (flat OpenDocument, WordPerfect); photos and scans of a form,
+    # listed (SCANNED_IMAGE) so the officer can ask for the file
+    | {".fodt", ".fods", ".wpd", ".jpg", ".jpeg", ".png", ".heic", ".tif", ".tiff"}
 )
 
 _WORD_TYPES = ("wordprocessingml", "ms-word")
@@ -48,7 +53,11 @@ def _kind_from_name(path: str | None) -> str:
 
 
 def detect_format(data: bytes, *, path: str | None = None) -> str:
-    """ "docx" or "xlsx" from the bytes (after vetting the package); else a typed ParseError."""
+    """ "docx" or "xlsx" from the bytes (after vetting the package), or a format apdocs only reads
+    ("pdf", "odt", "ods", "doc", "xls", "rtf", "image" ...); else a typed ParseError."""
+    other = formats.reader_for(data)
+    if other is not None:
+        return other.name
     return _detect(data, path)[0]
 
 
@@ -108,7 +117,16 @@ def _dedupe(notices: Iterable[Notice]) -> tuple[Notice, ...]:
 
 
 def _read(data: bytes, path: str | None) -> ParsedReturn:
-    name, notices, reader_bytes = _detect(data, path)
+    other = formats.reader_for(data)
+    if other is not None:
+        return _read_other(other, data, path)
+    try:
+        name, notices, reader_bytes = _detect(data, path)
+    except ParseError as exc:
+        odf = formats.opendocument_anyway(data) if exc.code == "NOT_OOXML" else None
+        if odf is None:
+            raise
+        return _read_other(odf, data, path)
     record = formats.get(name).read(reader_bytes, path=path)
     # The reader hashed the bytes it read; only a macro-free copy needs the original's hash here.
     digest = record.source.sha256 if reader_bytes is data else hashlib.sha256(data).hexdigest()
@@ -128,6 +146,14 @@ def _read(data: bytes, path: str | None) -> ParsedReturn:
         warnings=_dedupe([*notices, *record.warnings, *scrubbed]),
     )
     log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, name, len(record.warnings))
+    return record
+
+
+def _read_other(fmt: formats.ReadOnlyFormat, data: bytes, path: str | None) -> ParsedReturn:
+    """PDF, OpenDocument, .doc/.xls/.rtf ...: the reader vets its own container and names the format."""
+    record = fmt.read(data, path=path)
+    record = dataclasses.replace(record, warnings=_dedupe(record.warnings))
+    log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, record.source.format, len(record.warnings))
     return record
 
 
@@ -228,6 +254,12 @@ def _guess_format(data: bytes) -> str:
     """Best name for a failed file's format, from the bytes only ("unknown" when unsure)."""
     if not data:
         return "unknown"
+    try:
+        other = formats.reader_for(data)  # pdf, odt, ods, doc, xls, rtf, image
+    except Exception:
+        other = None
+    if other is not None:
+        return other.name
     if data.startswith(b"PK"):
         head = data[-65_536:] + data[:65_536]
         if b"word/" in head:

@@ -296,8 +296,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=200)
+    ap.add_argument("--no-formats", action="store_true", help="skip the PDF and OpenDocument rows (bench_formats.py)")
     args = ap.parse_args()
     speed(args.repeat)
+    if not args.no_formats:
+        from bench_formats import rows as other_formats  # beside this script
+
+        other_formats(args.repeat)
     if args.files:
         memory(args.files)
 

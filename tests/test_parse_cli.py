@@ -108,7 +108,7 @@ def test_human_lines_and_exit_code_when_one_fails(returns, tmp_path):
     lines = result.stdout.splitlines()
     assert len(lines) == 3
     assert lines[0].startswith(str(returns / "a-appendix4.xlsx")) and "\tappendix4\tSYN-0042\t" in lines[0]
-    assert lines[2].startswith(f"{bad}\tFAILED NOT_OOXML\t")
+    assert lines[2].startswith(f"{bad}\tFAILED PDF_DAMAGED\t")  # a PDF, whatever its name, but a broken one
     assert "1 file(s) could not be read" in result.stderr
 
 

@@ -371,7 +371,7 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
 
 
 def _prolog(buf: bytes, *, complete: bool) -> str | None:
-    """"dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
+    """ "dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
     starts with no DTD before it), "other" (judge the whole part) or None (read further)."""
     i = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
     n = len(buf)

@@ -14,7 +14,11 @@ from typing import Literal
 from apdocs.formats.ooxml import cfb_stream_names, sniff
 from apdocs.mail.tnef import TNEF_MAGIC
 
-Kind = Literal["docx", "xlsx", "zip", "msg", "eml", "tnef", "encrypted", "ole2", "pdf", "image", "other"]
+Kind = Literal["docx", "xlsx", "odf", "zip", "msg", "eml", "tnef", "encrypted", "ole2", "pdf", "rtf", "image", "other"]
+
+#: Kinds the parser reads besides Word and Excel (see README, "Formats read"): a school that saved
+#: the form as PDF, in LibreOffice's own format or as RTF sent a return, not a stray file.
+_READ_AS_RETURNS = ("odf", "pdf", "rtf")
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -41,8 +45,11 @@ def kind_of(data: bytes) -> Kind:
         return "tnef"
     if data.startswith(_IMAGES):
         return "image"
-    if sniff(data) == "pdf":
+    what = sniff(data)
+    if what == "pdf":
         return "pdf"
+    if what == "rtf":
+        return "rtf"
     if _looks_like_message(data):
         return "eml"
     return "other"
@@ -54,7 +61,7 @@ def is_form_kind(kind: Kind) -> bool:
 
 def meant_as_form(kind: Kind, name: str) -> bool:
     """True when the file should go to the parser: a form by its bytes, or sent as one."""
-    return is_form_kind(kind) or kind == "encrypted" or name.lower().endswith(FORM_LIKE_EXTENSIONS)
+    return is_form_kind(kind) or kind in _READ_AS_RETURNS or kind == "encrypted" or name.lower().endswith(FORM_LIKE_EXTENSIONS)
 
 
 def _zip_kind(data: bytes) -> Kind:
@@ -63,6 +70,8 @@ def _zip_kind(data: bytes) -> Kind:
             names = {n.lower() for n in z.namelist()}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return "other"
+    if "mimetype" in names and "[content_types].xml" not in names:
+        return "odf"  # an OpenDocument file: a return to parse, not an archive to open
     if "[content_types].xml" in names:
         if "word/document.xml" in names or any(n.startswith("word/") for n in names):
             return "docx"

@@ -194,6 +194,8 @@ def header_roles(form: FormDefinition, match: _MatchFn, table: Table) -> list[di
         out.append(current)
         if any(match(c.text, ROW_KINDS) for c in row if c.text.strip()):
             continue  # an evidence/source row, not a header
+        if row and row[0].text.strip() and match(row[0].text, VALUE_KINDS):
+            continue  # a label and its answer ("sole trader | No"): its "No" is an answer, not a column heading
         roles: dict[int, str] = {}
         col = 0
         for cell in row:
