@@ -17,6 +17,7 @@ import collections
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +41,9 @@ def cpu_count() -> int:
 
 def _serve(conn: multiprocessing.connection.Connection, fn: Callable[[Any], Any]) -> None:
     """A worker: call ``fn`` on each item received, send back (seq, result); None means stop."""
+    # Ctrl-C reaches the whole process group: the parent decides (it stops its workers on the
+    # way out); a worker printing its own KeyboardInterrupt traceback would only add noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             msg = conn.recv()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
 
 
@@ -41,6 +42,7 @@ def _as_of(value: str | None) -> dt.date:
     "--context", "context_path", type=click.Path(dir_okay=False, path_type=Path), help="Letter context YAML (signatory ...)."
 )
 @click.option("--force", is_flag=True, help="Replace feedback letters already in the --letters folder.")
+@jobs_option
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
 def reconcile_cmd(
     roster_path: Path,
@@ -53,6 +55,7 @@ def reconcile_cmd(
     template: Path | None,
     context_path: Path | None,
     force: bool,
+    jobs: int | None,
     returns: tuple[Path, ...],
 ) -> None:
     """Reconcile RETURNS (files or folders) against the roster and the guidance.
@@ -75,8 +78,9 @@ def reconcile_cmd(
         roster = load_roster(roster_path)
         # Our own outputs may sit inside a RETURNS folder (e.g. -o returns/tracker.xlsx): never read them back.
         ours = {os.path.realpath(p) for p in (output, csv_path) if p is not None}
-        files = (f for f in iter_files(returns) if os.path.realpath(f) not in ours)
-        result = reconcile(roster, parse_many(files), cfg, day)
+        files = [f for f in iter_files(returns) if os.path.realpath(f) not in ours]  # paths only, counted for the bar
+        with Progress(total=len(files), unit="file", label="reconcile", show=wanted(as_json=as_json)) as bar:
+            result = reconcile(roster, bar.wrap(parse_many(files, jobs=jobs)), cfg, day)
         # Letters first: they are the step that can refuse (a letter already there, a template error),
         # and they refuse before writing anything, so a refusal leaves no tracker from this run either.
         letters = (

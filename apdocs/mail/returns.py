@@ -10,6 +10,7 @@ return, because the archive keeps each file once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from apdocs.mail.archive import Archive
@@ -22,14 +23,20 @@ from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
 from apdocs.roster import Roster
 
 
-def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
+def parse_archive(
+    archive: Archive, *, jobs: int | None = 1, on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None
+) -> list[ParsedReturn | ParseFailure]:
     """Every archived form, read; a file that cannot be read is a ParseFailure, kept and listed.
 
     A message that could not be opened at all (a truncated .msg, say) has no files, but it is
     listed too, on every run: ingest reports it only when it first arrives (later runs skip
     archived messages unread), and a reply nobody can read must stay visible in the tracker.
     """
-    records: list[ParsedReturn | ParseFailure] = list(parse_many([str(f.path) for f in archive.files()]))
+    records: list[ParsedReturn | ParseFailure] = []
+    for record in parse_many([str(f.path) for f in archive.files()], jobs=jobs):
+        records.append(record)
+        if on_file is not None:
+            on_file(record)
     for meta in archive.messages():
         error = meta.get("error")
         if error:
@@ -39,15 +46,31 @@ def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
     return records
 
 
-def reconcile_archive(archive: Archive, roster: Roster, *, as_of: dt.date, config: Config | None = None) -> Result:
-    return reconcile(roster, parse_archive(archive), config, as_of=as_of)
+def reconcile_archive(
+    archive: Archive,
+    roster: Roster,
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    jobs: int | None = 1,
+    on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
+) -> Result:
+    return reconcile(roster, parse_archive(archive, jobs=jobs, on_file=on_file), config, as_of=as_of)
 
 
 def write_tracker_from_archive(
-    archive: Archive, roster: Roster, tracker: str | Path, *, as_of: dt.date, config: Config | None = None
+    archive: Archive,
+    roster: Roster,
+    tracker: str | Path,
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    jobs: int | None = 1,
+    on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
 ) -> Result:
+    """``jobs`` worker processes read the archived forms (see parse_many); ``on_file`` is told of each."""
     from apdocs.reports.tracker import write_tracker
 
-    result = reconcile_archive(archive, roster, as_of=as_of, config=config)
+    result = reconcile_archive(archive, roster, as_of=as_of, config=config, jobs=jobs, on_file=on_file)
     write_tracker(result, tracker)  # atomic: temp, fsync, rename
     return result
