@@ -17,6 +17,7 @@ import email.utils
 import os
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,7 @@ def render_templates(context: dict[str, Any], template_dir: str | os.PathLike[st
     missing = [n for n in TEMPLATE_NAMES if not (folder / n).is_file()]
     if missing:
         raise TemplateError(f"email template(s) missing: {', '.join(missing)}", path=str(folder))
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(str(folder)),
-        undefined=StrictUndefined,
-        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = _environment(str(folder.resolve()))
 
     def render(name: str, ctx: dict[str, Any]) -> str:
         try:
@@ -74,6 +68,20 @@ def render_templates(context: dict[str, Any], template_dir: str | os.PathLike[st
     context = {**context, "subject": subject}
     text, html = render("body.txt.j2", context), render("body.html.j2", context)
     return RenderedText(subject, text, html)
+
+
+@cache
+def _environment(folder: str) -> SandboxedEnvironment:
+    """One environment per template folder, so each template compiles once per run, not once per
+    school. Jinja checks the files' modification times on every use, so edits are still seen."""
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(folder),
+        undefined=StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def build_message(

@@ -18,7 +18,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,33 @@ def template_path(name_or_path: str | os.PathLike[str]) -> Path:
     return path
 
 
+class _Env(jinja2.Environment):
+    """Compiles each distinct template source once: docxtpl calls ``from_string`` on a part's
+    whole XML for every letter, and compiling it was most of a letter's cost (a pack renders
+    one covering letter per school from the same template)."""
+
+    _COMPILED_KEPT = 64
+
+    def __init__(self) -> None:
+        # StrictUndefined: a missing value is an error, not an empty string.
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> jinja2.Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        found = self._compiled.get(source)
+        if found is None:
+            if len(self._compiled) >= self._COMPILED_KEPT:
+                self._compiled.clear()
+            found = self._compiled[source] = super().from_string(source)
+        return found
+
+
+@cache
 def _env() -> jinja2.Environment:
-    # StrictUndefined: a missing value is an error, not an empty string.
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    """One environment for every letter (rendering is stateless; compiled parts are reused)."""
+    return _Env()
 
 
 @dataclass
