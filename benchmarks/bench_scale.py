@@ -32,10 +32,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_country import write_returns, write_roster  # noqa: E402
+from gen_country import write_returns, write_roster
 
-from apdocs.parse import parse_many  # noqa: E402
-from apdocs.workers import cpu_count  # noqa: E402
+from apdocs.parse import parse_many
+from apdocs.workers import cpu_count
 
 # Runs the CLI in this child and reports its own peak (VmHWM) and its largest worker's.
 _CHILD = """
