@@ -29,6 +29,9 @@ class Progress:
         if show:
             from tqdm import tqdm  # imported only when a bar is drawn: piped runs never pay for it
 
+            # No monitor thread: --jobs forks worker processes while the bar is up, and a
+            # fork must not copy a process whose other thread may hold a lock.
+            tqdm.monitor_interval = 0
             # leave=False: the bar is cleared when done, so the command's own lines read as before.
             self._bar = tqdm(total=total, unit=f" {unit}", desc=label, file=sys.stderr, leave=False, dynamic_ncols=True)
 
