@@ -126,7 +126,12 @@ def build_message(
         encode_base64(part)
         part.add_header("Content-Disposition", "attachment", filename=att.filename)
         msg.attach(part)
-    return msg.as_bytes(policy=email.policy.SMTP)
+    return msg.as_bytes(policy=_CRLF)
+
+
+# compat32 with CRLF: flattening with email.policy.SMTP would re-parse every header of every
+# part into objects on each read of it (the generator lends its policy to each part).
+_CRLF = email.policy.compat32.clone(linesep="\r\n")
 
 
 def _part(part: _M) -> _M:
