@@ -168,7 +168,7 @@ def main() -> None:
     if "pack" not in args.skip:
         results["pack"] = bench_pack(args.data, args.rounds)
     if "cores" not in args.skip:
-        results["cores"] = bench_cores(args.data, args.rounds, args.parse_files)
+        results["every_core"] = bench_cores(args.data, args.rounds, args.parse_files)
     if "reconcile" not in args.skip:
         results["reconcile"] = bench_reconcile(args.data, 10_000, None, judge=True)
     if "scaling" not in args.skip:
