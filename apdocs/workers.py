@@ -122,13 +122,31 @@ def run_ordered(
         child.close()
         return _Worker(proc, parent)
 
+    def take(w: _Worker[T], seq: int, result: R) -> None:
+        head_seq, _ = w.pending.popleft()
+        assert head_seq == seq, "a worker answers its tasks in order"
+        done[seq] = result
+        w.head_since = time.monotonic()
+
+    def drain(w: _Worker[T]) -> None:
+        """Read every result already in the worker's pipe (it may have died just after sending them)."""
+        try:
+            while w.pending and w.conn.poll():
+                take(w, *w.conn.recv())
+        except (EOFError, OSError):
+            pass
+
     def lose(w: _Worker[T], reason: str) -> None:
-        """The worker is gone (or killed): its head item faults, the rest go round again."""
-        seq, item = w.pending.popleft()
-        done[seq] = on_fault(item, reason)
-        retry.extendleft(reversed(w.pending))
+        """The worker is gone (or is to be killed): the item it is on faults, the rest go round again.
+
+        Results it sent before dying are taken first, so the item charged is the one it died on."""
+        drain(w)
         workers.remove(w)
         w.stop(kill=True)
+        if w.pending:
+            seq, item = w.pending.popleft()
+            done[seq] = on_fault(item, reason)
+            retry.extendleft(reversed(w.pending))
 
     def feed() -> None:
         nonlocal next_seq, exhausted
@@ -158,7 +176,9 @@ def run_ordered(
             w.pending.append(task)
             try:
                 w.conn.send(task)
-            except OSError:  # died before we could hand it over: it faults with the rest
+            except OSError:  # the worker is gone: this task never reached it, so it goes round again
+                w.pending.pop()
+                retry.appendleft(task)
                 lose(w, "crashed")
 
     try:
@@ -185,14 +205,12 @@ def run_ordered(
                 except (EOFError, OSError):
                     lose(w, "crashed")
                     continue
-                head_seq, _ = w.pending.popleft()
-                assert head_seq == seq, "a worker answers its tasks in order"
-                done[seq] = result
-                w.head_since = time.monotonic()
+                take(w, seq, result)
             if timeout is not None:
-                now = time.monotonic()
-                for w in [w for w in workers if w.pending and now - w.head_since >= timeout]:
-                    lose(w, "timeout")
+                for w in [w for w in workers if w.pending and time.monotonic() - w.head_since >= timeout]:
+                    drain(w)  # an answer may have arrived since the wait
+                    if w.pending and time.monotonic() - w.head_since >= timeout:
+                        lose(w, "timeout")
     finally:
         for w in workers:
             w.stop(kill=bool(w.pending))

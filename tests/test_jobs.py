@@ -147,3 +147,26 @@ def test_one_job_stays_in_this_process():
     where.pids = set()  # type: ignore[attr-defined]
     list(parse_many([SAMPLES], jobs=1, _reader=where))
     assert where.pids == {os.getpid()}  # type: ignore[attr-defined]
+
+
+def _die_between_tasks(x: int) -> int:
+    """Answers, then dies before the next task arrives (as the OOM killer might take an idle worker)."""
+    import os
+    import threading
+
+    if x == 3:
+        threading.Timer(0.2, os._exit, args=(1,)).start()
+    return x
+
+
+def test_a_worker_that_dies_after_answering_charges_no_item():
+    import time
+
+    def slow_items():
+        for i in range(8):
+            if i == 4:
+                time.sleep(0.5)  # let the worker that answered 3 die idle
+            yield i
+
+    out = list(run_ordered(_die_between_tasks, slow_items(), jobs=2, timeout=None, on_fault=lambda i, why: (i, why)))
+    assert out == list(range(8))
