@@ -89,3 +89,16 @@ def test_reconcile_and_pack_show_a_bar_on_a_terminal_only(returns, tmp_path):
     assert BAR.search(out), out
     assert not BAR.search(piped("pack", "--roster", str(roster), "-o", str(tmp_path / "outbox2")))
     assert not BAR.search(on_a_terminal("pack", "--roster", str(roster), "-o", str(tmp_path / "outbox3"), "--json"))
+
+
+def test_ingest_shows_a_bar_while_reading_the_archive_on_a_terminal_only(tmp_path):
+    replies, roster = ROOT / "samples" / "replies", ROOT / "samples" / "roster.csv"
+
+    def ingest(archive: str, *extra: str) -> list[str]:
+        tracker = tmp_path / f"{archive}.xlsx"
+        where = ["--archive", str(tmp_path / archive), "--roster", str(roster), "--tracker", str(tracker)]
+        return ["ingest", str(replies), *where, *extra]
+
+    assert BAR.search(on_a_terminal(*ingest("a"))), "no bar on a terminal"
+    assert not BAR.search(piped(*ingest("b")))
+    assert not BAR.search(on_a_terminal(*ingest("c", "--json")))

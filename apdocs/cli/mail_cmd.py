@@ -291,7 +291,9 @@ def _ingest_once(
             failed_parses = 0
             if roster is not None and tracker_path is not None:
                 when = as_of.date() if as_of else dt.date.today()
-                with Progress(total=None, unit="file", label="read returns", show=wanted(as_json=as_json)) as bar:
+                show = wanted(as_json=as_json)
+                total = len(archive.files()) if show else None  # counted only for the bar's ETA
+                with Progress(total=total, unit="file", label="read returns", show=show) as bar:
                     result = write_tracker_from_archive(
                         archive, roster, tracker_path, as_of=when, jobs=jobs, on_file=lambda _r: bar.update()
                     )
