@@ -102,3 +102,24 @@ def test_ingest_shows_a_bar_while_reading_the_archive_on_a_terminal_only(tmp_pat
     assert BAR.search(on_a_terminal(*ingest("a"))), "no bar on a terminal"
     assert not BAR.search(piped(*ingest("b")))
     assert not BAR.search(on_a_terminal(*ingest("c", "--json")))
+
+
+def test_send_shows_a_bar_on_a_terminal_only(tmp_path):
+    from apdocs.mail.pack import write_pack
+    from apdocs.roster import load_roster
+    from tests.test_mail_smtp import Server
+
+    server = Server().start()
+    try:
+        outputs = {}
+        for name, run in (("terminal", on_a_terminal), ("piped", piped)):
+            outbox = tmp_path / name
+            write_pack(load_roster(ROOT / "samples" / "roster.csv"), outbox)
+            outputs[name] = run("send", str(outbox), "--smtp", f"127.0.0.1:{server.port}", "--yes", "--rate", "0")
+        assert len(server.inbox.received) == 6  # both runs really sent their three emails
+    finally:
+        server.stop()
+    assert BAR.search(outputs["terminal"]), outputs["terminal"]
+    assert "/3 [" in outputs["terminal"]
+    assert not BAR.search(outputs["piped"])
+    assert "sent 3, failed 0" in outputs["piped"]
