@@ -9,6 +9,7 @@ Only the standard library is used here, since nothing else is installed yet.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import shutil
@@ -42,9 +43,12 @@ def ensure_venv() -> None:
 
 
 def ensure_system_tools() -> None:
-    """LibreOffice, poppler and Dovecot are real parts the tests drive."""
+    """LibreOffice, poppler, Dovecot and PostgreSQL are real parts the tests drive."""
     script = ROOT / ".ci" / "install-system-deps"
     missing = [t for t in ("soffice", "pdftoppm", "dovecot") if shutil.which(t) is None]
+    # Debian keeps PostgreSQL's server tools off PATH, in /usr/lib/postgresql/VERSION/bin.
+    if shutil.which("initdb") is None and not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        missing.append("initdb")
     if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):

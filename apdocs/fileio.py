@@ -1,10 +1,13 @@
-"""Safe file writing: atomic replace, never clobber what the user gave us by accident."""
+"""Safe file writing: atomic replace, never clobber what the user gave us by accident, dated backups."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from apdocs.errors import ApdocsError
@@ -28,6 +31,12 @@ def atomic_write_bytes(
     target = Path(path)
     if not overwrite and target.exists():  # cheap early answer; the link below is the real guard
         raise OutputExistsError("file exists; pass --force to replace it", path=str(target))
+    if _is_special(target):
+        # /dev/null, /dev/stdout, a pipe: nothing to replace atomically, and renaming over a
+        # device node (as root) would put a plain file where /dev/null was. Write into it.
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -70,6 +79,11 @@ def sync_files(paths: Iterable[Path]) -> None:
         _fsync_dir(folder)
 
 
+def _is_special(target: Path) -> bool:
+    """Whether ``target`` exists and is neither a regular file nor a folder (a device, a FIFO)."""
+    return target.exists() and not (target.is_file() or target.is_dir())
+
+
 def _link_no_clobber(tmp: str, target: Path) -> None:
     """Publish ``tmp`` as ``target`` only if nothing is there, atomically.
 
@@ -101,3 +115,64 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def backup_name(target: Path, when: dt.datetime, n: int = 1) -> Path:
+    """``tracker.xlsx`` -> ``tracker.2026-11-30T1830.xlsx`` (``-2``, ``-3``... for a second one that minute)."""
+    stamp = when.strftime("%Y-%m-%dT%H%M") + ("" if n == 1 else f"-{n}")
+    return target.with_name(f"{target.stem}.{stamp}{target.suffix}")
+
+
+_BACKUP_STAMP = re.compile(r"\.\d{4}-\d{2}-\d{2}T\d{4}(-\d+)?$")
+
+
+def is_backup_of(candidate: str | os.PathLike[str], target: str | os.PathLike[str]) -> bool:
+    """Whether ``candidate`` is one of :func:`keep_backup`'s copies of ``target``."""
+    c, t = Path(candidate), Path(target)
+    if c.suffix != t.suffix or os.path.realpath(c.parent) != os.path.realpath(t.parent):
+        return False
+    return c.stem.startswith(t.stem) and bool(_BACKUP_STAMP.fullmatch(c.stem[len(t.stem) :]))
+
+
+def keep_backup(target: str | os.PathLike[str], when: dt.datetime) -> Path | None:
+    """Keep the file at ``target`` under a dated name beside it, never replacing an earlier backup.
+
+    A hard link, so the backup is the very file the user had, made atomically; where links are
+    not available, a no-clobber copy. Returns the backup's path, or None if there was no file.
+    """
+    path = Path(target)
+    if not path.exists():
+        return None
+    for n in range(1, 1000):
+        name = backup_name(path, when, n)
+        try:
+            os.link(path, name)
+        except FileExistsError:
+            continue
+        except OSError:
+            try:
+                atomic_write_bytes(name, path.read_bytes(), overwrite=False)
+            except OutputExistsError:
+                continue
+        _fsync_dir(path.parent)
+        return name
+    raise OutputExistsError("too many backups of this file in one minute", path=str(path))
+
+
+@contextmanager
+def exclusive_lock(lock_path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path`` (created if needed), waiting for it if taken.
+
+    POSIX only; elsewhere it does nothing and the atomic writes still hold.
+    """
+    with open(lock_path, "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            yield
+            return
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

@@ -25,6 +25,36 @@ def apdocs(*args: str | Path, ok: tuple[int, ...] = (0,)) -> None:
         sys.exit(f"apdocs exited with {code}")
 
 
+def two_terms(folder: Path, roster: Path) -> None:
+    db, tracker = folder / "register.db", folder / "tracker.xlsx"
+    spring = ("--roster", roster, "--db", db, "-o", tracker, HERE / "returns")
+    apdocs("reconcile", "--as-of", "2025-03-31", *spring)
+
+    # An officer opens the tracker and, on the Findings sheet, accepts a finding and types a note.
+    # (The demo does it with openpyxl, as Excel would; the tracker is otherwise untouched.)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tracker)
+    ws = wb["Findings"]
+    col = {c.value: c.column for c in ws[1]}
+    for row in ws.iter_rows(min_row=2):
+        code, provider = row[col["Code"] - 1].value, row[col["Provider"] - 1].value
+        if code == "INSURANCE_BELOW_COUNCIL_EXPECTATION" and provider == "Forge Farm Skills":
+            row[col["Decision"] - 1].value = "accept"
+            row[col["Officer note"] - 1].value = "Sole trader: £2m public liability agreed with the VS head."
+            accepted = row[col["Key"] - 1].value
+    wb.save(tracker)
+    print(f"\n# The officer typed 'accept' and a note into the tracker for {accepted} (Forge Farm's cover).")
+
+    # Next term: Hollybank's newer Appendix 4 arrives (samples/returns-term2) beside the old returns.
+    summer = ("--roster", roster, "--db", db, "-o", tracker, HERE / "returns", HERE / "returns-term2")
+    apdocs("reconcile", "--as-of", "2025-07-31", *summer)
+    apdocs("findings", "list", "--db", db, "--status", "resolved")
+    apdocs("findings", "list", "--db", db, "--status", "accepted")
+    print(f"\n# {accepted} is still accepted, with the officer's note; see the Changes sheet of {tracker}.")
+    apdocs("history", "--db", db, "--provider", "Forge Farm Skills")
+
+
 def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "out").resolve()
     # The demo owns ./out: start clean so reruns show the same result.
@@ -58,6 +88,8 @@ def main() -> None:
             out / "tracker.xlsx",
             "--as-of",
             as_of,
+            "--db",  # the register: officers' decisions and history, kept across runs
+            out / "register.db",
             ok=(0, 1),
         )
 
@@ -76,7 +108,12 @@ def main() -> None:
         out / "returns" / "findings.csv",
         "--letters",
         out / "returns" / "letters",
+        "--db",
+        out / "returns" / "register.db",
     )
+
+    # 5. Two terms with the register: an officer's decision survives, a later return resolves findings.
+    two_terms(out / "terms", roster)
 
     print(f"\nDone. Everything is in {out}")
 

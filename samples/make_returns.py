@@ -6,6 +6,7 @@ good, some carry the problems reconciliation should find (run with ``--as-of 202
 tests/expected/sample_findings.json lists, by hand, what each one should produce.
 
     python samples/make_returns.py [OUTDIR]
+    python samples/make_returns.py --term2 [OUTDIR]    # samples/returns-term2/: the next term's returns
 
 Forms are rendered by apdocs itself (``apdocs.api.render_form``) and then "filled in"
 by passing values, as a school's answers would be. One Appendix 4 is instead typed the
@@ -240,7 +241,30 @@ def hand_typed_docx() -> bytes:
     return buf.getvalue()
 
 
+#: The next term: what Hollybank sent after being chased (the demo's second term). Completed later than
+#: the first Appendix 4, it supersedes it; q6, q9, q11, q13 and q15 are now answered properly, so those
+#: findings are resolved. q2 still claims a registration the roster does not have.
+TERM2: dict[str, tuple[str, dict[str, Any]]] = {
+    "hollybank-greenway-appendix4-summer.docx": (
+        "appendix4",
+        {
+            **who(HB, GREENWAY, "2025-06-20", "LAC-0001"),
+            "hours_per_week": 25,
+            **GOOD_A4,
+            "q2": "Yes, they are Ofsted registered",
+        },
+    ),
+}
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--term2"]:
+        out = Path(sys.argv[2]) if len(sys.argv) > 2 else HERE / "returns-term2"
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (form, values) in TERM2.items():
+            atomic_write_bytes(out / name, render_form(form, name.rsplit(".", 1)[1], values))
+            print(out / name)
+        return
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "returns"
     out.mkdir(parents=True, exist_ok=True)
     for name, (form, values) in RETURNS.items():

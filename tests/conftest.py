@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,3 +37,54 @@ def source_text() -> str:
             pytest.fail(f"source text missing: {SOURCE_TEXT}")
         pytest.skip("source text not available beside the project")
     return SOURCE_TEXT.read_text(encoding="utf-8")
+
+
+# -- the register --------------------------------------------------------------------
+
+
+_DEFAULT_REGISTERS = Path(tempfile.mkdtemp(prefix="apdocs-test-registers-"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Commands that write a tracker record the run in a register, by default apdocs.db in the current
+    directory: for the tests, the checkout. Give each test its own, empty default register instead, so
+    no test sees another's returns (a hook, not an autouse fixture: Hypothesis refuses those)."""
+    os.environ["APDOCS_DB"] = str(_DEFAULT_REGISTERS / f"{abs(hash(item.nodeid))}.db")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    shutil.rmtree(_DEFAULT_REGISTERS, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server for the session, on loopback; yields its base URL (no database)."""
+    from tests.postgres import PostgresServer, find_pg_bin
+
+    bindir = find_pg_bin()
+    if bindir is None:
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found; Debian's postgresql package has them"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty register: a SQLite file path, or a new database on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "register.db")
+        return
+    from tests.postgres import create_database, drop_database
+
+    base = request.getfixturevalue("postgres_server")
+    url = create_database(base)
+    try:
+        yield url
+    finally:
+        drop_database(base, url)

@@ -181,7 +181,8 @@ def test_reconcile_writes_its_tracker_when_a_file_name_is_not_utf8(tmp_path):
         ],
         capture_output=True,
         check=False,
-        env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin"},
+        # The run is recorded in a register: keep it in tmp_path, not apdocs.db in the checkout.
+        env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin", "APDOCS_DB": str(tmp_path / "register.db")},
     )
     assert run.returncode in (0, 1), run.stderr.decode(errors="replace")
     assert "caf\ufffd.docx could not be read" in (tmp_path / "findings.csv").read_text(encoding="utf-8-sig")

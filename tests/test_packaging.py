@@ -129,3 +129,15 @@ def test_installed_cli_writes_letters_and_pack_without_template_flags(installed:
     with SAMPLE_ROSTER.open(encoding="utf-8", newline="") as fh:
         schools = {row["school_name"] for row in csv.DictReader(fh)}
     assert len(list((outbox / "mail").glob("*.eml"))) == len(schools)
+
+
+@pytest.mark.slow
+def test_installed_copy_creates_a_register_with_its_own_migrations(installed: Path, tmp_path: Path) -> None:
+    # The Alembic scripts are found inside the installed package, not in this checkout.
+    probe = "import apdocs.register.db as d; print(d.MIGRATIONS)"
+    proc = _run_installed(installed, ["-c", probe], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()).resolve() == installed.resolve() / "apdocs" / "register" / "migrations"
+    proc = _run_installed(installed, ["-m", "apdocs", "findings", "list", "--db", str(tmp_path / "r.db"), "--json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []

@@ -33,3 +33,17 @@ def test_library_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "tracker.xlsx").stat().st_size > 0
     assert "RETURN_MISSING" in proc.stdout  # the sample roster has placements with no returns
+
+
+def test_package_docstring_example_runs() -> None:
+    """The example a newcomer sees first (``help(apdocs)``), run as written from the repository root."""
+    import apdocs
+
+    doc = apdocs.__doc__ or ""
+    block = doc.split("::\n", 1)[1]
+    lines = [line[4:] for line in block.splitlines() if line.startswith("    ") or not line.strip()]
+    code = "\n".join(lines).strip()
+    assert "apdocs.reconcile(" in code
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("appendix4 ") and "findings" in proc.stdout

@@ -64,7 +64,11 @@ def test_sample_findings_match_hand_written_expectation(outputs: dict) -> None:
 
 def test_tracker_sheets_and_same_content_as_json(outputs: dict) -> None:
     wb = openpyxl.load_workbook(outputs["dir"] / "tracker.xlsx")
-    assert wb.sheetnames == ["Summary", "Placements", "Findings", "Evidence", "Chase list"]
+    # Changes and Providers come from the register; "apdocs written" is its very hidden record of
+    # the decisions as written, for reading officers' edits back.
+    visible = ["Summary", "Placements", "Findings", "Evidence", "Chase list", "Changes", "Providers"]
+    assert wb.sheetnames == [*visible, "apdocs written"]
+    assert [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"] == visible
     findings = wb["Findings"]
     assert "Findings" in findings.tables
     rows = list(findings.iter_rows(min_row=2, values_only=True))
@@ -199,9 +203,17 @@ def test_each_roster_problem_is_printed_once(tmp_path: Path, as_json: bool) -> N
 
 def test_tracker_is_replaced_and_inputs_are_protected(tmp_path: Path) -> None:
     tracker = tmp_path / "tracker.xlsx"
-    tracker.write_bytes(b"old")
-    code, _ = run("reconcile", "--roster", str(SAMPLES / "roster.csv"), "--as-of", "2025-03-31", "-o", str(tracker))
+    args = ("reconcile", "--roster", str(SAMPLES / "roster.csv"), "--as-of", "2025-03-31", "-o", str(tracker))
+    code, _ = run(*args)
     assert code == 0 and zipfile.is_zipfile(tracker)
+    first = tracker.read_bytes()
+    code, _ = run(*args)
+    assert code == 0 and zipfile.is_zipfile(tracker)
+    assert [p.read_bytes() for p in tmp_path.glob("tracker.2*.xlsx")] == [first]  # replaced, and kept as a dated backup
+    # A file in its place that cannot be read back as a tracker may hold an officer's work: it is not replaced.
+    tracker.write_bytes(b"old")
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 3 and tracker.read_bytes() == b"old" and "TRACKER_UNREADABLE" in result.output
     roster_copy = tmp_path / "roster.csv"
     shutil.copy(SAMPLES / "roster.csv", roster_copy)
     result = CliRunner().invoke(main, ["reconcile", "--roster", str(roster_copy), "-o", str(roster_copy)])

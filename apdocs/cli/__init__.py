@@ -26,6 +26,16 @@ def emit_json(data: Any) -> None:
     click.echo(strict_json(data))
 
 
+# The register (officers' decisions and history): a file path or a database URL.
+db_option = click.option(
+    "--db",
+    "db",
+    metavar="PATH|URL",
+    default=None,
+    help="The register: a SQLite file or a postgresql+psycopg:// URL (default: $APDOCS_DB, else apdocs.db here).",
+)
+
+
 def fail(exc: ApdocsError) -> None:
     """Report a fatal, typed error and exit 3."""
     click.echo(f"error: {exc}", err=True)
@@ -65,4 +75,4 @@ def main() -> None:
 
 
 # Each command group lives in its own module and registers itself on `main`.
-from apdocs.cli import forms_cmd, letters_cmd, mail_cmd, parse_cmd, reconcile_cmd  # noqa: E402,F401
+from apdocs.cli import findings_cmd, forms_cmd, letters_cmd, mail_cmd, parse_cmd, reconcile_cmd  # noqa: E402,F401

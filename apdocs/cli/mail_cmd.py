@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, jobs_option, main, refuse_output_over_input
 from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
 
@@ -216,6 +216,7 @@ def _to_send(outbox: Path, resend_uncertain: bool) -> int | None:
 )
 @click.option("--json", "as_json", is_flag=True)
 @jobs_option
+@db_option
 def ingest_cmd(
     sources: tuple[str, ...],
     archive_dir: Path,
@@ -229,6 +230,7 @@ def ingest_cmd(
     watch: float | None,
     as_json: bool,
     jobs: int | None,
+    db: str | None,
 ) -> None:
     """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker.
 
@@ -255,7 +257,7 @@ def ingest_cmd(
             auth = ImapAuth(password=password)
     options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile, imap_full=imap_full)
     while True:
-        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, jobs)
+        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, jobs, db)
         if watch is None:
             sys.exit(code)
         try:
@@ -277,10 +279,12 @@ def _ingest_once(
     options: Any,
     as_json: bool,
     jobs: int | None = None,
+    db: str | None = None,
 ) -> int:
     from apdocs.mail.archive import Archive
     from apdocs.mail.ingest import ingest
     from apdocs.mail.returns import write_tracker_from_archive
+    from apdocs.reports.registered_run import describe_run
     from apdocs.roster import load_roster
 
     try:
@@ -294,15 +298,17 @@ def _ingest_once(
                 show = wanted(as_json=as_json)
                 total = len(archive.files()) if show else None  # counted only for the bar's ETA
                 with Progress(total=total, unit="file", label="read returns", show=show) as bar:
-                    result = write_tracker_from_archive(
-                        archive, roster, tracker_path, as_of=when, jobs=jobs, on_file=lambda _r: bar.update()
+                    run = write_tracker_from_archive(
+                        archive, roster, tracker_path, as_of=when, db=db, jobs=jobs, on_file=lambda _r: bar.update()
                     )
+                result = run.result
                 failed_parses = len(result.failures)
                 out["tracker"] = {
                     "path": str(tracker_path),
                     "returns_read": result.returns_read,
                     "unreadable": [{"file": f.source.path, **f.error.to_dict()} for f in result.failures],
                     "findings": result.counts,
+                    "register": describe_run(run),
                 }
             out["skipped"] = _skipped(archive)
     except ApdocsError as exc:
@@ -324,6 +330,7 @@ def _ingest_once(
         if "tracker" in out:
             t = out["tracker"]
             click.echo(f"tracker: {t['path']} ({len(t['unreadable'])} unreadable return(s) listed)")
+            click.echo(t["register"])
             for u in t["unreadable"]:
                 click.echo(f"  unreadable: {u['file']}: {u['code']}", err=True)
     return EXIT_SOME_FAILED if report.errors or failed_parses else EXIT_OK

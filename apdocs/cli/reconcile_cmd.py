@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, jobs_option, main, refuse_output_over_input
 from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
 
@@ -43,6 +43,7 @@ def _as_of(value: str | None) -> dt.date:
 )
 @click.option("--force", is_flag=True, help="Replace feedback letters already in the --letters folder.")
 @jobs_option
+@db_option
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
 def reconcile_cmd(
     roster_path: Path,
@@ -56,17 +57,24 @@ def reconcile_cmd(
     context_path: Path | None,
     force: bool,
     jobs: int | None,
+    db: str | None,
     returns: tuple[Path, ...],
 ) -> None:
     """Reconcile RETURNS (files or folders) against the roster and the guidance.
 
     Exit 0 when every return was read, 1 when some could not be (each is listed in the
-    tracker as RETURN_UNREADABLE), 3 when nothing could be done (e.g. an invalid roster).
+    tracker as RETURN_UNREADABLE), 3 when nothing could be done (e.g. an invalid roster, or
+    an existing tracker whose officers' decisions cannot be read back).
+
+    Writing a tracker (-o), or with --db, the run is recorded in the register: officers'
+    decisions are read back from the existing tracker first, and the new tracker shows them.
     """
+    from apdocs.fileio import is_backup_of
     from apdocs.parse import iter_files, parse_many
-    from apdocs.reconcile import load_config, reconcile
+    from apdocs.reconcile import Result, load_config, reconcile
     from apdocs.reports.letters import write_feedback_letters
-    from apdocs.reports.tracker import write_findings_csv, write_tracker
+    from apdocs.reports.registered_run import describe_run, run_to_dict, run_with_register
+    from apdocs.reports.tracker import write_findings_csv
     from apdocs.roster import load_roster
 
     day = _as_of(as_of)
@@ -78,20 +86,31 @@ def reconcile_cmd(
         roster = load_roster(roster_path)
         # Our own outputs may sit inside a RETURNS folder (e.g. -o returns/tracker.xlsx): never read them back.
         ours = {os.path.realpath(p) for p in (output, csv_path) if p is not None}
-        files = [f for f in iter_files(returns) if os.path.realpath(f) not in ours]  # paths only, counted for the bar
+        # Nor the dated backups of an earlier tracker kept beside it.
+        # Paths only, counted for the bar's ETA.
+        files = [f for f in iter_files(returns) if os.path.realpath(f) not in ours and not (output and is_backup_of(f, output))]
+        # Letters before the tracker: they are the step that can refuse (a letter already there, a
+        # template error), and they refuse before writing anything, so a refusal leaves no tracker,
+        # and no run recorded in the register, from this run either.
+        letters: list[Path] = []
+
+        def write_letters(result: Result) -> None:
+            if letters_dir:
+                letters.extend(
+                    write_feedback_letters(result, letters_dir, template=template, context_path=context_path, overwrite=force)
+                )
+
+        run = None
         with Progress(total=len(files), unit="file", label="reconcile", show=wanted(as_json=as_json)) as bar:
-            result = reconcile(roster, bar.wrap(parse_many(files, jobs=jobs)), cfg, day)
-        # Letters first: they are the step that can refuse (a letter already there, a template error),
-        # and they refuse before writing anything, so a refusal leaves no tracker from this run either.
-        letters = (
-            write_feedback_letters(result, letters_dir, template=template, context_path=context_path, overwrite=force)
-            if letters_dir
-            else []
-        )
-        if output:
-            write_tracker(result, output)
+            records = bar.wrap(parse_many(files, jobs=jobs))
+            if output or db:
+                run = run_with_register(db, roster, records, as_of=day, config=cfg, tracker=output, before_commit=write_letters)
+                result = run.result
+            else:
+                result = reconcile(roster, records, cfg, day)
+                write_letters(result)
         if csv_path:
-            write_findings_csv(result, csv_path)
+            write_findings_csv(result, csv_path, run.view if run else None)
     except ApdocsError as exc:
         errors = exc.context.get("errors") if isinstance(exc.context, dict) else None
         if errors:
@@ -103,12 +122,16 @@ def reconcile_cmd(
         fail(exc)
         return
     if as_json:
-        emit_json(result.to_dict())
+        emit_json({**(run_to_dict(run) if run is not None else result.to_dict()), "as_of_given": as_of is not None})
     else:
         counts = ", ".join(f"{n} {sev}" for sev, n in result.counts.items())
+        # The date rules (stale evidence, expired cover, overdue visits) all count back from this day.
+        click.echo(f"as of {day.isoformat()}" + ("" if as_of else " (today: --as-of was not given)"))
         click.echo(
             f"{len(roster)} placement(s), {result.returns_read} return(s) read, {len(result.failures)} unreadable: {counts}"
         )
+        if run is not None:
+            click.echo(describe_run(run))
         for path in (output, csv_path, *letters):
             if path:
                 click.echo(str(path))

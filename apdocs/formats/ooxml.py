@@ -57,6 +57,10 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200
 #: Parts smaller than this are not ratio-checked (tiny repetitive parts compress well).
 RATIO_MIN_BYTES = 1024 * 1024
+#: How far past its declared size a part may inflate and still be called damaged (PART_CORRUPT)
+#: rather than a bomb (ZIP_BOMB): a header a few bytes out is damage, and inflating this much
+#: further to tell them apart costs nothing; a part that keeps going is lying about its size.
+CORRUPT_SLACK = 64 * 1024
 
 #: Namespace prefix of ISO 29500 Strict OOXML, which apdocs refuses (STRICT_OOXML).
 STRICT_NAMESPACE = "http://purl.oclc.org/ooxml/"
@@ -83,6 +87,11 @@ _MACRO_MAIN_TYPES = {
 _VBA_TYPES = ("application/vnd.ms-office.vbaProject", "application/vnd.ms-word.vbaData+xml")
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Binaries older than OLE2 (no compound file around them): Word for DOS, Word for Windows 1
+# and 2 (their FIB's magic word), and Excel 2, 3, 4 and a bare Excel 5 BIFF stream (the BOF
+# record: type 0x0009/0x0209/0x0409/0x0809 and its length).
+_OLD_WORD_MAGIC = (b"\x31\xbe\x00\x00", b"\x32\xbe\x00\x00", b"\x9b\xa5", b"\xdb\xa5")
+_OLD_EXCEL_MAGIC = (b"\x09\x00\x04\x00", b"\x09\x02\x06\x00", b"\x09\x04\x06\x00", b"\x09\x08\x08\x00", b"\x09\x08\x10\x00")
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _NAMES = {"docx": ("Word", ".docx"), "xlsx": ("Excel", ".xlsx")}
@@ -101,13 +110,18 @@ def _save_hint(kind: str) -> str:
 
 
 def sniff(data: bytes) -> str | None:
-    """Name a well-known non-zip format from its first bytes: pdf, html, rtf, ole2, xml, text."""
+    """Name a well-known non-zip format from its first bytes: pdf, ole2, doc and xls (binaries
+    older than OLE2), html, rtf, xml or mime."""
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     low = head.lower()
     if head.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(_OLE2_MAGIC):
         return "ole2"
+    if data.startswith(_OLD_WORD_MAGIC):
+        return "doc"
+    if data.startswith(_OLD_EXCEL_MAGIC):
+        return "xls"
     if low.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<meta")) or b"<html" in low[:512]:
         return "html"
     if head.startswith(b"{\\rtf"):
@@ -201,6 +215,10 @@ def _reject_non_zip(data: bytes, path: str | None, kind: str) -> ParseError:
         # The streams say what it really is: an old Word file renamed .xlsx still needs saving as .docx.
         real = {".doc": "docx", ".xls": "xlsx"}.get(legacy, kind)
         return _err("LEGACY_FORMAT", f"this is an old-style {legacy} file; {_save_hint(real)}", path, legacy=legacy)
+    if what in ("doc", "xls"):
+        real = {"doc": "docx", "xls": "xlsx"}[what]
+        era = {"doc": "Word for DOS or Word 2", "xls": "Excel 2 to 4"}[what]
+        return _err("LEGACY_FORMAT", f"this is a very old {era} file; {_save_hint(real)}", path, legacy="." + what)
     if what == "pdf":
         return _err("NOT_OOXML", f"this is a PDF, not a form that can be read back; {hint}", path, actual="pdf")
     if what == "html":
@@ -280,10 +298,10 @@ def _read_member(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes:
     if info.compress_type == zipfile.ZIP_STORED:
         out = raw
     else:
-        out = _inflate(raw, min(info.file_size, _limit(name)), path, name)
+        # past the declared size by more than the slack (or past the cap): ZIP_BOMB, from _inflate
+        out = _inflate(raw, min(info.file_size + CORRUPT_SLACK, _limit(name)), path, name)
     if len(out) != info.file_size:
-        code = "ZIP_BOMB" if len(out) > info.file_size else "PART_CORRUPT"
-        raise _err(code, f"part {name!r} does not unpack to its declared size", path, part=name)
+        raise _err("PART_CORRUPT", f"part {name!r} is damaged (it does not unpack to its declared size)", path, part=name)
     if zlib.crc32(out) != info.CRC:
         raise _err("PART_CORRUPT", f"part {name!r} is damaged (checksum mismatch)", path, part=name)
     return out
@@ -331,7 +349,7 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
     if info.compress_type == zipfile.ZIP_STORED:
         verdict = _prolog(raw, complete=True)
     else:
-        allowed = min(info.file_size, _limit(name))
+        allowed = min(info.file_size + CORRUPT_SLACK, _limit(name))
         d = zlib.decompressobj(-15)
         buf, tail, want = b"", raw, PROLOG_CHUNK
         while True:
@@ -355,7 +373,7 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
 
 
 def _prolog(buf: bytes, *, complete: bool) -> str | None:
-    """"dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
+    """ "dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
     starts with no DTD before it), "other" (judge the whole part) or None (read further)."""
     i = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
     n = len(buf)

@@ -14,11 +14,13 @@ form definitions - nothing here knows any wording.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
+from apdocs.errors import ParseError
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form
 from apdocs.values import normalise
 
@@ -32,6 +34,22 @@ FUZZY_MIN_TOKENS = 4
 FUZZY_THRESHOLD = 0.84
 #: Matched lines remembered per form (a form prints a few hundred; retyped copies add some).
 HIT_CACHE_SIZE = 4096
+#: Most characters of text a reader considers for one form, counted every time a text is used
+#: (a shared string referenced by 1,000 cells counts 1,000 times). A filled form holds some
+#: tens of thousands; without a bound, a 4 MB workbook whose one 8 MB shared string 99,000
+#: cells reference is 800 GB of text to a reader that works cell by cell.
+MAX_FORM_TEXT = 4_000_000
+
+
+def check_text_size(total: int) -> None:
+    """Refuse (``TEXT_TOO_LARGE``) a file whose text, counted as a reader would use it, is over
+    :data:`MAX_FORM_TEXT`; the caller counts before doing any per-text work."""
+    if total > MAX_FORM_TEXT:
+        raise ParseError(
+            f"the file holds more than {MAX_FORM_TEXT:,} characters of text, far more than any form; "
+            "please send the form on its own",
+            code="TEXT_TOO_LARGE",
+        )
 
 
 def tokens(text: str) -> list[str]:
@@ -304,22 +322,84 @@ def own_texts(form: FormDefinition) -> list[Anchor]:
 IDENTIFY_SHARE = 0.2
 #: ... and never fewer than this many.
 IDENTIFY_MIN = 3
+#: Own texts of at least this many tokens are *distinctive*. Short ones ("Fire Policy", "E-safety",
+#: "Lesson plans", "Interviews with pupils") sit in any provider's policy checklist or visit
+#: notes; only the form words its long questions, items and area titles the way it does.
+DISTINCTIVE_MIN_TOKENS = 6
+#: A document must hold at least this many of the form's distinctive texts ...
+DISTINCTIVE_MIN = 3
+#: ... and at least this share of them.
+DISTINCTIVE_SHARE = 0.25
+#: Share of the texts found that must come in the form's own order (a longest increasing run):
+#: a form retyped keeps its order; a checklist that borrows its lines need not.
+ORDER_SHARE = 0.7
+#: From this share of its own texts a document is the form without doubt; between
+#: :data:`IDENTIFY_SHARE` and this, it is read with a ``FORM_UNCERTAIN`` notice.
+CONFIDENT_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Identified:
+    """Which form a document's wording is, and how sure that is."""
+
+    form: str
+    found: int  # the form's own texts found
+    total: int  # the form's own texts
+    confident: bool
+
+    def notice_message(self) -> str:
+        return (
+            f"recognised as {self.form} from only {self.found} of its {self.total} printed texts; "
+            "check that the file is the Virtual School's form"
+        )
 
 
 def identify(lines: Iterable[str]) -> str | None:
-    """The form whose own texts the lines (paragraphs, cells) hold best; None below the threshold.
+    """The form whose own texts the lines (paragraphs, cells) hold best; None below the threshold."""
+    found = identify_form(lines)
+    return found.form if found else None
 
-    Numbering ("Q1)"), quotes, spacing and case do not count, and a long text may be
-    slightly retyped (see :class:`Matcher`).
+
+def identify_form(lines: Iterable[str]) -> Identified | None:
+    """The form whose own texts the lines hold best, or None when no form's structure is there.
+
+    Numbering ("Q1)"), quotes, spacing and case do not count, and a long text may be slightly
+    retyped (see :class:`Matcher`). A few shared item names are not enough: a form needs
+    :data:`IDENTIFY_SHARE` of its own texts, enough of its distinctive (long) ones, and them
+    mostly in its order.
     """
     texts = [line for line in lines if line.strip()]
-    best, best_share = None, 0.0
+    best: Identified | None = None
+    best_share = 0.0
     for form_id in FORM_IDS:
         form = load_form(form_id)
-        keys = {a.key for a in own_texts(form)}
+        own = own_texts(form)
+        order = {a.key: i for i, a in reversed(list(enumerate(own)))}  # first place of each key
+        distinctive = {a.key for a in own if len(a.tokens) >= DISTINCTIVE_MIN_TOKENS}
         matcher = matcher_for(form)
-        found = {m[0].anchor.key for line in texts if (m := matcher.match(line, allow=OWN_KINDS))}
-        share = len(found) / len(keys)
-        if len(found) >= IDENTIFY_MIN and share >= IDENTIFY_SHARE and share > best_share:
-            best, best_share = form_id, share
+        seen: dict[str, None] = {}  # keys in document order, first occurrence
+        for line in texts:
+            if m := matcher.match(line, allow=OWN_KINDS):
+                seen.setdefault(m[0].anchor.key, None)
+        share = len(seen) / len(order)
+        if len(seen) < IDENTIFY_MIN or share < IDENTIFY_SHARE or share <= best_share:
+            continue
+        hits = len(distinctive.intersection(seen))
+        if hits < max(DISTINCTIVE_MIN, DISTINCTIVE_SHARE * len(distinctive)):
+            continue
+        if _in_order(order[k] for k in seen) < ORDER_SHARE * len(seen):
+            continue
+        best, best_share = Identified(form_id, len(seen), len(order), share >= CONFIDENT_SHARE), share
     return best
+
+
+def _in_order(positions: Iterable[int]) -> int:
+    """Length of the longest strictly increasing run (not necessarily contiguous) in ``positions``."""
+    tails: list[int] = []
+    for p in positions:
+        i = bisect_left(tails, p)
+        if i == len(tails):
+            tails.append(p)
+        else:
+            tails[i] = p
+    return len(tails)

@@ -10,8 +10,10 @@ return, because the archive keeps each file once.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apdocs.mail.archive import Archive
 from apdocs.mail.errors import MailError, MessageUnreadable
@@ -21,6 +23,9 @@ from apdocs.reconcile.config import Config
 from apdocs.reconcile.engine import Result
 from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
 from apdocs.roster import Roster
+
+if TYPE_CHECKING:
+    from apdocs.reports.registered_run import RegisteredRun
 
 
 def parse_archive(
@@ -73,12 +78,16 @@ def write_tracker_from_archive(
     *,
     as_of: dt.date,
     config: Config | None = None,
+    db: str | os.PathLike[str] | None = None,
     jobs: int | None = 1,
     on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
-) -> Result:
-    """``jobs`` worker processes read the archived forms (see parse_many); ``on_file`` is told of each."""
-    from apdocs.reports.tracker import write_tracker
+) -> RegisteredRun:
+    """Record the run in the register ``db`` and write the tracker from it (see apdocs.reports.registered_run).
 
-    result = reconcile_archive(archive, roster, as_of=as_of, config=config, jobs=jobs, on_file=on_file)
-    write_tracker(result, tracker)  # atomic: temp, fsync, rename
-    return result
+    ``jobs`` worker processes read the archived forms (see parse_many); ``on_file`` is told of each.
+    """
+    from apdocs.reports.registered_run import run_with_register
+
+    records = parse_archive(archive, jobs=jobs, on_file=on_file)
+    # atomic: temp, fsync, rename; officers' edits in the old tracker are read back first
+    return run_with_register(db, roster, records, as_of=as_of, config=config, tracker=tracker, command="ingest")

@@ -13,6 +13,11 @@ How returns are matched to the roster:
 * Of several returns of one form for the same placement (or school x provider), the one
   completed last is used (ties: the later in the input order); the others are
   ``RETURN_SUPERSEDED``.
+* ``prior_returns`` are returns remembered from earlier runs (the register's memory, passed
+  in as plain data so this module stays free of I/O). They take part in choosing the latest
+  return, so an input older than a remembered return is ``RETURN_SUPERSEDED``; a remembered
+  Appendix 3 counts even when no input has one, because the assessment is annual. A prior
+  return is never itself reported: it was reported in its own run.
 """
 
 from __future__ import annotations
@@ -139,13 +144,16 @@ class Result:
         return {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
 
     def to_dict(self) -> dict[str, Any]:
+        index = {id(f): i for i, f in enumerate(self.findings)}
         return {
             "as_of": self.as_of.isoformat(),
             "returns_read": self.returns_read,
             "returns_failed": len(self.failures),
             "counts": self.counts,
             "schools": [s.to_dict() for s in self.schools],
-            "placements": [p.to_dict() for p in self.placements],
+            # Each placement's findings as indexes into "findings": A2/A3 findings name no pupil, so
+            # this is the school x provider join a consumer would otherwise rebuild by hand.
+            "placements": [{**p.to_dict(), "finding_indexes": [index[id(f)] for f in p.findings]} for p in self.placements],
             "findings": [f.to_dict() for f in self.findings],
             "evidence": [e.to_dict() for e in self.evidence],
             "failures": [{"source": f.source.path, "error": f.error.to_dict()} for f in self.failures],
@@ -177,8 +185,12 @@ def reconcile(
     records: Iterable[ParsedReturn | ParseFailure],
     config: Config | None = None,
     as_of: dt.date | None = None,
+    prior_returns: Iterable[ParsedReturn] = (),
 ) -> Result:
-    """Reconcile parsed returns against the roster and the guidance. No I/O."""
+    """Reconcile parsed returns against the roster and the guidance. No I/O.
+
+    ``prior_returns``: returns read in earlier runs (e.g. from the register), not among ``records``.
+    """
     cfg = config or default_config()
     if as_of is None:
         raise ValueError("as_of is required, so that date rules are reproducible")
@@ -194,7 +206,7 @@ def reconcile(
         name = Path(f.source.path).name if f.source.path else "a returned file"
         out.add(Finding.make("RETURN_UNREADABLE", f"{name} could not be read: {f.error.message}", source=f.source.path))
 
-    current = _match_and_supersede(roster, returns, out)
+    current = _match_and_supersede(roster, returns, out, tuple(prior_returns))
     _roster_rules(roster, cfg, out)
     _return_rules(roster, current, cfg, as_of, out)
     placements = _placement_results(roster, current, out)
@@ -233,9 +245,16 @@ def _completed(r: ParsedReturn) -> dt.date:
     return rules.as_date(r.header.get("date_completed")) or rules.as_date(r.header.get("visit_date")) or dt.date.min
 
 
-def _match_and_supersede(roster: Roster, returns: list[ParsedReturn], out: _Collector) -> dict[tuple[str, Target], ParsedReturn]:
+def _match_and_supersede(
+    roster: Roster, returns: list[ParsedReturn], out: _Collector, prior: tuple[ParsedReturn, ...] = ()
+) -> dict[tuple[str, Target], ParsedReturn]:
     by_target, schools_by_provider = _targets(roster)
     groups: dict[tuple[str, Target], list[tuple[int, ParsedReturn]]] = defaultdict(list)
+    # Prior returns sort before every input on a tie (negative order): a file handed in again wins.
+    for i, r in enumerate(prior, -len(prior)):
+        target = _target_of(r, roster, schools_by_provider) if r.form in FORMS else None
+        if target is not None:
+            groups[(r.form, target)].append((i, r))
     for i, r in enumerate(returns):
         target = _target_of(r, roster, schools_by_provider) if r.form in FORMS else None
         if target is None:
@@ -264,11 +283,15 @@ def _match_and_supersede(roster: Roster, returns: list[ParsedReturn], out: _Coll
     current: dict[tuple[str, Target], ParsedReturn] = {}
     for key, items in groups.items():
         items.sort(key=lambda ir: (_completed(ir[1]), ir[0]))
+        if all(i < 0 for i, _ in items) and key[0] != "appendix3":
+            continue  # only remembered returns: this term's Appendix 2 or 4 is still owed
         newest = items[-1][1]
         current[key] = newest
         placements = by_target[key[1]]
         p0 = placements[0]
-        for _, old in items[:-1]:
+        for i, old in items[:-1]:
+            if i < 0:
+                continue
             old_name = Path(old.source.path).name if old.source.path else "an earlier return"
             new_name = Path(newest.source.path).name if newest.source.path else "a newer return"
             out.add(
@@ -354,6 +377,10 @@ def _return_rules(
                         [c for c in concerned if c.commissioned_by == "school"],
                     )
                 continue
+            for w in r.warnings:
+                if w.code == "FORM_UNCERTAIN":  # read from wording alone: an officer should look at it
+                    uncertain = Finding.make("RETURN_FORM_UNCERTAIN", w.message, source=r.source.path, **where)
+                    out.add(uncertain, concerned, owed=False)
             for hit in _hits_for(form, r, p, cfg, as_of):
                 out.add(Finding.make(hit.code, hit.message, item=hit.item, source=r.source.path, **where), concerned, owed=owed)
 

@@ -45,6 +45,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "REVIEW_FREQUENCY_NOT_STATED": ("warning", "q11 does not say how often the plan is reviewed"),
     "RETURN_UNMATCHED": ("warning", "a return matches no roster placement"),
+    "RETURN_FORM_UNCERTAIN": ("warning", "a return was recognised as the form from only part of its printed texts"),
     "RETURN_NOT_REQUIRED_SEIP": ("info", "the placement is commissioned by the SEIP, so the school owes no returns for it"),
     "RETURN_SUPERSEDED": ("info", "a newer return for the same placement and form replaced this one"),
 }

@@ -88,9 +88,12 @@ def _env() -> jinja2.Environment:
 _RENDERED = re.compile(r"(word/(document|header[0-9]*|footer[0-9]*|footnotes)\.xml|docProps/core\.xml)")
 #: What stands in for the styles while docxtpl renders: python-docx parses styles.xml on every
 #: open (350 KB in a Word-made template), and docxtpl never reads or changes it.
-_STYLES, _STUB_STYLES = "word/styles.xml", (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+_STYLES, _STUB_STYLES = (
+    "word/styles.xml",
+    (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+    ),
 )
 
 

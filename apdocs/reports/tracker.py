@@ -5,6 +5,11 @@ each form's status linked to its file), Findings (an Excel table with filters),
 Evidence (commissioner x provider against e1..e25, conditionally formatted) and
 Chase list (what each school still owes, with its contact email).
 
+Given the register's view of the run (:class:`apdocs.register.model.RunView`), the Findings
+sheet also shows each finding's status, first raised, days open, and the columns officers
+edit (Key, Decision, Officer note: see :mod:`apdocs.reports.tracker_decisions`); the chase
+list leaves out accepted findings; and Changes and Providers sheets are added.
+
 All text that came from a school or the roster is written through
 :func:`apdocs.reports.safe.set_cell`, so it can never become a formula.
 """
@@ -23,6 +28,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -30,8 +36,14 @@ from apdocs.fileio import atomic_write_bytes
 from apdocs.forms import load_form
 from apdocs.reconcile import SEVERITIES, Result
 from apdocs.reconcile.engine import FORM_TITLES, FORMS
+from apdocs.reconcile.findings import Finding
 from apdocs.record_scrub import printable_text
+from apdocs.register.keys import finding_key
+from apdocs.register.model import RunView
+from apdocs.register.providers import ProviderRow
+from apdocs.reports import history_sheets
 from apdocs.reports.safe import csv_cell, set_cell
+from apdocs.reports.tracker_decisions import FINDINGS_SHEET, write_written_sheet
 from apdocs.roster import PROVIDER_TYPE_LABELS
 
 # Excel's own "Good / Neutral / Bad" colours, which officers already read as RAG.
@@ -49,6 +61,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 THIN = Border(bottom=Side(style="thin", color="BFBFBF"))
 FINDING_COLUMNS = ("Severity", "Code", "School", "Pupil reference", "Provider", "Form", "Item", "Message", "Guidance", "Source")
+# With a register: what it remembers, then the three columns an officer may edit.
+REGISTER_COLUMNS = ("Status", "First raised", "Days open", "Key", "Decision", "Officer note")
 EVIDENCE_LABELS = {
     "ok": "SEEN",
     "not_seen": "NOT SEEN",
@@ -60,37 +74,56 @@ EVIDENCE_LABELS = {
 STATUS_LABELS = {"received": "Received", "missing": "MISSING", "not_required": "Not required (SEIP)"}
 
 
-def build_tracker(result: Result, *, base_dir: str | os.PathLike[str] | None = None) -> bytes:
-    """The tracker workbook as bytes (no I/O). Links to returns are relative to ``base_dir`` if given."""
+def build_tracker(
+    result: Result,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    view: RunView | None = None,
+    providers: list[ProviderRow] | None = None,
+) -> bytes:
+    """The tracker workbook as bytes (no I/O). Links to returns are relative to ``base_dir`` if given.
+
+    ``view``: the register's view of this run (statuses, decisions, changes); ``providers``: the
+    register's providers across schools. Without them the tracker is a snapshot of ``result``.
+    """
     wb = Workbook()
     _summary(wb.active, result)
     _placements(wb.create_sheet("Placements"), result, base_dir)
-    _findings(wb.create_sheet("Findings"), result)
+    _findings(wb.create_sheet(FINDINGS_SHEET), result, view)
     _evidence(wb.create_sheet("Evidence"), result)
-    _chase(wb.create_sheet("Chase list"), result)
+    _chase(wb.create_sheet("Chase list"), result, view)
+    if view is not None:
+        history_sheets.changes(wb.create_sheet("Changes"), view)
+        history_sheets.providers(wb.create_sheet("Providers"), providers or [])
+        # Key, Decision and Officer note exactly as the Findings rows show them.
+        key_decision_note = [_register_row(f, view)[3:] for f in result.findings]
+        write_written_sheet(wb, [(k, d, n) for k, d, n in key_decision_note])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def write_tracker(result: Result, path: str | os.PathLike[str]) -> Path:
+def write_tracker(
+    result: Result, path: str | os.PathLike[str], *, view: RunView | None = None, providers: list[ProviderRow] | None = None
+) -> Path:
     """Write the tracker to ``path``, replacing any previous tracker atomically."""
     target = Path(path)
-    return atomic_write_bytes(target, build_tracker(result, base_dir=target.resolve().parent))
+    data = build_tracker(result, base_dir=target.resolve().parent, view=view, providers=providers)
+    return atomic_write_bytes(target, data)
 
 
-def findings_csv(result: Result) -> bytes:
+def findings_csv(result: Result, view: RunView | None = None) -> bytes:
     """The Findings sheet as UTF-8 CSV (with BOM, for Excel); hostile text is apostrophe-prefixed."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(FINDING_COLUMNS)
+    w.writerow(FINDING_COLUMNS + (REGISTER_COLUMNS if view else ()))
     for f in result.findings:
-        w.writerow([csv_cell(v) for v in _finding_row(f)])
+        w.writerow([csv_cell(v) for v in _finding_row(f) + (_register_row(f, view) if view else [])])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def write_findings_csv(result: Result, path: str | os.PathLike[str]) -> Path:
-    return atomic_write_bytes(path, findings_csv(result))
+def write_findings_csv(result: Result, path: str | os.PathLike[str], view: RunView | None = None) -> Path:
+    return atomic_write_bytes(path, findings_csv(result, view))
 
 
 # -- sheets ---------------------------------------------------------------------
@@ -100,6 +133,13 @@ def _finding_row(f: Any) -> list[Any]:
     form = FORM_TITLES.get(f.form or "", f.form)
     source = Path(f.source).name if f.source else None
     return [f.severity, f.code, f.school, f.pupil_reference, f.provider, form, f.item, f.message, f.guidance, source]
+
+
+def _register_row(f: Finding, view: RunView) -> list[Any]:
+    s = view.state(finding_key(f))
+    if s is None:  # not recorded (cannot happen for a run's own findings); show the key at least
+        return [None, None, None, finding_key(f), "", ""]
+    return [s.status, s.first_raised, s.days_open(view.as_of), s.key, s.shown_decision, s.note]
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, *, wrap: bool = False, bold: bool = False) -> Any:
@@ -261,18 +301,39 @@ def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] 
     _print_setup(ws, title_rows="1:1")
 
 
-def _findings(ws: Worksheet, result: Result) -> None:
-    _header(ws, 1, FINDING_COLUMNS)
+def _findings(ws: Worksheet, result: Result, view: RunView | None = None) -> None:
+    columns = FINDING_COLUMNS + (REGISTER_COLUMNS if view else ())
+    _header(ws, 1, columns)
     for r, f in enumerate(result.findings, 2):
-        for c, v in enumerate(_finding_row(f), 1):
-            cell = _put(ws, r, c, v, wrap=c in (3, 5, 8, 9, 10))
+        for c, v in enumerate(_finding_row(f) + (_register_row(f, view) if view else []), 1):
+            cell = _put(ws, r, c, v, wrap=c in (3, 5, 8, 9, 10, len(columns)))
             if c == 1:
                 cell.fill = FILLS[SEVERITY_RAG[f.severity]] if f.severity != "info" else FILLS["grey"]
-    _widths(ws, [10, 36, 20, 12, 22, 11, 28, 60, 60, 22])
+            elif c == len(FINDING_COLUMNS) + 2:
+                cell.number_format = "yyyy-mm-dd"
+    widths: list[float] = [10, 36, 20, 12, 22, 11, 28, 60, 60, 22]
+    _widths(ws, widths + ([10, 11, 8, 14, 11, 40] if view else []))
     last = len(result.findings) + 1
+    if view is not None and result.findings:
+        decision_col = get_column_letter(len(columns) - 1)
+        choices = DataValidation(type="list", formula1='"accept,chase"', allow_blank=True)
+        choices.error = "Choose accept or chase, or leave it blank."
+        choices.prompt = "accept: the VS agrees this finding needs no action; chase: keep chasing the school."
+        ws.add_data_validation(choices)
+        choices.add(f"{decision_col}2:{decision_col}{last}")
+        # Say on the sheet itself which columns are the officer's, and that the next run keeps them.
+        notes = {
+            "Key": "The finding's identity in the register. Leave it as it is.",
+            "Decision": "Yours to edit: accept (no action needed), chase, or blank. The next run stores it.",
+            "Officer note": "Yours to edit. The next run stores it with your decision and shows it again.",
+        }
+        for c in range(len(FINDING_COLUMNS) + 1, len(columns) + 1):
+            heading = ws.cell(row=1, column=c)
+            if heading.value in notes:
+                heading.comment = Comment(notes[heading.value], "apdocs", width=260, height=70)
     if result.findings:
         # A real Excel table: banded, filterable and sortable from its header row.
-        table = Table(displayName="Findings", ref=f"A1:{get_column_letter(len(FINDING_COLUMNS))}{last}")
+        table = Table(displayName="Findings", ref=f"A1:{get_column_letter(len(columns))}{last}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         ws.add_table(table)
     else:
@@ -335,7 +396,7 @@ def _evidence(ws: Worksheet, result: Result) -> None:
     _print_setup(ws, title_rows="1:1")
 
 
-def _chase(ws: Worksheet, result: Result) -> None:
+def _chase(ws: Worksheet, result: Result, view: RunView | None = None) -> None:
     cols = [
         "School",
         "Contact email",
@@ -351,6 +412,9 @@ def _chase(ws: Worksheet, result: Result) -> None:
     r = 2
     for s in result.schools:
         for f in s.owes:
+            state = view.state(finding_key(f)) if view else None
+            if state is not None and state.status == "accepted":
+                continue  # an officer accepted it: the school is not chased for it
             values = [s.name, s.email, f.severity, f.pupil_reference, f.provider, FORM_TITLES.get(f.form or "", f.form), f.item]
             values += [f.message, f.guidance]
             for c, v in enumerate(values, 1):

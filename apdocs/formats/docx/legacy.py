@@ -26,7 +26,7 @@ from apdocs import values
 from apdocs.errors import Notice
 from apdocs.formats.docx.read_text import Block, Para, Table
 from apdocs.formats.docx.read_values import Reader, parse_mark
-from apdocs.formats.wording import Anchor, Match, matcher_for, tokens
+from apdocs.formats.wording import Anchor, Match, check_text_size, matcher_for, tokens
 from apdocs.forms.model import FormDefinition, Slot
 
 # Anchor kinds that carry a value read from what follows them.
@@ -56,6 +56,9 @@ class LegacyResult:
 
 
 def flatten(blocks: list[Block]) -> list[Line]:
+    """The document's lines; TEXT_TOO_LARGE before any line is split when the text is far
+    more than a form's (every wording route starts here)."""
+    check_text_size(sum(_text_size(block) for block in blocks))
     out: list[Line] = []
     for b, block in enumerate(blocks):
         if isinstance(block, Para):
@@ -66,6 +69,12 @@ def flatten(blocks: list[Block]) -> list[Line]:
                     for para in cell.paragraphs:
                         out += [Line(t, b, r, c) for t in para.split("\n")]
     return out
+
+
+def _text_size(block: Block) -> int:
+    if isinstance(block, Para):
+        return len(block.text)
+    return sum(len(p) for row in block.rows for cell in row for p in cell.paragraphs)
 
 
 # -- reading ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
 from apdocs.formats.ooxml import open_package
-from apdocs.formats.wording import identify
+from apdocs.formats.wording import Identified, identify_form
 from apdocs.forms.model import FORM_IDS, FormDefinition, Slot, load_form
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -60,7 +60,10 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     doc_blocks = None
     if form_id is None:
         doc_blocks = read_blocks(body)
-        form_id = _identify_by_content(doc_blocks, path)
+        found = _identify_by_content(doc_blocks, path)
+        form_id = found.form
+        if not found.confident:
+            notices.append(Notice("FORM_UNCERTAIN", found.notice_message(), where=path))
     form = load_form(form_id)
     if named and named != form_id:
         # a damaged or hand-edited property must not stop a form its controls or wording name
@@ -157,9 +160,9 @@ def _form_from_slots(controls: list[Control]) -> str | None:
     return best if score[best] else None
 
 
-def _identify_by_content(doc_blocks: list[Any], path: str | None) -> str:
+def _identify_by_content(doc_blocks: list[Any], path: str | None) -> Identified:
     """The form whose own texts the document holds best; NOT_A_FORM below the threshold."""
-    best = identify(ln.text for ln in flatten(doc_blocks))
+    best = identify_form(ln.text for ln in flatten(doc_blocks))
     if best is None:
         raise ParseError(
             "this document is not one of the Virtual School forms (none of their questions or items were found)",

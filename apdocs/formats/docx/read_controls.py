@@ -17,6 +17,7 @@ from typing import NamedTuple
 from lxml import etree
 
 from apdocs.formats.docx.read_text import SDT, SDT_CONTENT, SDT_PR, TC, W14, P, R, inline_text, paragraphs, w
+from apdocs.formats.wording import check_text_size
 from apdocs.forms.model import TAG_PREFIX, parse_tag, slot_id_from_title
 
 _TAG, _ALIAS, _PLACEHOLDER = w("tag"), w("alias"), w("showingPlcHdr")
@@ -54,6 +55,7 @@ def find_controls(root: etree._Element) -> list[Control]:
     """
     out: list[Control] = []
     done = None  # the property block last read: its tag and alias both lead to it
+    total = 0  # text read so far: nested controls each read their inner controls' text again
     for named in root.iter(_TAG, _ALIAS):
         value = named.get(_VAL)
         if not value:
@@ -73,6 +75,8 @@ def find_controls(root: etree._Element) -> list[Control]:
         control = _control(sdt, pr)
         if control is not None:
             out.append(control)
+            total += len(control.text or "")
+            check_text_size(total)
     return out
 
 

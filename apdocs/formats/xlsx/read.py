@@ -16,7 +16,7 @@ import hashlib
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
-from apdocs.formats.wording import identify, line_key, question_parts, same_wording
+from apdocs.formats.wording import Identified, check_text_size, identify_form, line_key, question_parts, same_wording
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form, parse_tag
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -42,7 +42,10 @@ def read_workbook(data: bytes, *, path: str | None = None) -> ParsedReturn:
         notices.append(Notice("FORM_VERSION", f"the form is version {version}; read against version {form.version}", where=path))
     cells = _locate(book, form, meta, notices, path)
     reader = CellReader(date1904=book.date1904)
-    flat = {slot.id: reader.value(slot, _cell_at(book, cells.get(slot.id))) for slot in form.slots()}
+    slot_cells = {slot.id: _cell_at(book, cells.get(slot.id)) for slot in form.slots()}
+    # Many slots may name one cell holding one huge shared string: count before reading values.
+    check_text_size(sum(len(c.value) for c in slot_cells.values() if c is not None and isinstance(c.value, str)))
+    flat = {slot.id: reader.value(slot, slot_cells[slot.id]) for slot in form.slots()}
     reader.fill_dates_from_seen(form, flat)
     notices += reader.notices
     header, answers = build_answers(form, flat)
@@ -104,7 +107,13 @@ def _identify(book: Book, meta: dict[str, str], path: str | None, notices: list[
     for form_id, version in markers:
         if form_id in FORM_IDS:
             return load_form(form_id), version
-    found = _form_by_names(book) or _form_by_text(book)
+    found = _form_by_names(book)
+    if found is None:
+        by_text = _form_by_text(book)
+        if by_text is not None:
+            found = load_form(by_text.form)
+            if not by_text.confident:
+                notices.append(Notice("FORM_UNCERTAIN", by_text.notice_message(), where=path))
     if found is not None:
         if any(form_id for form_id, _v in markers):
             notices.append(
@@ -130,13 +139,26 @@ def _form_by_names(book: Book) -> FormDefinition | None:
     return best if best_score >= 0.5 else None
 
 
-def _form_by_text(book: Book) -> FormDefinition | None:
+def _form_by_text(book: Book) -> Identified | None:
     """A hand-made copy: the form whose printed questions/items/sources the cells hold, judged
     as the Word reader judges a document (numbering, quotes and spacing retyped)."""
-    cells = [c.value for sh in _content_sheets(book) for c in sh.cells.values() if c.kind == "s" and c.value]
-    lines = [line for text in cells for line in text.split("\n")]
-    form_id = identify(lines)
-    return load_form(form_id) if form_id else None
+    lines = [line for text in printed_texts(book) for line in text.split("\n")]
+    return identify_form(lines)
+
+
+def printed_texts(book: Book) -> list[str]:
+    """Each distinct text in the content sheets, once; TEXT_TOO_LARGE when the text the cells
+    hold, counted per cell, is far more than a form's. Cells referencing one shared string
+    share one str object, so this costs a hash look-up per cell, never a copy."""
+    seen: dict[str, None] = {}
+    total = 0
+    for sheet in _content_sheets(book):
+        for cell in sheet.cells.values():
+            if cell.kind == "s" and cell.value:
+                total += len(cell.value)
+                seen[cell.value] = None
+        check_text_size(total)
+    return list(seen)
 
 
 def _content_sheets(book: Book) -> list[Sheet]:
@@ -201,8 +223,10 @@ def _locate(book: Book, form: FormDefinition, meta: dict[str, str], notices: lis
 def _find_by_text(book: Book, form: FormDefinition, wanted: set[str]) -> dict[str, Where]:
     """Answer cells of ``wanted`` slots next to the printed wording (for hand-edited sheets)."""
     out: dict[str, Where] = {}
+    printed_texts(book)  # the text bound, even when the form was named by a marker
+    keys: dict[str, tuple[str, ...]] = {}  # line_key per distinct text, shared by every sheet
     for sheet in _content_sheets(book):
-        finder = _TextFinder(sheet)
+        finder = _TextFinder(sheet, keys)
         lab = form.labels
         for h in form.header:
             _take(out, wanted, h.id, finder.answer(finder.find(h.label, exact=True)))
@@ -243,13 +267,23 @@ def _take(out: dict[str, Where], wanted: set[str], slot_id: str, where: Where | 
         out[slot_id] = where
 
 
+def _key(keys: dict[str, tuple[str, ...]], text: str) -> tuple[str, ...]:
+    key = keys.get(text)
+    if key is None:
+        key = keys[text] = line_key(text)
+    return key
+
+
 class _TextFinder:
     """Finds printed wording in one sheet and the answer cell beside it."""
 
-    def __init__(self, sheet: Sheet) -> None:
+    def __init__(self, sheet: Sheet, keys: dict[str, tuple[str, ...]]) -> None:
         self.sheet = sheet
         printed = ((rc, cell.value) for rc, cell in sheet.cells.items() if cell.kind == "s" and cell.value)
-        self.texts = sorted((rc, line_key(text)) for rc, text in printed)
+        # cells grouped by their text's key, so a text repeated in 99,000 cells is compared once
+        self.places: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        for rc, text in sorted(printed):
+            self.places.setdefault(_key(keys, text), []).append(rc)
         self.last_col = max([c for _r, c in sheet.cells] + [m[3] for m in sheet.merges] + [1])
 
     def find(self, text: str, *, exact: bool = False, rows: tuple[int, int] | None = None) -> tuple[int, int] | None:
@@ -257,12 +291,15 @@ class _TextFinder:
         go on, e.g. with a hint, or be a slightly retyped long text). "Q1)" numbering, quotes,
         spacing and case do not count."""
         want = line_key(text)
-        for (r, c), have in self.texts:
-            if rows and not rows[0] <= r < rows[1]:
+        best: tuple[int, int] | None = None
+        for have, places in self.places.items():
+            if not same_wording(have, want, prefix=not exact):
                 continue
-            if same_wording(have, want, prefix=not exact):
-                return r, c
-        return None
+            for r, c in places:  # in sheet order: the first in range is this text's best
+                if not rows or rows[0] <= r < rows[1]:
+                    best = (r, c) if best is None or (r, c) < best else best
+                    break
+        return best
 
     def right(self, anchor: tuple[int, int] | None, n: int) -> Where | None:
         """The ``n``-th cell right of the anchor, stepping over merged ranges."""

@@ -1,0 +1,1 @@
+"""The register: officers decisions and history, kept across runs."""
