@@ -39,6 +39,17 @@ class ApdocsError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (worker processes send failures back): the default would call
+        # cls(str(self)) and lose the code, path and context.
+        return (_rebuild, (type(self), self.message, self.code, self.path, self.context))
+
+
+def _rebuild(cls: type[ApdocsError], message: str, code: str, path: str | None, context: dict[str, Any]) -> ApdocsError:
+    err = cls.__new__(cls)
+    ApdocsError.__init__(err, message, code=code, path=path, context=context)
+    return err
+
 
 class DefinitionError(ApdocsError):
     """A form definition file is missing or malformed."""

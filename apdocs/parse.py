@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from apdocs.errors import ApdocsError, Notice, ParseError
 from apdocs.formats.ooxml import open_package, sniff
 from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
 from apdocs.record_scrub import scrub_values, strict_json
+from apdocs.workers import cpu_count, run_ordered
 
 log = logging.getLogger("apdocs.parse")
 
@@ -230,24 +231,73 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
             yield p
 
 
-def parse_many(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ParsedReturn | ParseFailure]:
-    """Parse files and folders one at a time; a bad file becomes a ParseFailure, never an exception."""
+#: Longest a worker may spend on one file before it is killed and the file reported READ_TIMEOUT.
+#: A form reads in milliseconds; a minute means the reader is stuck, not slow.
+READ_TIMEOUT_SECONDS = 60.0
+
+
+def parse_many(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    jobs: int | None = 1,
+    timeout: float | None = READ_TIMEOUT_SECONDS,
+    _reader: Callable[[str], ParsedReturn | ParseFailure] | None = None,
+) -> Iterator[ParsedReturn | ParseFailure]:
+    """Parse files and folders; a bad file becomes a ParseFailure, never an exception.
+
+    Results come in input order whatever ``jobs`` is. ``jobs=1`` reads in this process, one
+    file at a time; ``jobs=N`` (``None``: every core) reads on N worker processes, with at most
+    a few files per worker in flight. There a file whose reader crashes its worker becomes a
+    WORKER_CRASHED failure, and one taking over ``timeout`` seconds a READ_TIMEOUT failure.
+    ``_reader`` replaces the per-file reader; it exists only for tests that need a crash or a hang.
+    """
+    reader = _reader or parse_path
+    jobs = cpu_count() if jobs is None else jobs
+    files = iter_files(paths)
     count = failed = 0
-    for p in iter_files(paths):
+    if jobs <= 1:
+        results: Iterator[ParsedReturn | ParseFailure] = map(reader, files)
+    else:
+        results = run_ordered(reader, files, jobs=jobs, timeout=timeout, on_fault=_fault)
+    for result in results:
         count += 1
-        data = b""
-        try:
-            data = _load(p)
-            yield _read(data, p)
-        except Exception as exc:
-            failed += 1
-            err = _typed(exc, p)
-            log.info("parse failed: %s code=%s", p, err.code)
-            digest = hashlib.sha256(data).hexdigest() if data else ""
-            yield ParseFailure(source=SourceInfo(path=p, sha256=digest, format=_guess_format(data)), error=err)
-        finally:
-            del data  # only one file's bytes are held at a time
+        failed += not result.ok
+        yield result
     log.info("parsed %d file(s), %d failed", count, failed)
+
+
+def parse_path(p: str) -> ParsedReturn | ParseFailure:
+    """One file read into a record, or a ParseFailure; never raises (workers rely on that)."""
+    data = b""
+    try:
+        data = _load(p)
+        return _read(data, p)
+    except Exception as exc:
+        err = _typed(exc, p)
+        log.info("parse failed: %s code=%s", p, err.code)
+        digest = hashlib.sha256(data).hexdigest() if data else ""
+        return ParseFailure(source=SourceInfo(path=p, sha256=digest, format=_guess_format(data)), error=err)
+
+
+def _fault(p: str, reason: str) -> ParseFailure:
+    """The failure for a file whose worker died under it ("crashed") or was stopped ("timeout")."""
+    if reason == "crashed":
+        err = ParseError(
+            "reading this file crashed the reader; please check it opens and send it again", code="WORKER_CRASHED", path=p
+        )
+    else:
+        err = ParseError(
+            "reading this file took too long and was stopped; please check it opens and send it again",
+            code="READ_TIMEOUT",
+            path=p,
+        )
+    log.info("parse failed: %s code=%s", p, err.code)
+    try:  # named by its bytes like any other failure; the worker read it, so this rarely fails
+        data = _load(p)
+    except ParseError:
+        data = b""
+    source = SourceInfo(path=p, sha256=hashlib.sha256(data).hexdigest() if data else "", format=_guess_format(data))
+    return ParseFailure(source=source, error=err)
 
 
 def _guess_format(data: bytes) -> str:

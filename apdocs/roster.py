@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,8 +81,12 @@ _URN = re.compile(r"^[0-9]{5,8}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str | None) -> str:
-    """Normalise an organisation name for matching ("St. Mary's & Co" == "st marys and co")."""
+    """Normalise an organisation name for matching ("St. Mary's & Co" == "st marys and co").
+
+    Cached: reconcile asks for every school's and provider's key many times over (a
+    10,000-placement roster names ~1,000 schools and a few hundred providers)."""
     text = (name or "").casefold().replace("&", " and ")
     text = re.sub(r"[^0-9a-z]+", " ", text.replace("'", "").replace("’", ""))
     return " ".join(text.split())
@@ -174,8 +179,16 @@ class Roster:
         return tuple(seen.values())
 
     def for_pupil(self, pupil_reference: str) -> tuple[Placement, ...]:
-        ref = pupil_reference.casefold()
-        return tuple(p for p in self.placements if p.pupil_reference.casefold() == ref)
+        return self._by_pupil.get(pupil_reference.casefold(), ())
+
+    @cached_property
+    def _by_pupil(self) -> dict[str, tuple[Placement, ...]]:
+        # Built once: reconcile looks up every Appendix 4's pupil, and a scan per return made
+        # a whole-country run quadratic (15,000 returns x 10,000 placements).
+        out: dict[str, list[Placement]] = {}
+        for p in self.placements:
+            out.setdefault(p.pupil_reference.casefold(), []).append(p)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 # -- loading -------------------------------------------------------------------

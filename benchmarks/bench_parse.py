@@ -3,9 +3,13 @@
 Prints, per form - as apdocs renders it, then as LibreOffice re-saves it (one ``soffice``
 call, private profile; those rows are skipped with a note when soffice is missing) - and per
 bundled sample return (``samples/returns/*.docx``, with their median):
-  * median time of ``read_docx`` per return at steady state (target <= 3 ms);
-  * its ratio to a python-docx reader of the same return (target >= 8x faster);
-  * its ratio to the floor: bare zipfile + lxml parsing ``word/document.xml`` (target within 3x);
+  * median time of ``read_docx`` per return at steady state;
+  * its ratio to the floor: bare zipfile + lxml parsing ``word/document.xml`` (issue 12's targets:
+    at most 1.2x for returns as Word keeps them - judged here on the forms as apdocs renders them
+    and the bundled samples, as no Word is at hand to re-save them - and at most 1.5x for
+    LibreOffice re-saves);
+  * for context only, not judged: python-docx walking the same tables plus its controls, and
+    docx2python (when installed) reading the same file;
 and the peak memory (VmHWM of a child process, ru_maxrss where there is no /proc) of ``apdocs.parse.parse_many`` over a
 10,000-file batch generated into a temp dir from the renderer with varying values
 (target <= 250 MB; the batch must stream, not accumulate).
@@ -24,8 +28,8 @@ The baselines, each timed on the same bytes in the same run (median of ``--repea
     ``w:tr``), so this walk does not even reach the answers.
 ``python-docx + controls`` (:func:`python_docx_reader`) - the walk above plus the least a
     python-docx reader must add to get the same answers: one pass over the body's ``w:sdt``
-    elements reading each control's ``w:tag`` and its text (``itertext`` over ``w:t``). This
-    is the ratio the >= 8x target is judged on.
+    elements reading each control's ``w:tag`` and its text (``itertext`` over ``w:t``).
+``docx2python`` (:func:`docx2python_reader`) - for context: docx2python's whole-document read.
 ``python-docx by coordinates`` (:func:`python_docx_grid`) - printed for context and not
     judged: ``table.cell(r, c)`` at every grid position, which is quadratic in python-docx.
 ``apdocs`` (:func:`read_fresh`) - ``read_docx`` on a fresh copy of the bytes each call.
@@ -160,6 +164,22 @@ def python_docx_reader(data: bytes) -> dict[str, str]:
     return answers
 
 
+def docx2python_reader(data: bytes) -> None:
+    """docx2python reading the whole file (body, headers, footers, properties): context only."""
+    from docx2python import docx2python
+
+    with docx2python(io.BytesIO(data)) as content:
+        content.body  # noqa: B018 - the read is the point
+
+
+def _have_docx2python() -> bool:
+    try:
+        import docx2python  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def read_fresh(data: bytes) -> None:
     """apdocs' reader on a new copy of the bytes each call (the copy is timed too): open_package
     reuses the package of a repeated open of the same bytes object, which a batch never does
@@ -203,51 +223,52 @@ def sample_returns() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(SAMPLE_RETURNS.glob("*.docx"))}
 
 
+#: Issue 12's targets: apdocs' parse time as a multiple of the floor, per kind of return.
+WORD_TARGET, LIBREOFFICE_TARGET = 1.2, 1.5
+
+
 def speed(repeat: int) -> None:
-    print(
-        f"{'return':<42} {'apdocs ms':>10} {'pdx walk ms':>12} {'x faster':>9} {'pdx+controls ms':>16} {'x faster':>9}"
-        f" {'floor ms':>9} {'x floor':>8} {'ceiling':>8}"
-    )
+    d2p = "docx2python ms" if _have_docx2python() else "(no docx2python)"
+    print(f"{'return':<42} {'apdocs ms':>10} {'floor ms':>9} {'x floor':>8} {'pdx+controls ms':>16} {d2p:>16}")
     forms = {form_id: render_form(form_id, "docx", sample_values(form_id, 1)) for form_id in FORM_IDS}
     missed: dict[str, list[str]] = {}
-    print("as apdocs renders them (filled, controls intact):")
-    _rows(forms, repeat, missed)
+    print(f"as apdocs renders them (filled, controls intact; judged as 'as Word keeps them', <= {WORD_TARGET}x floor):")
+    _rows(forms, repeat, missed, WORD_TARGET)
     resaved = resaved_by_libreoffice(forms)
     if resaved is None:
         print("re-saved by LibreOffice: skipped (soffice not installed)")
     else:
-        print("re-saved by LibreOffice 'MS Word 2007 XML' (tags dropped: most answers read by position):")
-        _rows({f"{form_id} (LibreOffice)": data for form_id, data in resaved.items()}, repeat, missed)
+        print(f"re-saved by LibreOffice 'MS Word 2007 XML' (tags dropped: answers read by position; <= {LIBREOFFICE_TARGET}x):")
+        _rows({f"{form_id} (LibreOffice)": data for form_id, data in resaved.items()}, repeat, missed, LIBREOFFICE_TARGET)
     print("for context, not judged - python-docx reading by coordinates, table.cell(r, c) at every grid position:")
     for form_id, data in forms.items():
         ours, grid = medians_ms([read_fresh, python_docx_grid], data, max(10, repeat // 10))
-        print(f"{form_id:<42} {ours:>10.2f} {grid:>12.2f} {grid / ours:>9.1f}")
+        print(f"{form_id:<42} {ours:>10.2f} {grid:>12.2f} ms ({grid / ours:.1f}x apdocs)")
     samples = sample_returns()
-    print(f"the bundled sample returns ({SAMPLE_RETURNS.relative_to(SAMPLE_RETURNS.parents[1])}):")
-    ours = _rows(samples, repeat, missed)
+    print(f"the bundled sample returns ({SAMPLE_RETURNS.relative_to(SAMPLE_RETURNS.parents[1])}; <= {WORD_TARGET}x floor):")
+    ours = _rows(samples, repeat, missed, WORD_TARGET)
     print(f"{'median over the ' + str(len(samples)) + ' sample returns':<42} {statistics.median(ours):>10.2f}")
     # Say it plainly: a target missed must not hide in a table of numbers.
-    print("targets (apdocs <= 3 ms; >= 8x faster than python-docx + controls; within 3x of the floor):")
+    print(f"targets (apdocs <= {WORD_TARGET}x the floor as Word keeps returns, <= {LIBREOFFICE_TARGET}x LibreOffice re-saves):")
     if not missed:
         print("  all met on every row")
     for target, rows in missed.items():
         print(f"  {target}: NOT met on {len(rows)} row(s): {', '.join(rows)}")
 
 
-def _rows(forms: dict[str, bytes], repeat: int, missed: dict[str, list[str]]) -> list[float]:
-    """Print one row per return, add the targets it misses to ``missed``; apdocs' times."""
+def _rows(forms: dict[str, bytes], repeat: int, missed: dict[str, list[str]], target: float) -> list[float]:
+    """Print one row per return, add the rows missing ``target`` (x floor) to ``missed``; apdocs' times."""
     times = []
+    fns = [read_fresh, floor_zip_lxml, python_docx_reader]
+    if _have_docx2python():
+        fns.append(docx2python_reader)
     for label, data in forms.items():
-        ours, walk, pdx, floor = medians_ms([read_fresh, python_docx_walk, python_docx_reader, floor_zip_lxml], data, repeat)
+        ours, floor, pdx, *rest = medians_ms(fns, data, repeat)
         times.append(ours)
-        print(
-            f"{label:<42} {ours:>10.2f} {walk:>12.2f} {walk / ours:>9.1f} {pdx:>16.2f} {pdx / ours:>9.1f}"
-            f" {floor:>9.2f} {ours / floor:>8.2f} {pdx / floor:>8.1f}"
-        )
-        checks = {"<= 3 ms": ours <= 3, ">= 8x python-docx": pdx / ours >= 8, "<= 3x floor": ours / floor <= 3}
-        for target, ok in checks.items():
-            if not ok:
-                missed.setdefault(target, []).append(label)
+        d2p = f"{rest[0]:>16.2f}" if rest else f"{'-':>16}"
+        print(f"{label:<42} {ours:>10.2f} {floor:>9.2f} {ours / floor:>8.2f} {pdx:>16.2f} {d2p}")
+        if ours / floor > target:
+            missed.setdefault(f"<= {target}x floor", []).append(f"{label} ({ours / floor:.2f}x)")
     return times
 
 

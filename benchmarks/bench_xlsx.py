@@ -1,6 +1,7 @@
 """Benchmark: personalised .xlsx rendering and reading, as ratios against baselines measured in the same run.
 
-Render: apdocs' compiled template (sheet XML patched per render) vs the obvious
+Render: apdocs' compiled template (sheet XML patched per render; the unchanging zip entries
+deflated once at compile time) vs the obvious
 alternative, laying the workbook out with openpyxl and saving it for every document.
 Read: apdocs' zip + lxml reader vs ``openpyxl.load_workbook`` of the same file (which
 apdocs never uses on returned files; here only as a speed yardstick).
@@ -34,7 +35,7 @@ def median_ms(fn, n: int) -> float:
     return statistics.median(times) * 1000
 
 
-def bench_form(form_id: str, n: int) -> str:
+def bench_form(form_id: str, n: int) -> tuple[str, float]:
     form = load_form(form_id)
     compiled = FORMAT.compile(form)
     ours = median_ms(lambda i: compiled.render(values(i)), n)
@@ -55,7 +56,7 @@ def bench_form(form_id: str, n: int) -> str:
     return (
         f"{form_id:10} {ours:10.2f} {theirs:12.2f} {theirs / ours:6.1f}x | "
         f"{read_ours:8.2f} {read_theirs:12.2f} {read_theirs / read_ours:6.1f}x"
-    )
+    ), theirs / ours
 
 
 def main() -> None:
@@ -63,8 +64,13 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     args = ap.parse_args()
     print(f"{'form':10} {'render ms':>10} {'openpyxl ms':>12} {'ratio':>7} | {'read ms':>8} {'openpyxl ms':>12} {'ratio':>7}")
+    ratios = []
     for form_id in FORM_IDS:
-        print(bench_form(form_id, args.n))
+        line, ratio = bench_form(form_id, args.n)
+        ratios.append(ratio)
+        print(line)
+    verdict = "met" if min(ratios) >= 15 else "NOT met"
+    print(f"target: render >= 15x faster than openpyxl writing a new workbook - lowest {min(ratios):.0f}x: {verdict}")
 
 
 if __name__ == "__main__":

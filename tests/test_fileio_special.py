@@ -22,4 +22,3 @@ def test_a_pipe_is_written_into_not_replaced(tmp_path: Path):
     assert got == [b"findings"]
     assert fifo.is_fifo()  # still the pipe, not a file renamed over it
     assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # and no temp file left beside it
-

@@ -50,6 +50,24 @@ def refuse_output_over_input(outputs: Iterable[Path | None], inputs: Iterable[Pa
             fail(ApdocsError("refusing to overwrite an input file", code="OUTPUT_IS_INPUT", path=str(out)))
 
 
+def _jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise click.BadParameter("must be at least 1")
+    return value
+
+
+#: ``--jobs N`` for every command that reads returns: worker processes, default every core.
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=None,
+    callback=_jobs,
+    metavar="N",
+    help="Read returns on N processes (default: every core; 1 reads in this process).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="apdocs")
 def main() -> None:

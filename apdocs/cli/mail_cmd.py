@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
 
 SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -64,7 +65,7 @@ def pack_cmd(
             reply_by = dated_context(load_letter_context(letter_context), dt.date.today())["return_deadline"]
         roster = load_roster(roster_path)
         total = len(plan(roster))
-        with _progress(total, "Packing") as bar:
+        with Progress(total=total, unit="school", label="pack", show=wanted(as_json=as_json)) as bar:
             result = write_pack(
                 roster,
                 outbox,
@@ -135,15 +136,19 @@ def send_cmd(
             password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
     config = SmtpConfig(host, port, starttls=starttls, user=user, password=password, cafile=cafile)
     code = EXIT_OK
+    show = yes and wanted(as_json=as_json)
+    bar = Progress(total=_to_send(outbox, resend_uncertain) if show else None, unit="email", label="send", show=show)
+
+    def sent(m: Any, what: str) -> None:
+        bar.update()
+        if not as_json:
+            bar.echo(f"{what}: {m.file.name} -> {', '.join(m.recipients)}")
+
     try:
-        report = send_outbox(
-            outbox,
-            config,
-            yes=yes,
-            per_minute=per_minute,
-            resend_uncertain=resend_uncertain,
-            on_progress=None if as_json else lambda m, what: click.echo(f"{what}: {m.file.name} -> {', '.join(m.recipients)}"),
-        )
+        with bar:
+            report = send_outbox(
+                outbox, config, yes=yes, per_minute=per_minute, resend_uncertain=resend_uncertain, on_progress=sent
+            )
     except SendError as exc:
         report = exc.context.pop("report", None)
         if report is None:  # refused before any message was tried (lock held, password would go unencrypted)
@@ -173,6 +178,16 @@ def send_cmd(
     sys.exit(code)
 
 
+def _to_send(outbox: Path, resend_uncertain: bool) -> int | None:
+    """Messages this run will try (for the bar's ETA); None if the outbox cannot be planned yet."""
+    from apdocs.mail.send import plan
+
+    try:
+        return sum(state not in ("sent", "uncertain") or (state == "uncertain" and resend_uncertain) for _, state in plan(outbox))
+    except (ApdocsError, OSError):
+        return None
+
+
 # -- ingest -------------------------------------------------------------------------
 
 
@@ -200,6 +215,7 @@ def send_cmd(
     "--watch", type=click.FloatRange(min=5), default=None, metavar="SECONDS", help="Keep going: look again every SECONDS."
 )
 @click.option("--json", "as_json", is_flag=True)
+@jobs_option
 @db_option
 def ingest_cmd(
     sources: tuple[str, ...],
@@ -213,6 +229,7 @@ def ingest_cmd(
     imap_full: bool,
     watch: float | None,
     as_json: bool,
+    jobs: int | None,
     db: str | None,
 ) -> None:
     """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker.
@@ -240,7 +257,7 @@ def ingest_cmd(
             auth = ImapAuth(password=password)
     options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile, imap_full=imap_full)
     while True:
-        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, db)
+        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, jobs, db)
         if watch is None:
             sys.exit(code)
         try:
@@ -261,6 +278,7 @@ def _ingest_once(
     as_of: dt.datetime | None,
     options: Any,
     as_json: bool,
+    jobs: int | None = None,
     db: str | None = None,
 ) -> int:
     from apdocs.mail.archive import Archive
@@ -277,7 +295,12 @@ def _ingest_once(
             failed_parses = 0
             if roster is not None and tracker_path is not None:
                 when = as_of.date() if as_of else dt.date.today()
-                run = write_tracker_from_archive(archive, roster, tracker_path, as_of=when, db=db)
+                show = wanted(as_json=as_json)
+                total = len(archive.files()) if show else None  # counted only for the bar's ETA
+                with Progress(total=total, unit="file", label="read returns", show=show) as bar:
+                    run = write_tracker_from_archive(
+                        archive, roster, tracker_path, as_of=when, db=db, jobs=jobs, on_file=lambda _r: bar.update()
+                    )
                 result = run.result
                 failed_parses = len(result.failures)
                 out["tracker"] = {
@@ -320,21 +343,3 @@ def _skipped(archive: Any) -> list[dict[str, Any]]:
         for s in meta.get("skipped", []):
             rows.append({"message": meta["sha256"], "date": meta.get("date"), **s})
     return rows
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _progress(total: int, label: str) -> Any:
-    """A click progress bar on a terminal; silent when output is piped or captured."""
-    if sys.stderr.isatty():
-        return click.progressbar(length=total, label=label, file=sys.stderr)
-    return _NoBar()

@@ -1,4 +1,4 @@
-"""`apdocs parse FILE|DIR... [--json]`: read returned forms, report each, go on past bad ones."""
+"""`apdocs parse FILE|DIR... [--json] [--jobs N]`: read returned forms, report each, go on past bad ones."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, main
-from apdocs.parse import parse_many
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, jobs_option, main
+from apdocs.cli.progress import Progress, wanted
+from apdocs.parse import iter_files, parse_many
 from apdocs.record import ParsedReturn, ParseFailure
 from apdocs.record_scrub import printable_text, strict_json
 
@@ -17,22 +18,25 @@ from apdocs.record_scrub import printable_text, strict_json
 @main.command("parse")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
-def parse_cmd(inputs: tuple[Path, ...], as_json: bool) -> None:
+@jobs_option
+def parse_cmd(inputs: tuple[Path, ...], as_json: bool, jobs: int | None) -> None:
     """Read returned forms (files, or folders walked in name order).
 
     Exit 0 when every file was read, 1 when any could not be (all are still reported).
     """
     failed = 0
+    files = list(iter_files(inputs))  # paths only: counted up front so the bar can show an ETA
     if as_json:
         click.echo("[")
-    for n, result in enumerate(parse_many(inputs)):
-        failed += not result.ok
-        if as_json:
-            # Streamed element by element so a large batch never sits in memory twice.
-            body = textwrap.indent(strict_json(result.to_dict()), "  ")
-            click.echo(("," if n else "") + "\n" * bool(n) + body, nl=False)
-        else:
-            click.echo(_line(result))
+    with Progress(total=len(files), unit="file", label="parse", show=wanted(as_json=as_json) and len(files) > 1) as bar:
+        for n, result in enumerate(bar.wrap(parse_many(files, jobs=jobs))):
+            failed += not result.ok
+            if as_json:
+                # Streamed element by element so a large batch never sits in memory twice.
+                body = textwrap.indent(strict_json(result.to_dict()), "  ")
+                click.echo(("," if n else "") + "\n" * bool(n) + body, nl=False)
+            else:
+                bar.echo(_line(result))
     if as_json:
         click.echo("\n]")
     if failed:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
 
 
@@ -41,6 +42,7 @@ def _as_of(value: str | None) -> dt.date:
     "--context", "context_path", type=click.Path(dir_okay=False, path_type=Path), help="Letter context YAML (signatory ...)."
 )
 @click.option("--force", is_flag=True, help="Replace feedback letters already in the --letters folder.")
+@jobs_option
 @db_option
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
 def reconcile_cmd(
@@ -54,6 +56,7 @@ def reconcile_cmd(
     template: Path | None,
     context_path: Path | None,
     force: bool,
+    jobs: int | None,
     db: str | None,
     returns: tuple[Path, ...],
 ) -> None:
@@ -84,9 +87,8 @@ def reconcile_cmd(
         # Our own outputs may sit inside a RETURNS folder (e.g. -o returns/tracker.xlsx): never read them back.
         ours = {os.path.realpath(p) for p in (output, csv_path) if p is not None}
         # Nor the dated backups of an earlier tracker kept beside it.
-        files = (
-            f for f in iter_files(returns) if os.path.realpath(f) not in ours and not (output and is_backup_of(f, output))
-        )
+        # Paths only, counted for the bar's ETA.
+        files = [f for f in iter_files(returns) if os.path.realpath(f) not in ours and not (output and is_backup_of(f, output))]
         # Letters before the tracker: they are the step that can refuse (a letter already there, a
         # template error), and they refuse before writing anything, so a refusal leaves no tracker,
         # and no run recorded in the register, from this run either.
@@ -99,13 +101,14 @@ def reconcile_cmd(
                 )
 
         run = None
-        if output or db:
-            records = parse_many(files)
-            run = run_with_register(db, roster, records, as_of=day, config=cfg, tracker=output, before_commit=write_letters)
-            result = run.result
-        else:
-            result = reconcile(roster, parse_many(files), cfg, day)
-            write_letters(result)
+        with Progress(total=len(files), unit="file", label="reconcile", show=wanted(as_json=as_json)) as bar:
+            records = bar.wrap(parse_many(files, jobs=jobs))
+            if output or db:
+                run = run_with_register(db, roster, records, as_of=day, config=cfg, tracker=output, before_commit=write_letters)
+                result = run.result
+            else:
+                result = reconcile(roster, records, cfg, day)
+                write_letters(result)
         if csv_path:
             write_findings_csv(result, csv_path, run.view if run else None)
     except ApdocsError as exc:

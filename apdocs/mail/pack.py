@@ -39,7 +39,7 @@ from typing import Any
 from apdocs import formats
 from apdocs.api import render_form
 from apdocs.errors import Notice
-from apdocs.fileio import atomic_write_bytes
+from apdocs.fileio import atomic_write_bytes, sync_files
 from apdocs.forms import load_form
 from apdocs.mail.compose import Attachment, build_message, render_templates
 from apdocs.mail.errors import OutboxError
@@ -258,7 +258,7 @@ def write_pack(
             sender_name=sender_name or organisation,
         )
         eml = out / "mail" / f"{folder_name}.eml"
-        atomic_write_bytes(eml, raw)
+        atomic_write_bytes(eml, raw, durable=False)  # made durable with the rest before the manifest
         files.listed.append(_row("email", eml.relative_to(out).as_posix(), raw, {"format": "eml"}))
         for row in files.listed:
             row.update(school=school.name, school_email=school.email)
@@ -267,6 +267,8 @@ def write_pack(
         if on_school:
             on_school(pack)
     _remove_stale(out, old, {f["file"] for f in result.files})
+    # Every document and email reaches the disk before the manifest that lists them is written.
+    sync_files(out / f["file"] for f in result.files)
     _write_manifests(out, result, when)
     return result
 
@@ -284,7 +286,7 @@ class _SchoolFiles:
         name = unique_name(name, self.names)
         self.names.add(name)
         path = self.folder / name
-        atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data, durable=False)  # synced in one pass before the manifest
         self.attachments.append(Attachment(name, data, media_type))
         self.listed.append(_row(role, path.relative_to(self.out).as_posix(), data, row))
         return name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from apdocs.reports.registered_run import RegisteredRun
 
 
-def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
+def parse_archive(
+    archive: Archive, *, jobs: int | None = 1, on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None
+) -> list[ParsedReturn | ParseFailure]:
     """Every archived form, read; a file that cannot be read is a ParseFailure, kept and listed.
 
     A message that could not be opened at all (a truncated .msg, say) has no files, but it is
@@ -37,7 +40,11 @@ def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
     which carries an error code in the message's skipped list. Parts merely skipped (not a
     form, macOS metadata) are never listed: nobody should chase a school for them.
     """
-    records: list[ParsedReturn | ParseFailure] = list(parse_many([str(f.path) for f in archive.files()]))
+    records: list[ParsedReturn | ParseFailure] = []
+    for record in parse_many([str(f.path) for f in archive.files()], jobs=jobs):
+        records.append(record)
+        if on_file is not None:
+            on_file(record)
     for meta in archive.messages():
         error = meta.get("error")
         if error:
@@ -52,8 +59,16 @@ def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
     return records
 
 
-def reconcile_archive(archive: Archive, roster: Roster, *, as_of: dt.date, config: Config | None = None) -> Result:
-    return reconcile(roster, parse_archive(archive), config, as_of=as_of)
+def reconcile_archive(
+    archive: Archive,
+    roster: Roster,
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    jobs: int | None = 1,
+    on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
+) -> Result:
+    return reconcile(roster, parse_archive(archive, jobs=jobs, on_file=on_file), config, as_of=as_of)
 
 
 def write_tracker_from_archive(
@@ -64,9 +79,15 @@ def write_tracker_from_archive(
     as_of: dt.date,
     config: Config | None = None,
     db: str | os.PathLike[str] | None = None,
+    jobs: int | None = 1,
+    on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
 ) -> RegisteredRun:
-    """Record the run in the register ``db`` and write the tracker from it (see apdocs.reports.registered_run)."""
+    """Record the run in the register ``db`` and write the tracker from it (see apdocs.reports.registered_run).
+
+    ``jobs`` worker processes read the archived forms (see parse_many); ``on_file`` is told of each.
+    """
     from apdocs.reports.registered_run import run_with_register
 
+    records = parse_archive(archive, jobs=jobs, on_file=on_file)
     # atomic: temp, fsync, rename; officers' edits in the old tracker are read back first
-    return run_with_register(db, roster, parse_archive(archive), as_of=as_of, config=config, tracker=tracker, command="ingest")
+    return run_with_register(db, roster, records, as_of=as_of, config=config, tracker=tracker, command="ingest")

@@ -452,11 +452,19 @@ def _evidence_rows(
 def _schools(
     roster: Roster, placements: tuple[PlacementResult, ...], findings: tuple[Finding, ...], not_owed: set[int]
 ) -> tuple[SchoolSummary, ...]:
+    # Grouped in one pass each: filtering all findings and placements per school was
+    # quadratic, minutes for a whole country's roster.
+    by_name: dict[str | None, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_name[f.school].append(f)
+    by_key: dict[str, list[Finding]] = defaultdict(list)
+    for pr in placements:
+        by_key[pr.placement.school.key].extend(pr.findings)
     out = []
     for s in sorted(roster.schools, key=lambda s: s.name.casefold()):
-        mine = [f for f in findings if f.school == s.name]
+        mine = by_name.get(s.name, [])
         owes = tuple(f for f in mine if f.severity != "info" and id(f) not in not_owed)
-        rag = rag_of([f for pr in placements if pr.placement.school.key == s.key for f in pr.findings] + mine)
+        rag = rag_of(by_key.get(s.key, []) + mine)
         counts: dict[str, int] = {sev: sum(f.severity == sev for f in mine) for sev in SEVERITIES}
         out.append(SchoolSummary(s.name, s.urn, s.email, s.address_lines, rag, counts, owes))
     return tuple(out)

@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from apdocs.forms import load_form
@@ -39,12 +40,19 @@ def as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str) and value.strip():
-        text = value.strip()
-        for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y"):
-            try:
-                return dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
+        return _date_from_text(value.strip())
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _date_from_text(text: str) -> dt.date | None:
+    # Cached: records carry ISO dates, a few hundred distinct ones per batch, and strptime
+    # was the engine's largest single cost on a whole-country run.
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
     return None
 
 

@@ -16,9 +16,11 @@ import datetime as dt
 import io
 import os
 import re
+import time
 import unicodedata
+import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from jinja2 import nodes
 
 from apdocs.errors import TemplateError
 from apdocs.fileio import OutputExistsError, atomic_write_bytes
+from apdocs.formats.zipwriter import ZipWriter
 from apdocs.forms import load_form
 from apdocs.resources import templates_dir
 
@@ -51,15 +54,61 @@ def template_path(name_or_path: str | os.PathLike[str]) -> Path:
     return path
 
 
+class _Env(jinja2.Environment):
+    """Compiles each distinct template source once: docxtpl calls ``from_string`` on a part's
+    whole XML for every letter, and compiling it was most of a letter's cost (a pack renders
+    one covering letter per school from the same template)."""
+
+    _COMPILED_KEPT = 64
+
+    def __init__(self) -> None:
+        # StrictUndefined: a missing value is an error, not an empty string.
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=True)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> jinja2.Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        found = self._compiled.get(source)
+        if found is None:
+            if len(self._compiled) >= self._COMPILED_KEPT:
+                self._compiled.clear()
+            found = self._compiled[source] = super().from_string(source)
+        return found
+
+
+@cache
 def _env() -> jinja2.Environment:
-    # StrictUndefined: a missing value is an error, not an empty string.
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    """One environment for every letter (rendering is stateless; compiled parts are reused)."""
+    return _Env()
+
+
+#: The parts docxtpl renders (body, headers, footers, footnotes, core properties); every other
+#: part of a letter is the template's own bytes.
+_RENDERED = re.compile(r"(word/(document|header[0-9]*|footer[0-9]*|footnotes)\.xml|docProps/core\.xml)")
+#: What stands in for the styles while docxtpl renders: python-docx parses styles.xml on every
+#: open (350 KB in a Word-made template), and docxtpl never reads or changes it.
+_STYLES, _STUB_STYLES = (
+    "word/styles.xml",
+    (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'
+    ),
+)
 
 
 @dataclass
 class _Compiled:
     data: bytes
     placeholders: tuple[str, ...]  # dotted paths the template needs from the context
+    # The fast path: docxtpl opens ``skeleton`` (the template with stub styles) and only the parts
+    # it rendered are deflated per letter; ``statics`` holds every other part, deflated once.
+    # A pack renders one covering letter per school: re-parsing and re-deflating the ~800 KB of
+    # unchanging styles for each was most of a letter's cost.
+    skeleton: bytes = b""
+    statics: ZipWriter | None = None
+    names: frozenset[str] = frozenset()  # every part of the template (without rels and content types)
+    relationships: tuple[tuple[str, int], ...] = ()  # rendered part -> its relationship count
 
 
 @lru_cache(maxsize=16)
@@ -79,7 +128,44 @@ def _compile(path: str, size: int, mtime: float) -> _Compiled:
         raise TemplateError(f"template has a placeholder error near line {exc.lineno}: {exc.message}", path=path) from exc
     except Exception as exc:  # not a .docx, or a broken one
         raise TemplateError(f"cannot read template: {exc}", path=path) from exc
-    return _Compiled(data, tuple(dict.fromkeys(needed)))
+    return _with_fast_path(_Compiled(data, tuple(dict.fromkeys(needed))))
+
+
+def _with_fast_path(compiled: _Compiled) -> _Compiled:
+    """The template split into the parts docxtpl renders and the rest (see :class:`_Compiled`)."""
+    with zipfile.ZipFile(io.BytesIO(compiled.data)) as zf:
+        entries = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
+    skeleton = io.BytesIO()
+    with zipfile.ZipFile(skeleton, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, raw in entries:
+            zf.writestr(name, _STUB_STYLES if name == _STYLES else raw)
+    statics = ZipWriter(time.localtime(), level=6)
+    for name, raw in entries:
+        if not _RENDERED.fullmatch(name):
+            statics.add_static(name, raw)
+    compiled.skeleton, compiled.statics = skeleton.getvalue(), statics
+    opened = DocxTemplate(io.BytesIO(compiled.skeleton))
+    opened.init_docx()
+    parts = _parts(opened)
+    compiled.names = frozenset(parts)
+    compiled.relationships = tuple((n, len(p.rels)) for n, p in parts.items() if _RENDERED.fullmatch(n))
+    return compiled
+
+
+def _parts(tpl: DocxTemplate) -> dict[str, Any]:
+    # tpl.docx as it stands: init_docx() after a render would reload the template over it.
+    return {str(p.partname).lstrip("/"): p for p in tpl.docx.part.package.iter_parts()}
+
+
+def _fast_output(tpl: DocxTemplate, compiled: _Compiled) -> bytes | None:
+    """The rendered letter from its rendered parts and the template's others; None when the
+    render added a part or a relationship (a link, an image), which only a full save writes."""
+    parts = _parts(tpl)
+    if compiled.statics is None or set(parts) != compiled.names:
+        return None
+    if any(len(parts[n].rels) != count for n, count in compiled.relationships):
+        return None
+    return compiled.statics.finish([(n, parts[n].blob) for n, _ in compiled.relationships])
 
 
 def _required_paths(ast: nodes.Template) -> list[str]:
@@ -142,16 +228,25 @@ def render_letter(template: str | os.PathLike[str], context: dict[str, Any]) -> 
     if missing:
         names = ", ".join("{{ " + m + " }}" for m in missing)
         raise TemplateError(f"no value for placeholder(s) {names}", path=str(path), context={"placeholders": missing})
-    tpl = DocxTemplate(io.BytesIO(compiled.data))
+    tpl = _render(compiled.skeleton, context, path)
+    fast = _fast_output(tpl, compiled)
+    if fast is not None:
+        return fast
+    tpl = _render(compiled.data, context, path)  # the whole template, saved by docxtpl
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
+def _render(data: bytes, context: dict[str, Any], path: Path) -> DocxTemplate:
+    tpl = DocxTemplate(io.BytesIO(data))
     try:
         tpl.render(context, jinja_env=_env(), autoescape=True)
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"no value for a placeholder: {exc.message}", path=str(path)) from exc
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template error: {exc}", path=str(path)) from exc
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue()
+    return tpl
 
 
 # -- contexts ---------------------------------------------------------------------

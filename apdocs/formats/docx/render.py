@@ -19,11 +19,9 @@ import datetime as dt
 import io
 import math
 import re
-import struct
 import time
 import zipfile
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,6 +35,7 @@ from lxml import etree
 from apdocs.errors import ApdocsError
 from apdocs.formats.docx import oxml
 from apdocs.formats.docx.oxml import cell, el, para_props, paragraph, row, run, run_props, table
+from apdocs.formats.zipwriter import ZipWriter
 from apdocs.forms.model import TAG_PREFIX, FormDefinition, Slot
 
 # -- look -----------------------------------------------------------------------------
@@ -408,7 +407,7 @@ class CompiledDocx:
         self._footer_ref = _pieces(_OPT_RE.sub(rb"\1", footer))
         self._core = _pieces(parts.pop("docProps/core.xml"))
         self._custom = _pieces(parts.pop("docProps/custom.xml"))
-        self._zip = _ZipWriter(time.localtime())
+        self._zip = ZipWriter(time.localtime(), level=RENDER_DEFLATE_LEVEL)
         for name, data in _ordered(parts):
             self._zip.add_static(name, data)
         if not all(_REF_B in b"".join(p) for p in (self._footer_ref, self._core, self._custom)):
@@ -534,80 +533,6 @@ def _build_package(form: FormDefinition) -> tuple[dict[str, bytes], list[Slot]]:
     app = oxml.app_properties("apdocs", form.organisation)
     parts["docProps/app.xml"] = etree.tostring(app, xml_declaration=True, encoding="UTF-8", standalone=True)
     return parts, layout.placed
-
-
-# -- zip writing ----------------------------------------------------------------------------
-
-
-class _ZipWriter:
-    """Writes a zip from pre-deflated static entries plus a few parts deflated per call.
-
-    zipfile cannot take data that is already compressed, and re-deflating ~50 KB of
-    unchanging styles/theme/settings per document would cost more than the rest of
-    the render. Static entries come first so their offsets and central-directory
-    records are fixed bytes.
-    """
-
-    def __init__(self, when: time.struct_time) -> None:
-        self._time = (when.tm_hour << 11) | (when.tm_min << 5) | (when.tm_sec // 2)
-        self._date = ((max(when.tm_year, 1980) - 1980) << 9) | (when.tm_mon << 5) | when.tm_mday
-        self._local = bytearray()
-        self._central = bytearray()
-        self._count = 0
-
-    def _entry(self, name: str, data: bytes, level: int) -> tuple[bytes, Callable[[int], bytes]]:
-        co = zlib.compressobj(level, zlib.DEFLATED, -15)
-        packed = co.compress(data) + co.flush()
-        crc = zlib.crc32(data)
-        raw = name.encode("utf-8")
-        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, self._time, self._date, crc, len(packed), len(data), len(raw), 0)
-
-        def central(offset: int) -> bytes:
-            return (
-                struct.pack(
-                    "<IHHHHHHIIIHHHHHII",
-                    0x02014B50,
-                    20,
-                    20,
-                    0,
-                    8,
-                    self._time,
-                    self._date,
-                    crc,
-                    len(packed),
-                    len(data),
-                    len(raw),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    offset,
-                )
-                + raw
-            )
-
-        return head + raw + packed, central
-
-    def add_static(self, name: str, data: bytes) -> None:
-        local, central = self._entry(name, data, 9)
-        self._central += central(len(self._local))
-        self._local += local
-        self._count += 1
-
-    def finish(self, dynamic: list[tuple[str, bytes]]) -> bytes:
-        out = [bytes(self._local)]
-        central = [bytes(self._central)]
-        offset = len(self._local)
-        for name, data in dynamic:
-            local, make_central = self._entry(name, data, RENDER_DEFLATE_LEVEL)
-            central.append(make_central(offset))
-            out.append(local)
-            offset += len(local)
-        cd = b"".join(central)
-        count = self._count + len(dynamic)
-        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(cd), offset, 0)
-        return b"".join(out) + cd + end
 
 
 def compile_docx(form: FormDefinition) -> CompiledDocx:

@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import math
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from apdocs.errors import ApdocsError
+from apdocs.formats.zipwriter import ZipWriter
 from apdocs.forms.model import FormDefinition, Slot
 
 from . import cellxml, layout, names
@@ -33,7 +35,9 @@ from .package import WORKBOOK, WORKBOOK_RELS, M, sheet_parts
 
 _HOLE = re.compile(r"<\?apdocs-hole (\d+)\?>")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_ZIP_TIME = time.struct_time((1980, 1, 1, 0, 0, 0, 1, 1, -1))  # fixed: equal values give equal bytes
+#: Deflate level of the parts rendered per workbook (the sheet and document properties).
+RENDER_DEFLATE_LEVEL = 1
 REFERENCE = "reference"
 
 
@@ -68,29 +72,31 @@ class CompiledXlsx:
         self.cells = dict(built.cells)
         buf = io.BytesIO()
         built.workbook.save(buf)
-        self._parts = _cut(buf.getvalue(), form, built)
+        parts = _cut(buf.getvalue(), form, built)
+        # Unchanging parts (styles, theme, workbook, the other sheets ...) are deflated once here,
+        # as the docx renderer does: re-compressing them was most of a render's cost.
+        self._zip = ZipWriter(_ZIP_TIME, level=RENDER_DEFLATE_LEVEL)
+        for part in parts:
+            if not part.holes and not part.reference_marks:
+                self._zip.add_static(part.name, part.pieces[0])  # type: ignore[arg-type]  # unchanged bytes
+        self._parts = tuple(p for p in parts if p.holes or p.reference_marks)
 
     def render(self, values: dict[str, Any] | None = None) -> bytes:
         """The workbook with ``values`` (slot id -> value) filled in; unknown slot ids are ignored."""
         values = values or {}
         reference = _text_or_none(values.get(REFERENCE))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for part in self._parts:
-                if part.reference_marks:
-                    data = _xml_text(reference or "").join(part.pieces)
-                elif part.holes:
-                    chunks = [part.pieces[0]]
-                    for hole, after in zip(part.holes, part.pieces[1:], strict=True):
-                        chunks.append(_cell(hole, values, reference))
-                        chunks.append(after)
-                    data = "".join(chunks)
-                else:
-                    data = part.pieces[0]
-                info = zipfile.ZipInfo(part.name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data.encode("utf-8") if isinstance(data, str) else data)
-        return out.getvalue()
+        dynamic: list[tuple[str, bytes]] = []
+        for part in self._parts:
+            if part.reference_marks:
+                data = _xml_text(reference or "").join(part.pieces)
+            else:
+                chunks = [part.pieces[0]]
+                for hole, after in zip(part.holes, part.pieces[1:], strict=True):
+                    chunks.append(_cell(hole, values, reference))
+                    chunks.append(after)
+                data = "".join(chunks)
+            dynamic.append((part.name, data.encode("utf-8")))
+        return self._zip.finish(dynamic)
 
 
 def _cut(data: bytes, form: FormDefinition, built: layout.Layout) -> tuple[_Part, ...]:
