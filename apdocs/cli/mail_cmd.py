@@ -16,8 +16,9 @@ from typing import Any
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, profile_option, refuse_output_over_input
 from apdocs.errors import ApdocsError
+from apdocs.profile import Profile
 
 SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -32,7 +33,7 @@ IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, 
     "-o", "--outbox", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the packs and emails."
 )
 @click.option("--xlsx", is_flag=True, help="Also attach each form as an Excel workbook.")
-@click.option("--from", "sender", default="virtualschool@leics.gov.uk", show_default=True, envvar="APDOCS_MAIL_FROM")
+@click.option("--from", "sender", default=None, envvar="APDOCS_MAIL_FROM", help="From address (default: the profile's sender).")
 @click.option("--reply-to", default=None, help="Reply-To address (default: the From address).")
 @click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
 @click.option("--reply-by", default=None, help="Date to ask for returns by, as it should read in the email.")
@@ -43,16 +44,18 @@ IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, 
     help="YAML values for the letter.",
 )
 @click.option("--json", "as_json", is_flag=True)
+@profile_option
 def pack_cmd(
     roster_path: Path,
     outbox: Path,
     xlsx: bool,
-    sender: str,
+    sender: str | None,
     reply_to: str | None,
     template_dir: Path | None,
     reply_by: str | None,
     letter_context: Path | None,
     as_json: bool,
+    profile: Profile,
 ) -> None:
     """Write each commissioning school's pack and one .eml per school into OUTBOX."""
     from apdocs.mail.pack import covering_letters, plan, write_pack
@@ -61,7 +64,7 @@ def pack_cmd(
 
     try:
         if reply_by is None:  # the email asks for the same deadline as the covering letter
-            reply_by = dated_context(load_letter_context(letter_context), dt.date.today())["return_deadline"]
+            reply_by = dated_context(load_letter_context(letter_context, profile=profile), dt.date.today())["return_deadline"]
         roster = load_roster(roster_path)
         total = len(plan(roster))
         with _progress(total, "Packing") as bar:
@@ -73,8 +76,9 @@ def pack_cmd(
                 reply_to=reply_to,
                 template_dir=template_dir,
                 reply_by=reply_by,
-                letters=covering_letters(letter_context),
+                letters=covering_letters(letter_context, profile=profile),
                 on_school=lambda _pack: bar.update(1),
+                profile=profile,
             )
     except ApdocsError as exc:
         fail(exc)
@@ -112,6 +116,7 @@ def _host_port(value: str) -> tuple[str, int]:
     "--cafile", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for a private SMTP certificate."
 )
 @click.option("--json", "as_json", is_flag=True)
+@profile_option  # taken for uniformity: the outbox already holds finished messages
 def send_cmd(
     outbox: Path,
     smtp_addr: str,
@@ -122,6 +127,7 @@ def send_cmd(
     resend_uncertain: bool,
     cafile: str | None,
     as_json: bool,
+    profile: Profile,
 ) -> None:
     """Send OUTBOX's emails, each at most once (see send-log.jsonl in OUTBOX)."""
     from apdocs.mail.errors import SendError
@@ -200,6 +206,7 @@ def send_cmd(
     "--watch", type=click.FloatRange(min=5), default=None, metavar="SECONDS", help="Keep going: look again every SECONDS."
 )
 @click.option("--json", "as_json", is_flag=True)
+@profile_option
 def ingest_cmd(
     sources: tuple[str, ...],
     archive_dir: Path,
@@ -212,6 +219,7 @@ def ingest_cmd(
     imap_full: bool,
     watch: float | None,
     as_json: bool,
+    profile: Profile,
 ) -> None:
     """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker.
 
@@ -238,7 +246,7 @@ def ingest_cmd(
             auth = ImapAuth(password=password)
     options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile, imap_full=imap_full)
     while True:
-        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json)
+        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, profile)
         if watch is None:
             sys.exit(code)
         try:
@@ -259,6 +267,7 @@ def _ingest_once(
     as_of: dt.datetime | None,
     options: Any,
     as_json: bool,
+    profile: Profile | None = None,
 ) -> int:
     from apdocs.mail.archive import Archive
     from apdocs.mail.ingest import ingest
@@ -273,7 +282,7 @@ def _ingest_once(
             failed_parses = 0
             if roster is not None and tracker_path is not None:
                 when = as_of.date() if as_of else dt.date.today()
-                result = write_tracker_from_archive(archive, roster, tracker_path, as_of=when)
+                result = write_tracker_from_archive(archive, roster, tracker_path, as_of=when, profile=profile)
                 failed_parses = len(result.failures)
                 out["tracker"] = {
                     "path": str(tracker_path),

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, main
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, main, profile_option
 from apdocs.parse import parse_many
+from apdocs.profile import Profile
 from apdocs.record import ParsedReturn, ParseFailure
 
 
 @main.command("parse")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
-def parse_cmd(inputs: tuple[Path, ...], as_json: bool) -> None:
+@profile_option  # taken for uniformity: forms are read by their questions, which no profile changes
+def parse_cmd(inputs: tuple[Path, ...], as_json: bool, profile: Profile) -> None:
     """Read returned forms (files, or folders walked in name order).
 
     Exit 0 when every file was read, 1 when any could not be (all are still reported).

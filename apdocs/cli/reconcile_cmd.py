@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, refuse_output_over_input
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, emit_json, fail, main, profile_option, refuse_output_over_input
 from apdocs.errors import ApdocsError
+from apdocs.profile import Profile
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -42,6 +43,7 @@ def _as_of(value: str | None) -> dt.date:
 )
 @click.option("--force", is_flag=True, help="Replace feedback letters already in the --letters folder.")
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
+@profile_option
 def reconcile_cmd(
     roster_path: Path,
     as_of: str | None,
@@ -54,6 +56,7 @@ def reconcile_cmd(
     context_path: Path | None,
     force: bool,
     returns: tuple[Path, ...],
+    profile: Profile,
 ) -> None:
     """Reconcile RETURNS (files or folders) against the roster and the guidance.
 
@@ -71,16 +74,18 @@ def reconcile_cmd(
         raise click.UsageError("nothing to do: give -o TRACKER.xlsx, --json, --csv or --letters")
     refuse_output_over_input((output, csv_path), (roster_path, *returns))
     try:
-        cfg = load_config(config_path)
+        cfg = load_config(config_path, profile=profile)  # the profile's thresholds, then --config's
         roster = load_roster(roster_path)
         # Our own outputs may sit inside a RETURNS folder (e.g. -o returns/tracker.xlsx): never read them back.
         ours = {os.path.realpath(p) for p in (output, csv_path) if p is not None}
         files = (f for f in iter_files(returns) if os.path.realpath(f) not in ours)
-        result = reconcile(roster, parse_many(files), cfg, day)
+        result = reconcile(roster, parse_many(files), cfg, day, profile=profile)
         # Letters first: they are the step that can refuse (a letter already there, a template error),
         # and they refuse before writing anything, so a refusal leaves no tracker from this run either.
         letters = (
-            write_feedback_letters(result, letters_dir, template=template, context_path=context_path, overwrite=force)
+            write_feedback_letters(
+                result, letters_dir, template=template, context_path=context_path, overwrite=force, profile=profile
+            )
             if letters_dir
             else []
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from apdocs.mail.archive import Archive
 from apdocs.mail.errors import MessageUnreadable
 from apdocs.parse import parse_many
+from apdocs.profile import Profile
 from apdocs.reconcile import reconcile
 from apdocs.reconcile.config import Config
 from apdocs.reconcile.engine import Result
@@ -39,15 +40,26 @@ def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
     return records
 
 
-def reconcile_archive(archive: Archive, roster: Roster, *, as_of: dt.date, config: Config | None = None) -> Result:
-    return reconcile(roster, parse_archive(archive), config, as_of=as_of)
+def reconcile_archive(
+    archive: Archive, roster: Roster, *, as_of: dt.date, config: Config | None = None, profile: Profile | None = None
+) -> Result:
+    from apdocs.reconcile import load_config
+
+    cfg = config or load_config(profile=profile)  # the profile's thresholds, unless a config is given
+    return reconcile(roster, parse_archive(archive), cfg, as_of=as_of, profile=profile)
 
 
 def write_tracker_from_archive(
-    archive: Archive, roster: Roster, tracker: str | Path, *, as_of: dt.date, config: Config | None = None
+    archive: Archive,
+    roster: Roster,
+    tracker: str | Path,
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    profile: Profile | None = None,
 ) -> Result:
     from apdocs.reports.tracker import write_tracker
 
-    result = reconcile_archive(archive, roster, as_of=as_of, config=config)
+    result = reconcile_archive(archive, roster, as_of=as_of, config=config, profile=profile)
     write_tracker(result, tracker)  # atomic: temp, fsync, rename
     return result

@@ -20,11 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from apdocs.forms import load_form
+from apdocs.profile import Profile, default_profile
 from apdocs.reconcile import rules
 from apdocs.reconcile.config import Config, default_config
 from apdocs.reconcile.findings import SEVERITIES, SEVERITY_RANK, Finding
@@ -163,8 +164,11 @@ class _Collector:
     findings: list[Finding] = field(default_factory=list)
     by_placement: dict[tuple[str, str], list[Finding]] = field(default_factory=lambda: defaultdict(list))
     not_owed: set[int] = field(default_factory=set)  # ids of findings no school is chased for
+    profile: Profile = field(default_factory=default_profile)
 
     def add(self, finding: Finding, placements: Iterable[Placement] = (), *, owed: bool = True) -> None:
+        # Guidance quotes mark where the letter names the authority; this Virtual School's name goes there.
+        finding = replace(finding, guidance=self.profile.fill(finding.guidance))
         self.findings.append(finding)
         for p in placements:
             self.by_placement[p.key].append(finding)
@@ -177,12 +181,17 @@ def reconcile(
     records: Iterable[ParsedReturn | ParseFailure],
     config: Config | None = None,
     as_of: dt.date | None = None,
+    profile: Profile | None = None,
 ) -> Result:
-    """Reconcile parsed returns against the roster and the guidance. No I/O."""
+    """Reconcile parsed returns against the roster and the guidance. No I/O.
+
+    ``profile`` words the guidance quotes (default: the bundled one); its thresholds reach the
+    rules through ``config`` (``load_config(profile=...)``), which the caller builds.
+    """
     cfg = config or default_config()
     if as_of is None:
         raise ValueError("as_of is required, so that date rules are reproducible")
-    out = _Collector()
+    out = _Collector(profile=profile or default_profile())
     returns: list[ParsedReturn] = []
     failures: list[ParseFailure] = []
     for r in records:

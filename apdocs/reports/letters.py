@@ -29,7 +29,8 @@ from jinja2 import nodes
 
 from apdocs.errors import TemplateError
 from apdocs.fileio import OutputExistsError, atomic_write_bytes
-from apdocs.forms import load_form
+from apdocs.profile import Profile, default_profile
+from apdocs.reports.accessible import finish_docx
 from apdocs.resources import templates_dir
 
 #: The project's own templates (editable copies VS staff can change in Word), bundled in a wheel.
@@ -40,6 +41,12 @@ DEFAULT_TEMPLATES = {
     "feedback": "feedback_letter.docx",
 }
 DEFAULT_CONTEXT = "letter_context.yaml"
+#: Each bundled template's document title (the title property screen readers announce).
+TITLES = {
+    "covering": "Alternative provision quality assurance: covering letter",
+    "appendix1": "Appendix 1: guidance on alternative provision",
+    "feedback": "Alternative provision quality assurance: what we still need",
+}
 
 
 def template_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -133,8 +140,15 @@ def _missing(context: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
     return missing
 
 
-def render_letter(template: str | os.PathLike[str], context: dict[str, Any]) -> bytes:
-    """Render a docxtpl template with ``context``; a placeholder with no value is a TemplateError naming it."""
+def render_letter(
+    template: str | os.PathLike[str], context: dict[str, Any], *, profile: Profile | None = None, title: str | None = None
+) -> bytes:
+    """Render a docxtpl template with ``context``; a placeholder with no value is a TemplateError naming it.
+
+    The result is finished for accessibility: en-GB language, a title property (``title``, else
+    the bundled template's), the profile's organisation as author, and its logo (with alt text)
+    in the page header when the profile has one.
+    """
     path = template_path(template)
     st = path.stat()
     compiled = _compile(str(path.resolve()), st.st_size, st.st_mtime)
@@ -149,16 +163,32 @@ def render_letter(template: str | os.PathLike[str], context: dict[str, Any]) -> 
         raise TemplateError(f"no value for a placeholder: {exc.message}", path=str(path)) from exc
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template error: {exc}", path=str(path)) from exc
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue()
+    prof = profile or default_profile()
+    doc_title = title or TITLES.get(str(template), path.stem.replace("_", " ").capitalize())
+    return finish_docx(tpl.docx, title=doc_title, author=prof.organisation, logo=prof.logo)
 
 
 # -- contexts ---------------------------------------------------------------------
 
 
 def long_date(day: dt.date) -> str:
+    """30 March 2024: the form dates take in a letter."""
     return f"{day.day} {day:%B %Y}"
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def long_dates(text: str) -> str:
+    """Finding messages give dates as ISO (2024-03-30); a letter reads them as 30 March 2024."""
+
+    def one(m: re.Match[str]) -> str:
+        try:
+            return long_date(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        except ValueError:
+            return m.group(0)
+
+    return _ISO_DATE.sub(one, text)
 
 
 #: Days schools are given to return the forms when the context sets no ``return_deadline``.
@@ -183,12 +213,13 @@ def dated_context(base: dict[str, Any], day: dt.date) -> dict[str, Any]:
     return out
 
 
-def load_letter_context(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The letter-wide values (signatory, return address, deadline ...) from YAML.
+def load_letter_context(path: str | os.PathLike[str] | None = None, *, profile: Profile | None = None) -> dict[str, Any]:
+    """The letter-wide values (signatory, organisation, return address, deadline ...).
 
-    Without ``path`` the bundled ``templates/letter_context.yaml`` (synthetic) is used.
-    The return address defaults to the forms' own.
+    They come from the profile (default: the bundled one); a context YAML at ``path`` (or the
+    bundled ``templates/letter_context.yaml``, which sets nothing until staff edit it) overrides them.
     """
+    base = (profile or default_profile()).letter_context()
     p = Path(path) if path else TEMPLATES_DIR / DEFAULT_CONTEXT
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
@@ -196,7 +227,9 @@ def load_letter_context(path: str | os.PathLike[str] | None = None) -> dict[str,
         raise TemplateError(f"cannot read letter context: {exc}", path=str(p)) from exc
     if not isinstance(data, dict):
         raise TemplateError("letter context must be a YAML mapping", path=str(p))
-    data.setdefault("return_address", load_form("appendix4").return_address)
+    if isinstance(data.get("signatory"), dict):  # a context may set only some of the signatory's details
+        data["signatory"] = {**base["signatory"], **data["signatory"]}
+    data = {**base, **data}
     for key in ("return_deadline", "letter_date"):
         if isinstance(data.get(key), dt.date):
             data[key] = long_date(data[key])
@@ -245,7 +278,7 @@ def feedback_context(school: Any, result: Any, base: dict[str, Any]) -> dict[str
             "pupil_reference": f.pupil_reference or "",
             "provider": f.provider or "",
             "form": FORM_TITLES.get(f.form or "", "") if f.form else "",
-            "what": f.message,
+            "what": long_dates(f.message),
             "why": f.guidance,
             "code": f.code,
         }
@@ -267,17 +300,18 @@ def write_feedback_letters(
     template: str | os.PathLike[str] | None = None,
     context_path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    profile: Profile | None = None,
 ) -> list[Path]:
     """One feedback letter per roster school: ``OUTDIR/feedback-<school>.docx``.
 
     Everything is rendered before anything is written, and letters already there (an
     officer may have edited them) are refused unless ``overwrite``.
     """
-    base = load_letter_context(context_path)
+    base = load_letter_context(context_path, profile=profile)
     out = Path(outdir)
     names = _file_names("feedback", result.schools)
     rendered = [
-        (out / name, render_letter(template or "feedback", feedback_context(school, result, base)))
+        (out / name, render_letter(template or "feedback", feedback_context(school, result, base), profile=profile))
         for name, school in zip(names, result.schools, strict=True)
     ]
     return _write_all(rendered, overwrite)
@@ -291,9 +325,10 @@ def write_covering_letters(
     appendix1: str | os.PathLike[str] | None = None,
     context_path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    profile: Profile | None = None,
 ) -> list[Path]:
     """A covering letter per roster school, and Appendix 1 once; refuses to replace files unless ``overwrite``."""
-    base = dated_context(load_letter_context(context_path), dt.date.today())
+    base = dated_context(load_letter_context(context_path, profile=profile), dt.date.today())
     out = Path(outdir)
     schools = roster.schools
     jobs = [
@@ -302,5 +337,5 @@ def write_covering_letters(
     ]
     jobs.append((out / "appendix1-guidance.docx", appendix1 or "appendix1", base))
     # Render everything before writing anything, so a template error (or a letter already there) leaves no half set.
-    rendered = [(path, render_letter(tpl, ctx)) for path, tpl, ctx in jobs]
+    rendered = [(path, render_letter(tpl, ctx, profile=profile)) for path, tpl, ctx in jobs]
     return _write_all(rendered, overwrite)
