@@ -43,6 +43,7 @@ DATE_LID = "en-GB"
 
 #: Tag on the content controls that only lock printed wording (not a slot: no ``apdocs:`` 4-part tag).
 LOCKED_TAG = "apdocs-locked"
+LOCKED_TITLE = "Form wording (locked)"
 
 #: What a filled control's text becomes between its ``w:t`` elements (see :func:`run`):
 #: the renderer splices escaped values into pre-serialised XML with these.
@@ -235,7 +236,9 @@ def lock_wording(p: etree._Element, sdt_id: int) -> etree._Element:
     runs = [c for c in p if c.tag == w("r")]
     if not runs:
         return p
-    pr = el("sdtPr", None, val("tag", LOCKED_TAG), val("id", sdt_id), val("lock", "sdtContentLocked"))
+    # A title too, because screen readers announce a control by its title; it names no slot
+    # (no "[id]"), so readers never take it for an answer.
+    pr = el("sdtPr", None, val("alias", LOCKED_TITLE), val("tag", LOCKED_TAG), val("id", sdt_id), val("lock", "sdtContentLocked"))
     content = el("sdtContent")
     p.insert(p.index(runs[0]), el("sdt", None, pr, content))
     for r in runs:
