@@ -30,7 +30,7 @@ from jinja2 import nodes
 from apdocs.errors import TemplateError
 from apdocs.fileio import OutputExistsError, atomic_write_bytes
 from apdocs.profile import Profile, default_profile
-from apdocs.reports.accessible import finish_docx
+from apdocs.reports.accessible import add_logo, finish_docx
 from apdocs.resources import templates_dir
 
 #: The project's own templates (editable copies VS staff can change in Word), bundled in a wheel.
@@ -156,16 +156,21 @@ def render_letter(
     if missing:
         names = ", ".join("{{ " + m + " }}" for m in missing)
         raise TemplateError(f"no value for placeholder(s) {names}", path=str(path), context={"placeholders": missing})
+    prof = profile or default_profile()
     tpl = DocxTemplate(io.BytesIO(compiled.data))
+    if prof.logo is not None:
+        # Into the template, before rendering: docxtpl re-creates the header parts as it renders them,
+        # so a picture added afterwards would go to a part that is no longer saved.
+        tpl.init_docx()
+        add_logo(tpl.docx, prof.logo, prof.organisation)
     try:
         tpl.render(context, jinja_env=_env(), autoescape=True)
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"no value for a placeholder: {exc.message}", path=str(path)) from exc
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template error: {exc}", path=str(path)) from exc
-    prof = profile or default_profile()
     doc_title = title or TITLES.get(str(template), path.stem.replace("_", " ").capitalize())
-    return finish_docx(tpl.docx, title=doc_title, author=prof.organisation, logo=prof.logo)
+    return finish_docx(tpl.docx, title=doc_title, author=prof.organisation)
 
 
 # -- contexts ---------------------------------------------------------------------
