@@ -135,6 +135,12 @@ def run(text: str = "", rpr: etree._Element | None = None) -> etree._Element:
     return r
 
 
+def _outline(ppr: etree._Element, level: int) -> etree._Element:
+    """A heading's outline level: what the navigation pane, PDF bookmarks and screen readers use as heading structure."""
+    ppr.append(val("outlineLvl", level))  # last in w:pPr, where the schema puts it
+    return ppr
+
+
 def para_props(
     *,
     style: str | None = None,
@@ -429,7 +435,7 @@ def styles(font: str, size_pt: float, accent: str) -> list[etree._Element]:
             val("basedOn", "Normal"),
             val("next", "Normal"),
             el("qFormat"),
-            ppr(before=280, after=120, keep_next=True),
+            _outline(ppr(before=280, after=120, keep_next=True), 0),
             run_props(bold=True, size_pt=13, color=accent),
         ),
         style(
