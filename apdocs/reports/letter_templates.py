@@ -68,6 +68,14 @@ def _doc() -> DocxDocument:
     st.font.name = "Arial"
     st.font.size = Pt(11)
     st.paragraph_format.space_after = Pt(6)
+    for name in ("Heading 1", "Heading 2"):
+        # One typeface with the body: the default heading styles use a theme font (Calibri Light).
+        heading = d.styles[name]
+        heading.font.name = "Arial"
+        rfonts = heading.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            rfonts.attrib.pop(qn(attr), None)
+    d.styles["Heading 1"].font.size = Pt(14)
     for s in d.sections:
         s.left_margin = s.right_margin = Cm(2.2)
         s.top_margin = Cm(2)
@@ -244,6 +252,8 @@ def build_feedback_letter() -> bytes:
     run.font.size = Pt(9)
     run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
     table.cell(3, 0).text = "{%tr endfor %}"
+    # An item and its guidance stay on one page rather than breaking mid-row.
+    table.rows[2]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     # Word reads cell widths, LibreOffice the table grid: set both, and stop autofit undoing them.
     # "Appendix 3" must fit the Form column on one line at 11 pt (it wrapped as "Appendi|x 3" at 2.1 cm).
     widths = (Cm(2.2), Cm(3.3), Cm(2.7), Cm(8.4))
