@@ -78,6 +78,9 @@ def main() -> None:
         out / "returns" / "letters",
     )
 
+    # 5. The QA report for Ofsted, from the same roster and returns (add --pdf where LibreOffice is installed).
+    apdocs("report", "--roster", roster, "--as-of", as_of, HERE / "returns", "-o", out / "returns" / "qa-report.docx")
+
     print(f"\nDone. Everything is in {out}")
 
 

@@ -122,6 +122,7 @@ def build_covering_letter(source: str) -> bytes:
     footer.paragraphs[0].text = "{%p for line in letterhead_footer %}"
     foot = footer.add_paragraph("{{ line }}")
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _tight(foot)  # letterhead lines sit together, as on the council's paper
     for run in foot.runs:
         run.font.size = Pt(8)
     footer.add_paragraph("{%p endfor %}")

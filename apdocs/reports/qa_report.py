@@ -227,6 +227,7 @@ def _table(d: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[Any]]
     for col, w in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         col.set(qn("w:w"), str(int(Cm(w).twips)))
     for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a finding is never cut across two pages
         for cell, w in zip(row.cells, widths, strict=True):
             cell.width = Cm(w)
             for p in cell.paragraphs:
@@ -330,7 +331,7 @@ def build_report(result: Result, *, profile: Profile | None = None, history: Seq
                 )
                 for p in periods
             ],
-            (2.6, 2.2, 2.0, 2.0, 2.0, 1.8, 1.6, 1.8),
+            (2.5, 2.0, 2.3, 2.0, 2.0, 1.7, 1.5, 2.0),  # "Placements" and "Warnings" fit one line
         )
         _chart(d, charts.trend([p.label for p in periods], [p.percent for p in periods], [p.serious for p in periods]))
 
