@@ -217,3 +217,14 @@ def test_leicestershire_profile_fills_the_marked_places_with_the_letters_words(s
     assert form.intro[0] in source_text and "{" not in form.intro[0]
     raw = (ROOT / "apdocs" / "forms" / "definitions" / "appendix4.yaml").read_text(encoding="utf-8")
     assert "{authority}" in raw and "Leicestershire" not in raw.split("intro:")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_another_authoritys_forms_read_back(wessex: Path, fmt: str) -> None:
+    # Readers find answers by slot and question wording, which no profile changes.
+    profile = load_profile(wessex)
+    for form in ("appendix2", "appendix3", "appendix4"):
+        data = apdocs.render_form(form, fmt, {"school_name": "Hollybank Primary", "reference": "R-1"}, profile=profile)
+        record = apdocs.parse(data)
+        assert (record.form, record.header["school_name"], record.reference) == (form, "Hollybank Primary", "R-1")
+        assert not record.warnings
