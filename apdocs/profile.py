@@ -61,8 +61,9 @@ class Profile:
     signatory: Signatory
     logo: Path | None
     return_within_days: int
-    thresholds: tuple[tuple[str, Any], ...] = field(default=())
-    path: str | None = None  # where it was read from, for messages
+    # Not hashed: a threshold may be a mapping (core_subjects). Forms, which are cached per profile, do not use them.
+    thresholds: tuple[tuple[str, Any], ...] = field(default=(), hash=False)
+    path: str | None = field(default=None, hash=False, compare=False)  # where it was read from, for messages
 
     def fill(self, text: str) -> str:
         """``text`` with each ``{authority}``-style placeholder replaced by this profile's value."""

@@ -228,3 +228,15 @@ def test_another_authoritys_forms_read_back(wessex: Path, fmt: str) -> None:
         record = apdocs.parse(data)
         assert (record.form, record.header["school_name"], record.reference) == (form, "Hollybank Primary", "R-1")
         assert not record.warnings
+
+
+def test_profile_thresholds_may_hold_lists_and_mappings(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "p.yaml",
+        "organisation: X VS\nauthority: X\nreturn_address: vs@x.example\n"
+        "thresholds: {yes_no_questions: [q2, q5], core_subjects: {English: [english], maths: [maths]}}\n",
+    )
+    profile = load_profile(path)
+    assert apdocs.load_form("appendix4", profile).organisation == "X VS"  # forms are cached per profile: it hashes
+    cfg = load_config(profile=profile)
+    assert cfg.yes_no_questions == ("q2", "q5") and set(cfg.core_subjects) == {"English", "maths"}
