@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import io
+import json
 import re
 import struct
 import zipfile
@@ -139,6 +140,7 @@ def test_trend_shows_only_when_history_exists(result: apdocs.reconcile.Result) -
         f"{now.percent}%",
         *(str(now.severities[s]) for s in ("critical", "error", "warning")),
     ]
+    assert PeriodSummary.from_dict(json.loads(json.dumps(now.to_dict()))) == now  # as the register stores it
     z = zipfile.ZipFile(io.BytesIO(with_history))
     assert len([n for n in z.namelist() if n.startswith("word/media/")]) == 3  # coverage, findings, trend
 
@@ -180,3 +182,4 @@ def test_report_pdf_with_libreoffice(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     data = out.with_suffix(".pdf").read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 3
+    assert b"/StructTreeRoot" in data and b"/Lang(en-GB)" in data  # tagged, for screen readers

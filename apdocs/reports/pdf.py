@@ -9,6 +9,9 @@ from pathlib import Path
 
 from apdocs.errors import ApdocsError
 
+# A tagged PDF carries the headings, table structure, language and alt text for screen readers
+# (LibreOffice 7.4+ takes export options as JSON); an untagged one is a picture of text to them.
+TAGGED_PDF = 'pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"}}'
 TIMEOUT_S = 300  # a cold LibreOffice start on a busy machine takes tens of seconds
 
 
@@ -42,7 +45,7 @@ def to_pdf(docx: bytes, name: str = "report.docx") -> bytes:
             "--norestore",
             "--nologo",
             "--convert-to",
-            "pdf",
+            TAGGED_PDF,
             "--outdir",
             str(work / "out"),
             str(src),

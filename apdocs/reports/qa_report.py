@@ -132,6 +132,28 @@ class PeriodSummary:
     def serious(self) -> int:
         return self.severities.get("critical", 0) + self.severities.get("error", 0)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values, for the register to store per period."""
+        return {
+            "label": self.label,
+            "as_of": self.as_of.isoformat(),
+            "required": self.required,
+            "complete": self.complete,
+            "severities": dict(self.severities),
+            "key": dict(self.key),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PeriodSummary:
+        return cls(
+            str(data["label"]),
+            dt.date.fromisoformat(str(data["as_of"])),
+            int(data["required"]),
+            int(data["complete"]),
+            {str(k): int(v) for k, v in (data.get("severities") or {}).items()},
+            {str(k): int(v) for k, v in (data.get("key") or {}).items()},
+        )
+
 
 def period_label(day: dt.date) -> str:
     """The school term a date falls in: Autumn (Sep-Dec), Spring (Jan-Mar), Summer (Apr-Aug)."""
