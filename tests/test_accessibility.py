@@ -101,7 +101,8 @@ def test_word_documents_are_accessible(docs: dict[str, bytes], name: str) -> Non
         assert len(pictures) == 4  # the logo and three charts
 
 
-def test_excel_forms_have_a_title_property() -> None:
+def test_excel_forms_have_a_title_and_language() -> None:
     for form in ("appendix2", "appendix3", "appendix4"):
         core = parts(render_form(form, "xlsx"))["docProps/core.xml"]
         assert re.search(r"<dc:title[^>]*>[^<]{5,}</dc:title>", core), form
+        assert re.search(r"<dc:language[^>]*>en-GB</dc:language>", core), form

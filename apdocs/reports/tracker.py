@@ -61,6 +61,8 @@ STATUS_LABELS = {"received": "Received", "missing": "MISSING", "not_required": "
 def build_tracker(result: Result, *, base_dir: str | os.PathLike[str] | None = None) -> bytes:
     """The tracker workbook as bytes (no I/O). Links to returns are relative to ``base_dir`` if given."""
     wb = Workbook()
+    wb.properties.title = "Alternative provision quality assurance: tracker"
+    wb.properties.language = "en-GB"
     _summary(wb.active, result)
     _placements(wb.create_sheet("Placements"), result, base_dir)
     _findings(wb.create_sheet("Findings"), result)
