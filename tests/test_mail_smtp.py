@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from click.testing import CliRunner
 
 from apdocs.cli import main
@@ -23,20 +24,52 @@ from tests.mail_helpers import SAMPLE_ROSTER
 
 
 class Inbox:
-    """Collects what the server accepted; can drop the connection on the Nth message."""
+    """Collects what the server accepted; can drop the connection at chosen points of the Nth transaction.
+
+    ``drop_after_data_on``: the server reads the whole message (the client has sent the final
+    ``.`` line, and the server has it) and then closes the connection without replying, as a
+    server that crashes, or a network that breaks, before its 250 would.
+    ``drop_at_data_command_on``: the server closes the connection when the DATA command arrives,
+    before its 354, so no message data has gone.
+    """
 
     def __init__(self) -> None:
         self.received: list[Any] = []
-        self.drop_on: int | None = None
-        self.seen = 0
+        self.drop_after_data_on: int | None = None
+        self.drop_at_data_command_on: int | None = None
+        self.seen = 0  # DATA commands seen
+        self.closed_without_reply = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.seen += 1
-        if self.drop_on is not None and self.seen == self.drop_on:
-            server.transport.close()  # the server goes away mid-transaction, before its 250
-            return "421 going away"
-        self.received.append(envelope)
+        self.received.append(envelope)  # the server has the message, whatever happens next
+        if self.drop_after_data_on is not None and self.seen == self.drop_after_data_on:
+            # close() marks the transport lost, so the status returned below is never written
+            server.transport.close()
+            self.closed_without_reply += 1
+            return "250 never sent"
         return "250 OK"
+
+
+class DroppingSMTP(SMTP):
+    """aiosmtpd's SMTP server, able to hang up as a DATA command arrives (no handler hook runs there)."""
+
+    def __init__(self, inbox: Inbox, **kw: Any) -> None:
+        super().__init__(inbox, **kw)
+        self.inbox = inbox
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self.inbox.seen += 1
+        if self.inbox.drop_at_data_command_on == self.inbox.seen:
+            assert self.transport is not None
+            self.transport.close()
+            self.inbox.closed_without_reply += 1
+            return
+        await super().smtp_DATA(arg)
+
+
+class DroppingController(Controller):
+    def factory(self) -> SMTP:
+        return DroppingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class Server:
@@ -51,7 +84,7 @@ class Server:
         for attempt in range(3):
             if attempt:
                 self.port = free_port()
-            controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **self.kw)
+            controller = DroppingController(self.inbox, hostname="127.0.0.1", port=self.port, **self.kw)
             try:
                 controller.start()
             except OSError:
@@ -121,25 +154,94 @@ def test_sends_each_file_byte_for_byte_to_its_school_once(outbox: Path, server: 
     assert len(server.inbox.received) == 3
 
 
-def test_server_going_away_mid_run_then_rerun_sends_nothing_twice(outbox: Path, server: Server) -> None:
-    server.inbox.drop_on = 2
-    with pytest.raises(SendError) as exc:
+def test_connection_lost_after_the_data_went_is_uncertain_and_not_sent_again(outbox: Path, server: Server) -> None:
+    """A real server takes the whole second message, then hangs up before its 250: that school may have it."""
+    second = _emls(outbox)[1].name
+    server.inbox.drop_after_data_on = 2
+    with pytest.raises(SendError, match="before the server confirmed") as exc:
         send_outbox(outbox, server.config, yes=True, per_minute=0)
     report = exc.value.context["report"]
-    assert len(report.sent) == 1 and len(report.failed) == 1 and len(report.not_attempted) == 1
-    assert len(server.inbox.received) == 1
+    assert len(report.sent) == 1 and report.uncertain == [second] and report.failed == []
+    assert len(report.not_attempted) == 1
+    assert server.inbox.closed_without_reply == 1 and len(server.inbox.received) == 2  # the server did get it
+    events = [(e.event, e.file) for e in SendLog(outbox / LOG_NAME).entries()]
+    assert ("uncertain", second) in events and ("failed", second) not in events
+    assert SendLog(outbox / LOG_NAME).states()[_mid(outbox, 1)] == "uncertain"
+
+    server.inbox.drop_after_data_on = None
+    rerun = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert len(rerun.sent) == 1 and rerun.uncertain == [second] and len(rerun.already_sent) == 1
+    delivered = [tuple(e.rcpt_tos) for e in server.inbox.received]
+    assert len(delivered) == 3 and len(set(delivered)) == 3  # every school once, none twice
+
+    # Only when the officer says so (having checked with the school) does it go again.
+    forced = send_outbox(outbox, server.config, yes=True, per_minute=0, resend_uncertain=True)
+    assert forced.sent == [second] and len(server.inbox.received) == 4
+
+
+def test_connection_lost_before_the_data_went_is_a_failure_sent_again(outbox: Path, server: Server) -> None:
+    """The server hangs up as DATA arrives: no message data was sent, so the next run sends it."""
+    second = _emls(outbox)[1].name
+    server.inbox.drop_at_data_command_on = 2
+    with pytest.raises(SendError, match="connection lost") as exc:
+        send_outbox(outbox, server.config, yes=True, per_minute=0)
+    report = exc.value.context["report"]
+    assert len(report.sent) == 1 and report.uncertain == [] and [f for f, _ in report.failed] == [second]
+    assert server.inbox.closed_without_reply == 1 and len(server.inbox.received) == 1
+    assert SendLog(outbox / LOG_NAME).states()[_mid(outbox, 1)] == "failed"
 
     # The server is now down altogether: nothing is sent, nothing is logged as sent.
     server.stop()
     with pytest.raises(SendError, match="cannot reach"):
         send_outbox(outbox, server.config, yes=True, per_minute=0)
 
-    server.inbox.drop_on = None
+    server.inbox.drop_at_data_command_on = None
     server.start()
     rerun = send_outbox(outbox, server.config, yes=True, per_minute=0)
-    assert len(rerun.sent) == 2 and len(rerun.already_sent) == 1
+    assert len(rerun.sent) == 2 and second in rerun.sent and len(rerun.already_sent) == 1
     delivered = [tuple(e.rcpt_tos) for e in server.inbox.received]
     assert len(delivered) == 3 and len(set(delivered)) == 3  # every school once, none twice
+
+
+def test_a_refusal_at_the_end_of_data_is_a_failure_and_the_run_goes_on(outbox: Path, server: Server) -> None:
+    """A clear "no" to the message (here 554) is not uncertain: it is retried, and later messages still go."""
+    refuse = {2}
+    original = server.inbox.handle_DATA
+
+    async def handle_DATA(srv: Any, session: Any, envelope: Any) -> str:
+        if server.inbox.seen in refuse:
+            return "554 5.6.0 synthetic content refusal"
+        return await original(srv, session, envelope)
+
+    server.inbox.handle_DATA = handle_DATA  # type: ignore[method-assign]
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert len(report.sent) == 2 and report.uncertain == [] and len(report.failed) == 1
+    assert "554" in report.failed[0][1]
+    refuse.clear()
+    assert send_outbox(outbox, server.config, yes=True, per_minute=0).sent == [report.failed[0][0]]
+
+
+def test_every_recipient_refused_is_a_failure_and_the_session_goes_on(outbox: Path, server: Server) -> None:
+    """RCPT is its own step now: a 550 to the only recipient fails that message, and the next still goes."""
+    second = _emls(outbox)[1]
+    refused_rcpt = str(email.message_from_bytes(second.read_bytes(), policy=email.policy.default)["To"])
+
+    async def handle_RCPT(srv: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
+        if address == refused_rcpt:
+            return "550 5.1.1 synthetic: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    server.inbox.handle_RCPT = handle_RCPT  # type: ignore[attr-defined]
+    report = send_outbox(outbox, server.config, yes=True, per_minute=0)
+    assert [f for f, _ in report.failed] == [second.name] and "550" in report.failed[0][1]
+    assert len(report.sent) == 2 and report.uncertain == []
+    assert server.inbox.seen == 2  # no DATA for the refused one
+    assert SendLog(outbox / LOG_NAME).states()[_mid(outbox, 1)] == "failed"
+
+
+def _mid(outbox: Path, n: int) -> str:
+    return str(email.message_from_bytes(_emls(outbox)[n].read_bytes(), policy=email.policy.default)["Message-ID"])
 
 
 def test_attempt_without_outcome_is_not_resent_unless_asked(outbox: Path, server: Server) -> None:
@@ -200,10 +302,23 @@ def test_cli_password_from_environment_and_login(outbox: Path) -> None:
 
 
 def test_cli_reports_a_lost_server_with_exit_1(outbox: Path, server: Server) -> None:
-    server.inbox.drop_on = 1
+    server.inbox.drop_at_data_command_on = 1
     res = CliRunner().invoke(main, ["send", str(outbox), "--smtp", f"127.0.0.1:{server.port}", "--yes", "--rate", "0"])
     assert res.exit_code == 1
     assert "connection lost" in res.output
+
+
+def test_cli_reports_an_uncertain_send_with_exit_1_and_holds_it_back(outbox: Path, server: Server) -> None:
+    first = _emls(outbox)[0].name
+    server.inbox.drop_after_data_on = 1
+    args = ["send", str(outbox), "--smtp", f"127.0.0.1:{server.port}", "--yes", "--rate", "0"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1 and "before the server confirmed" in res.output and "uncertain" in res.output
+    server.inbox.drop_after_data_on = None
+    again = CliRunner().invoke(main, [*args, "--json"])
+    assert again.exit_code == 1  # still something for the officer to check
+    out = json.loads(again.stdout)
+    assert out["uncertain"] == [first] and len(out["sent"]) == 2
 
 
 def test_a_second_run_on_the_same_outbox_waits_its_turn(outbox: Path, server: Server) -> None:

@@ -173,7 +173,7 @@ def send_cmd(
             click.echo(f"sent {len(report.sent)}, failed {len(report.failed)}, not attempted {len(report.not_attempted)}")
         click.echo(f"already sent (skipped): {len(report.already_sent)}")
         for name in report.uncertain:
-            click.echo(f"  uncertain (an earlier attempt has no outcome; check, then --resend-uncertain): {name}", err=True)
+            click.echo(f"  uncertain (the server may have it; check with the school, then --resend-uncertain): {name}", err=True)
         for name, err in report.failed:
             click.echo(f"  failed: {name}: {err}", err=True)
     sys.exit(code)

@@ -28,6 +28,12 @@ class MessageUnreadable(MailError):
     code = "MESSAGE_UNREADABLE"
 
 
+class TnefUnreadable(MailError):
+    """A ``winmail.dat`` (Outlook's TNEF wrapper) that could not be opened: whatever forms it held are unread."""
+
+    code = "TNEF_UNREADABLE"
+
+
 class MessageTooLarge(MailError):
     code = "MESSAGE_TOO_LARGE"
 

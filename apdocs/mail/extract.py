@@ -4,9 +4,13 @@ Rules, applied the same way at every level:
 
 * a forwarded message (``message/rfc822``, an attached ``.eml`` or ``.msg``) is opened
   and its files taken, up to :attr:`Limits.max_depth` levels below the reply;
+* Outlook's ``winmail.dat`` (TNEF) is opened and its attachments taken under their long
+  names (:mod:`apdocs.mail.tnef`); it counts as one more level, like a zip;
 * a ``.zip`` is opened under caps (member count, inflated size per member and in total,
   inflate ratio) checked from the directory *and* while inflating, since headers can lie;
   a zip inside a zip counts as one more level;
+* files a Mac adds by itself (``__MACOSX/``, AppleDouble ``._name``, ``.DS_Store``) are
+  listed as skipped, never parsed (:mod:`apdocs.mail.macos`);
 * what a file is comes from its bytes (:func:`apdocs.mail.sniff.kind_of`); the name only
   tells us the sender meant it as a form, so a broken form is parsed (and fails, visibly)
   instead of being silently skipped;
@@ -21,10 +25,12 @@ import io
 import zipfile
 from email.message import Message
 
-from apdocs.mail.errors import MessageUnreadable
+from apdocs.mail.errors import MessageUnreadable, TnefUnreadable
 from apdocs.mail.limits import Limits
+from apdocs.mail.macos import MACOSX_REASON, in_macosx_folder, mac_metadata
 from apdocs.mail.message import FoundFile, MailItem, SkippedPart, iso_date
 from apdocs.mail.sniff import kind_of, meant_as_form
+from apdocs.mail.tnef import read_tnef
 
 _CHUNK = 64 * 1024
 
@@ -35,8 +41,8 @@ class _Collector:
         self.limits = limits
         self.count = 0
 
-    def skip(self, name: str, via: str, kind: str, reason: str, size: int) -> None:
-        self.item.skipped.append(SkippedPart(name, via, kind, reason, size))
+    def skip(self, name: str, via: str, kind: str, reason: str, size: int, code: str | None = None) -> None:
+        self.item.skipped.append(SkippedPart(name, via, kind, reason, size, code))
 
     def consider(self, name: str, data: bytes, depth: int, via: str) -> None:
         """One file found at ``depth``: keep it, open it, or list it as skipped."""
@@ -48,13 +54,21 @@ class _Collector:
             self.skip(name, via, "?", f"larger than the {self.limits.max_attachment_bytes}-byte cap", len(data))
             return
         kind = kind_of(data)
-        if kind in ("zip", "eml", "msg"):
+        mac = mac_metadata(name, data, kind)
+        if mac is not None:
+            self.skip(name, via, "macos", mac, len(data))
+            return
+        if kind == "other" and name.replace("\\", "/").rsplit("/", 1)[-1].lower() == "winmail.dat":
+            kind = "tnef"  # sent as Outlook's wrapper but not one: opening it reports the damage
+        if kind in ("zip", "eml", "msg", "tnef"):
             if depth + 1 > self.limits.max_depth:
                 self.skip(name, via, kind, f"nested more than {self.limits.max_depth} levels deep", len(data))
                 return
             inner_via = f"{via}{name or kind}/"
             if kind == "zip":
                 self.open_zip(name, data, depth + 1, inner_via)
+            elif kind == "tnef":
+                self.open_tnef(name, data, depth + 1, inner_via, via)
             elif kind == "eml":
                 self.walk_mime(_parse_mime(data, self.item.origin), depth + 1, inner_via)
             else:
@@ -125,6 +139,20 @@ class _Collector:
                 continue
             self.consider(name, data, depth, via)
 
+    # -- Outlook's winmail.dat (TNEF) ---------------------------------------------
+
+    def open_tnef(self, name: str, data: bytes, depth: int, via: str, outer_via: str) -> None:
+        # Unlike a damaged zip, a winmail.dat is how Outlook sent the school's files: damage is kept
+        # visible as a problem (ingest report, tracker) rather than a quiet skip.
+        try:
+            attachments, problem = read_tnef(data, f"{self.item.origin}: {outer_via}{name}")
+        except TnefUnreadable as exc:
+            attachments, problem = [], exc
+        for att in attachments:
+            self.consider(att.name, att.data, depth, via)
+        if problem is not None:
+            self.skip(name, outer_via, "tnef", problem.message, len(data), code=problem.code)
+
     # -- zip ---------------------------------------------------------------------
 
     def open_zip(self, name: str, data: bytes, depth: int, via: str) -> None:
@@ -135,10 +163,16 @@ class _Collector:
             self.skip(name, via, "zip", "damaged zip", len(data))
             return
         with z:
-            members = [i for i in z.infolist() if not i.is_dir()]
-            if len(members) > lim.max_zip_members:
-                self.skip(name, via, "zip", f"zip holds {len(members)} files; the cap is {lim.max_zip_members}", len(data))
+            files = [i for i in z.infolist() if not i.is_dir()]
+            # A Mac's Archive Utility adds a __MACOSX/._name beside every file: listed, never inflated,
+            # and not counted against the cap (which would otherwise halve for zips made on a Mac).
+            mac = [i for i in files if in_macosx_folder(i.filename)]
+            members = [i for i in files if not in_macosx_folder(i.filename)]
+            if max(len(members), len(mac)) > lim.max_zip_members:
+                self.skip(name, via, "zip", f"zip holds {len(files)} files; the cap is {lim.max_zip_members}", len(data))
                 return
+            for info in mac:
+                self.skip(info.filename, via, "macos", MACOSX_REASON, info.file_size)
             declared = sum(i.file_size for i in members)
             if declared > lim.max_zip_total_bytes:
                 self.skip(name, via, "zip", "zip would inflate beyond the cap (zip bomb?)", len(data))

@@ -237,6 +237,9 @@ def _one(mail: RawMail, archive: Archive, limits: Limits, report: IngestReport) 
         item = MailItem(origin=mail.origin, raw=mail.raw, container="msg" if mail.raw[:4] == b"\xd0\xcf\x11\xe0" else "eml")
         item.error = exc.to_dict()
     if archive.store(item):
+        for part in item.skipped:
+            if part.code:  # a wrapper that may have held forms could not be opened (a damaged winmail.dat)
+                report.errors.append(MailError(part.reason, code=part.code, path=f"{item.origin}: {part.via}{part.name}"))
         report.messages_new += 1
         report.forms_new += len(item.found)
         report.skipped_new += len(item.skipped)

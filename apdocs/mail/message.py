@@ -41,9 +41,15 @@ class SkippedPart:
     kind: str
     reason: str
     size: int
+    #: An error code when the part may have held forms that could not be read (a damaged winmail.dat):
+    #: such a part is reported as a problem and listed in the tracker, not just skipped.
+    code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "via": self.via, "kind": self.kind, "reason": self.reason, "size": self.size}
+        out: dict[str, Any] = {"name": self.name, "via": self.via, "kind": self.kind, "reason": self.reason, "size": self.size}
+        if self.code:
+            out["code"] = self.code
+        return out
 
 
 @dataclass

@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from apdocs.mail.archive import Archive
-from apdocs.mail.errors import MessageUnreadable
+from apdocs.mail.errors import MailError, MessageUnreadable
 from apdocs.parse import parse_many
 from apdocs.profile import Profile
 from apdocs.reconcile import reconcile
@@ -29,6 +29,9 @@ def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
     A message that could not be opened at all (a truncated .msg, say) has no files, but it is
     listed too, on every run: ingest reports it only when it first arrives (later runs skip
     archived messages unread), and a reply nobody can read must stay visible in the tracker.
+    So is a part that may have held forms but could not be opened (a damaged winmail.dat),
+    which carries an error code in the message's skipped list. Parts merely skipped (not a
+    form, macOS metadata) are never listed: nobody should chase a school for them.
     """
     records: list[ParsedReturn | ParseFailure] = list(parse_many([str(f.path) for f in archive.files()]))
     for meta in archive.messages():
@@ -37,6 +40,11 @@ def parse_archive(archive: Archive) -> list[ParsedReturn | ParseFailure]:
             source = SourceInfo(str(archive.root / meta["stored_as"]), meta["sha256"], meta.get("container") or "eml")
             cause = MessageUnreadable(str(error.get("message") or "message could not be read"), path=source.path)
             records.append(ParseFailure(source, cause))
+        for part in meta.get("skipped", []):
+            if part.get("code"):
+                source = SourceInfo(str(archive.root / meta["stored_as"]), meta["sha256"], meta.get("container") or "eml")
+                where = f"{source.path}: {part.get('via', '')}{part.get('name', '')}"
+                records.append(ParseFailure(source, MailError(str(part.get("reason") or ""), code=part["code"], path=where)))
     return records
 
 

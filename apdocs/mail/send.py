@@ -2,7 +2,8 @@
 
 The bytes sent are exactly the file's bytes (what the officer could open and check);
 envelope sender and recipients come from its From/To/Cc headers. See
-:mod:`apdocs.mail.sendlog` for how re-runs avoid sending anything twice.
+:mod:`apdocs.mail.sendlog` for how re-runs avoid sending anything twice, and
+:mod:`apdocs.mail.transaction` for how a lost connection is told apart from a refusal.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from apdocs.mail.errors import OutboxError, SendError
 from apdocs.mail.sendlog import LOG_NAME, SendLog, State
+from apdocs.mail.transaction import Lost, Refused, TrackingSMTP, Uncertain, deliver
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def _send(
         return report
     log = SendLog(outbox / LOG_NAME)
     interval = 60.0 / per_minute if per_minute > 0 else 0.0
-    smtp: smtplib.SMTP | None = None
+    smtp: TrackingSMTP | None = None
     last_start: float | None = None
     try:
         for i, m in enumerate(todo):
@@ -175,23 +177,43 @@ def _send(
                 report.failed.append((m.file.name, err))
                 report.not_attempted = [x.file.name for x in todo[i + 1 :]]
                 raise SendError(f"cannot reach the SMTP server: {err}", path=f"{config.host}:{config.port}") from exc
+            try:
+                data = m.file.read_bytes()
+            except OSError as exc:  # the outbox file went away: nothing was tried, so nothing is uncertain
+                log.record("failed", m.message_id, m.file.name, _describe(exc))
+                report.failed.append((m.file.name, _describe(exc)))
+                continue
             log.record("attempt", m.message_id, m.file.name)
             try:
-                refused = smtp.sendmail(m.sender, list(m.recipients), m.file.read_bytes())
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-                # The server said no to this message but the session is fine: go on.
-                log.record("failed", m.message_id, m.file.name, _describe(exc))
-                report.failed.append((m.file.name, _describe(exc)))
-                _reset(smtp)
+                refused = deliver(smtp, m.sender, list(m.recipients), data)
+            except Refused as exc:
+                # The server said no to this message; the session goes on (or reconnects after a 421).
+                log.record("failed", m.message_id, m.file.name, str(exc))
+                report.failed.append((m.file.name, str(exc)))
+                if smtp.sock is None:
+                    smtp = None
                 continue
-            except (OSError, smtplib.SMTPException) as exc:
-                # The connection broke: the message was not accepted (no 250 was seen).
-                log.record("failed", m.message_id, m.file.name, _describe(exc))
-                report.failed.append((m.file.name, _describe(exc)))
+            except Uncertain as exc:
+                # The whole message went out and no reply came: the server may have it. Held back on
+                # later runs unless --resend-uncertain, like a run killed at the same point.
+                log.record("uncertain", m.message_id, m.file.name, str(exc))
+                report.uncertain.append(m.file.name)
                 report.not_attempted = [x.file.name for x in todo[i + 1 :]]
+                smtp.close()
                 smtp = None
-                raise SendError(f"SMTP connection lost: {_describe(exc)}", path=f"{config.host}:{config.port}") from exc
-            detail = f"refused by server for {', '.join(refused)}" if refused else None
+                raise SendError(
+                    f"SMTP connection lost after the message was sent, before the server confirmed it: {exc}",
+                    path=f"{config.host}:{config.port}",
+                ) from exc
+            except Lost as exc:
+                # The connection broke before the end of the data went out: the server cannot have it.
+                log.record("failed", m.message_id, m.file.name, str(exc))
+                report.failed.append((m.file.name, str(exc)))
+                report.not_attempted = [x.file.name for x in todo[i + 1 :]]
+                smtp.close()
+                smtp = None
+                raise SendError(f"SMTP connection lost: {exc}", path=f"{config.host}:{config.port}") from exc
+            detail = f"refused by server for {', '.join(sorted(refused))}" if refused else None
             log.record("sent", m.message_id, m.file.name, detail)
             report.sent.append(m.file.name)
             if on_progress:
@@ -236,8 +258,8 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _connect(config: SmtpConfig) -> smtplib.SMTP:
-    smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+def _connect(config: SmtpConfig) -> TrackingSMTP:
+    smtp = TrackingSMTP(config.host, config.port, timeout=config.timeout)
     try:
         smtp.ehlo()
         if config.starttls:
@@ -249,13 +271,6 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
-
-
-def _reset(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.rset()
-    except (OSError, smtplib.SMTPException):
-        pass
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,13 +1,15 @@
 """The send log: an append-only JSON-lines journal that makes ``apdocs send`` re-runnable.
 
 For each message, ``attempt`` is written (and fsynced) *before* the SMTP transaction and
-``sent`` or ``failed`` after it. On a re-run:
+``sent``, ``failed`` or ``uncertain`` after it. On a re-run:
 
 * ``sent`` -> never sent again;
-* ``failed`` (the server refused it, or the connection broke before it accepted) -> sent again;
-* ``attempt`` with no outcome -> the run died mid-transaction and nobody knows whether the
-  server took it. It is *not* resent unless asked (``--resend-uncertain``): a duplicate to a
-  school is worse than a message the officer checks by hand.
+* ``failed`` (the server refused it, or the connection broke before the end of the message
+  data went out, so the server cannot have it) -> sent again;
+* ``uncertain`` (the connection broke after the whole message went out, before the server's
+  reply), or ``attempt`` with no outcome (the run died mid-transaction) -> nobody knows
+  whether the server took it. It is *not* resent unless asked (``--resend-uncertain``): a
+  duplicate to a school is worse than a message the officer checks by hand.
 
 Messages are keyed by their Message-ID, which ``apdocs pack`` makes deterministic.
 A torn last line (power cut mid-append) is ignored on reading.
@@ -24,13 +26,13 @@ from typing import Any, Literal
 
 State = Literal["pending", "sent", "failed", "uncertain"]
 #: A message's state after each logged event: an attempt with no outcome logged is uncertain.
-_STATE_AFTER: dict[str, State] = {"attempt": "uncertain", "sent": "sent", "failed": "failed"}
+_STATE_AFTER: dict[str, State] = {"attempt": "uncertain", "uncertain": "uncertain", "sent": "sent", "failed": "failed"}
 LOG_NAME = "send-log.jsonl"
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    event: Literal["attempt", "sent", "failed"]
+    event: Literal["attempt", "sent", "failed", "uncertain"]
     message_id: str
     file: str
     at: str
@@ -48,6 +50,8 @@ class SendLog:
         for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 d = json.loads(line)
+                if d["event"] not in _STATE_AFTER:
+                    continue  # an event this version does not know says nothing it can act on
                 out.append(LogEntry(d["event"], d["message_id"], d.get("file", ""), d.get("at", ""), d.get("detail")))
             except (ValueError, KeyError, TypeError):
                 continue  # a torn final line from a crash mid-append

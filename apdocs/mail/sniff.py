@@ -12,8 +12,9 @@ import zipfile
 from typing import Literal
 
 from apdocs.formats.ooxml import cfb_stream_names, sniff
+from apdocs.mail.tnef import TNEF_MAGIC
 
-Kind = Literal["docx", "xlsx", "zip", "msg", "eml", "encrypted", "ole2", "pdf", "image", "other"]
+Kind = Literal["docx", "xlsx", "zip", "msg", "eml", "tnef", "encrypted", "ole2", "pdf", "image", "other"]
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
@@ -36,6 +37,8 @@ def kind_of(data: bytes) -> Kind:
         if "EncryptedPackage" in names:
             return "encrypted"  # a password-protected Word/Excel file
         return "ole2"
+    if data.startswith(TNEF_MAGIC):  # Outlook's winmail.dat
+        return "tnef"
     if data.startswith(_IMAGES):
         return "image"
     if sniff(data) == "pdf":
