@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ from apdocs import formats
 from apdocs.errors import ApdocsError, Notice, ParseError
 from apdocs.formats.ooxml import open_package, sniff
 from apdocs.record import ParsedReturn, ParseFailure, SourceInfo
+from apdocs.record_scrub import scrub_values, strict_json
 
 log = logging.getLogger("apdocs.parse")
 
@@ -113,7 +113,20 @@ def _read(data: bytes, path: str | None) -> ParsedReturn:
     # The reader hashed the bytes it read; only a macro-free copy needs the original's hash here.
     digest = record.source.sha256 if reader_bytes is data else hashlib.sha256(data).hexdigest()
     source = SourceInfo(path=path, sha256=digest, format=name)
-    record = dataclasses.replace(record, source=source, warnings=_dedupe([*notices, *record.warnings]))
+    scrubbed: list[Notice] = []  # whatever route a bad character or number took, it stops here
+    header = scrub_values(record.header, "", scrubbed)
+    answers = scrub_values(record.answers, "", scrubbed)
+    reference = scrub_values(record.reference, "reference", scrubbed)
+    version = scrub_values(record.form_version, "form_version", scrubbed)
+    record = dataclasses.replace(
+        record,
+        source=source,
+        header=header,
+        answers=answers,
+        reference=reference,
+        form_version=version,
+        warnings=_dedupe([*notices, *record.warnings, *scrubbed]),
+    )
     log.info("parsed %s form=%s format=%s warnings=%d", path, record.form, name, len(record.warnings))
     return record
 
@@ -127,8 +140,20 @@ def _typed(exc: BaseException, path: str | None) -> ParseError:
         return exc
     if isinstance(exc, ApdocsError):
         return ParseError(exc.message, code=exc.code, path=exc.path or path, context=exc.context)
+    if isinstance(exc, RecursionError):
+        return ParseError(
+            "the document is nested far deeper than any form; please check it and send it again", code="TOO_DEEP", path=path
+        )
+    if isinstance(exc, NotImplementedError):  # the zip module's word for a feature it lacks
+        return ParseError(
+            "the file uses a zip feature Word and Excel never write; please save it again and send it",
+            code="ZIP_UNSUPPORTED",
+            path=path,
+        )
     if isinstance(exc, MemoryError):
-        return ParseError("the file needs more memory than a form can", code="READ_FAILED", path=path)
+        return ParseError(
+            "the file needs more memory than any form does; please check it and send it again", code="MEMORY_LIMIT", path=path
+        )
     return ParseError(
         f"the file could not be read (unexpected {type(exc).__name__}); please check it opens and send it again",
         code="READ_FAILED",
@@ -219,4 +244,4 @@ def parse_result_to_json(results: ParsedReturn | ParseFailure | Iterable[ParsedR
         data: Any = results.to_dict()
     else:
         data = [r.to_dict() for r in results]
-    return json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    return strict_json(data, indent=indent)

@@ -15,6 +15,7 @@ is unreadable, not 25 January. Two-digit years are in the 2000s (``12.3.20`` is
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -50,7 +51,13 @@ PLACEHOLDERS = frozenset(
     }
 )
 _PLACEHOLDER_RE = re.compile(r"^(?:click|tap)(?: or (?:click|tap))?(?: here)? to (?:enter|add|choose|select)\b.*$")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+#: Characters that show nothing and mean nothing in a typed answer: zero-width space, word
+#: joiner, BOM / zero-width no-break space, soft hyphen, invisible maths operators, Mongolian
+#: vowel separator. Zero-width joiner and non-joiner (U+200D, U+200C) are NOT here: they build
+#: emoji sequences and are part of how Persian and Indic scripts are spelt.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"))
+#: For comparing wording only (never shown): joiners too, since a retyped question may differ by one.
+_INVISIBLE_FOR_MATCHING = {**_INVISIBLE, **dict.fromkeys(map(ord, "\u200c\u200d"))}
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -63,7 +70,7 @@ def normalise(text: str) -> str:
     its tokens (:mod:`apdocs.formats.wording`) by the Word and Excel readers alike."""
     if text.isascii():  # NFKC and the tables only touch non-ASCII: skip them (most answers)
         return " ".join(text.split()).casefold()
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_DASHES).translate(_QUOTES)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE_FOR_MATCHING).translate(_DASHES).translate(_QUOTES)
     return " ".join(text.split()).casefold()
 
 
@@ -366,7 +373,7 @@ def parse_money(text: Any) -> float | None:
     if isinstance(text, bool):
         return None
     if isinstance(text, (int, float)):
-        return float(text) if text >= 0 else None
+        return float(text) if 0 <= text < math.inf else None  # nan fails both comparisons
     raw = clean_text(text)
     if raw is None or len(raw) > 200:
         return None
@@ -377,12 +384,15 @@ def parse_money(text: Any) -> float | None:
     value = float(m["num"].replace(",", "").replace(" ", ""))
     if m["mult"]:
         value *= _MULTIPLIERS[m["mult"]]
-    return round(value, 2)
+    # A run of 400 digits is a float too big to hold (inf): not an amount anyone has
+    return round(value, 2) if math.isfinite(value) else None
 
 
 def read_money(text: Any, *, where: str | None = None) -> tuple[float | str | None, Notice | None]:
     """Amount as float; blank -> (None, None); unreadable -> (typed text, MONEY_UNREADABLE)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if isinstance(text, float) and not math.isfinite(text):
+            return None, Notice("NUMBER_NOT_FINITE", "a number was infinite or not a number; left blank", where=where)
         return parse_money(text), None
     raw = clean_text(text)
     if raw is None:

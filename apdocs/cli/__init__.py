@@ -9,7 +9,6 @@ Exit codes (documented in README):
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,12 +18,13 @@ import click
 
 from apdocs.errors import ApdocsError
 from apdocs.profile import PROFILE_ENV, Profile, load_profile
+from apdocs.record_scrub import strict_json
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_FATAL = 0, 1, 2, 3
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(strict_json(data))
 
 
 def fail(exc: ApdocsError) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -13,6 +12,7 @@ from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, main, profile_option
 from apdocs.parse import parse_many
 from apdocs.profile import Profile
 from apdocs.record import ParsedReturn, ParseFailure
+from apdocs.record_scrub import printable_text, strict_json
 
 
 @main.command("parse")
@@ -31,7 +31,7 @@ def parse_cmd(inputs: tuple[Path, ...], as_json: bool, profile: Profile) -> None
         failed += not result.ok
         if as_json:
             # Streamed element by element so a large batch never sits in memory twice.
-            body = textwrap.indent(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str), "  ")
+            body = textwrap.indent(strict_json(result.to_dict()), "  ")
             click.echo(("," if n else "") + "\n" * bool(n) + body, nl=False)
         else:
             click.echo(_line(result))
@@ -43,7 +43,12 @@ def parse_cmd(inputs: tuple[Path, ...], as_json: bool, profile: Profile) -> None
 
 
 def _line(result: ParsedReturn | ParseFailure) -> str:
-    """One line per file: path, form, reference, warnings - or the error code and message."""
+    """One line per file: path, form, reference, warnings - or the error code and message.
+
+    A path that is not valid UTF-8 (a lone surrogate from the file system) is shown with U+FFFD,
+    so the line can always be printed."""
     if isinstance(result, ParsedReturn):
-        return f"{result.source.path}\t{result.form}\t{result.reference or '-'}\t{len(result.warnings)} warning(s)"
-    return f"{result.source.path}\tFAILED {result.error.code}\t{result.error.message}"
+        line = f"{result.source.path}\t{result.form}\t{result.reference or '-'}\t{len(result.warnings)} warning(s)"
+    else:
+        line = f"{result.source.path}\tFAILED {result.error.code}\t{result.error.message}"
+    return printable_text(line)

@@ -308,7 +308,7 @@ def _stored_bytes(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes
     if len(raw) < info.compress_size:
         raise _err("TRUNCATED", f"part {name!r} is cut short; please send the file again", path, part=name)
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise _err("PART_CORRUPT", f"part {name!r} uses a compression Office never writes", path, part=name)
+        raise _err("ZIP_UNSUPPORTED", f"part {name!r} uses a compression Office never writes", path, part=name)
     return raw
 
 
@@ -667,7 +667,7 @@ def open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     """Open and vet an OOXML package; ``kind`` ("docx"/"xlsx") only shapes the messages.
 
     Raises :class:`ParseError` with one of the codes EMPTY_FILE, TRUNCATED, NOT_A_ZIP,
-    NOT_OOXML, LEGACY_FORMAT, ENCRYPTED, ZIP_BOMB, DUPLICATE_ENTRY, PART_MISSING,
+    NOT_OOXML, LEGACY_FORMAT, ENCRYPTED, ZIP_BOMB, ZIP_UNSUPPORTED, DUPLICATE_ENTRY, PART_MISSING,
     DTD_FORBIDDEN, XML_INVALID, STRICT_OOXML, PART_CORRUPT, TOO_MANY_CELLS; the message always names ``path``.
     The package is shared with a repeated call on the same bytes object: treat it as read-only.
     """
@@ -693,6 +693,14 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as exc:
         raise _err("TRUNCATED", f"the file is cut short or damaged ({exc}); please send it again", path) from None
+    except NotImplementedError:
+        # zipfile refuses a "version needed to extract" it does not know (e.g. 6.3's AES/LZMA
+        # features): a real zip, just not one any Office program writes
+        raise _err(
+            "ZIP_UNSUPPORTED",
+            "the file is a zip made with features Word and Excel never use; " + _save_hint(kind),
+            path,
+        ) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         _check_directory(infos, path)

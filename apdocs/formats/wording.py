@@ -223,6 +223,15 @@ def _rest_after(text: str, words: Sequence[str], n_tokens: int) -> str:
 # -- anchors, all from the definition --------------------------------------------
 
 
+#: Where a printed question's sentences meet: after "?" or ".", before "i.e." or a capital letter.
+_SENTENCE_BREAK = re.compile(r"(?<=[?.])\s+(?=i\.e\.|[A-Z])")
+
+
+def question_parts(text: str) -> list[str]:
+    """A question's sentences, e.g. q1's "How did you decide ...?" and its "i.e. how were ...?"."""
+    return [p.strip() for p in _SENTENCE_BREAK.split(text) if p.strip()]
+
+
 def anchors_for(form: FormDefinition) -> list[Anchor]:
     """Every printed text of ``form`` with what finding it means."""
     a = [make_anchor("stop", "", t) for t in (form.title, form.name, form.display_name, form.organisation, *form.intro)]
@@ -231,6 +240,12 @@ def anchors_for(form: FormDefinition) -> list[Anchor]:
         a.append(make_anchor("stop", s.id, s.title))
         for q in s.questions:
             a.append(make_anchor("question", q.id, q.text))
+            first, *more = question_parts(q.text)
+            if more:
+                # a question retyped over several lines: its first sentence finds it, and the
+                # sentences after belong to it as its hint does (never to the answer)
+                a.append(make_anchor("question", q.id, first))
+                a += [make_anchor("hint", q.id, part) for part in more]
             if q.hint:
                 a.append(make_anchor("hint", q.id, q.hint))
     lab = form.labels

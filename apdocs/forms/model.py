@@ -212,7 +212,8 @@ class FormDefinition:
             out += [
                 Slot(f"{it.id}.seen", "bool", f"Seen {n}", it.id, self.yes_no),
                 Slot(f"{it.id}.date_seen", "date", f"{lab['date_seen']} {n}", it.id),
-                Slot(f"{it.id}.note", "text", f"{lab['note']} {n}", it.id),
+                # multi-line: a rich-text control, since LibreOffice glues the lines of a plain one
+                Slot(f"{it.id}.note", "text", f"{lab['note']} {n}", it.id, multiline=True),
             ]
         if self.insurance:
             ins = self.insurance

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apdocs.record_scrub import printable_text
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters XML 1.0 cannot hold (openpyxl refuses them); tab, LF and CR stay.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -29,14 +31,14 @@ def csv_cell(value: Any) -> str:
     """A value for a CSV cell; hostile text is prefixed with an apostrophe."""
     if value is None:
         return ""
-    text = str(value)
+    text = printable_text(str(value))  # a file name that is not UTF-8 carries lone surrogates
     return "'" + text if looks_like_formula(text) else text
 
 
 def set_cell(cell: Any, value: Any) -> Any:
     """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula."""
     if isinstance(value, str):
-        value = _ILLEGAL.sub("", value)
+        value = _ILLEGAL.sub("", printable_text(value))  # lone surrogates (U+FFFD) cannot be saved either
         cell.value = value
         cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
         if looks_like_formula(value):

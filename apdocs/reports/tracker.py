@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from apdocs.fileio import atomic_write_bytes
 from apdocs.forms import load_form
 from apdocs.reconcile import SEVERITIES, Result
 from apdocs.reconcile.engine import FORM_TITLES, FORMS
+from apdocs.record_scrub import printable_text
 from apdocs.reports.safe import csv_cell, set_cell
 from apdocs.roster import PROVIDER_TYPE_LABELS
 
@@ -225,6 +227,9 @@ def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> No
         href = os.path.relpath(target.resolve(), base_dir).replace(os.sep, "/") if base_dir else target.resolve().as_uri()
     except ValueError:  # another drive on Windows
         href = target.resolve().as_uri()
+    if printable_text(href) != href:
+        # a file name that is not UTF-8: its bytes, percent-encoded, are what the link must name
+        href = urllib.parse.quote(os.fsencode(href), safe="/:")
     cell.hyperlink = href
     cell.font = Font(color="0563C1", underline="single")
 

@@ -34,6 +34,7 @@ VALUE_KINDS = frozenset({"question", "header", "label"})
 # Kinds read by column from their table row.
 ROW_KINDS = frozenset({"item", "source", "cover"})
 _COLHEAD = frozenset({"colhead"})
+_HINT = frozenset({"hint"})
 
 _MatchFn = Callable[[str, "frozenset[str] | None"], list[Match]]
 
@@ -120,6 +121,8 @@ class MatchedDoc:
         out: list[str] = []
         first = self.hits[i]
         rest = first.rest if first is not None else ""
+        if rest and first is not None and first.anchor.kind == "question":
+            rest = self._after_hint(rest, first.anchor.key)
         if rest:
             out.append(rest)
         for j in range(i + 1, len(self.lines)):
@@ -133,6 +136,16 @@ class MatchedDoc:
                 break
             out.append(line.text)
         return trim_blank(out)
+
+    def _after_hint(self, rest: str, question: str) -> str:
+        """What follows a question on its own line, less the question's printed hint or later
+        sentence (both "hint" anchors): a school that retypes "Q4) What procedures ...? e.g.
+        defined standards ..." in one cell and answers in the next column has answered nothing
+        in that cell (the hint is the question's)."""
+        for hit in self.match(rest, _HINT):
+            if hit.anchor.key == question:
+                return hit.rest  # "" when the hint fills the rest of the line
+        return rest
 
     def row_right(self, i: int) -> tuple[Table, int, list[tuple[int, str]]] | None:
         """For a line in a table: (table, row index, [(grid column, text) of cells to its right])."""

@@ -25,7 +25,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from apdocs import values as v
-from apdocs.errors import Notice, ParseError, UnknownFormError
+from apdocs.errors import Notice, ParseError
 from apdocs.formats.docx.legacy import flatten, read_legacy
 from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
 from apdocs.formats.docx.read_position import read_by_position
@@ -55,18 +55,19 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     props = _custom_properties(pkg)
     controls = find_controls(body)
 
-    form_id = props.get(PROP_FORM) or _form_from_tags(controls) or _form_from_slots(controls)
+    named = props.get(PROP_FORM)
+    form_id = named if named in FORM_IDS else (_form_from_tags(controls) or _form_from_slots(controls))
     doc_blocks = None
     if form_id is None:
         doc_blocks = read_blocks(body)
         form_id = _identify_by_content(doc_blocks, path)
-    try:
-        form = load_form(form_id)
-    except UnknownFormError:
-        raise ParseError(
-            f"the document says it is form {form_id!r}, which apdocs does not know", code="FORM_UNKNOWN", path=path
-        ) from None
-    version = props.get(PROP_VERSION) or next((c.version for c in controls if c.version), None)
+    form = load_form(form_id)
+    if named and named != form_id:
+        # a damaged or hand-edited property must not stop a form its controls or wording name
+        # being read: the Excel reader works the same way (README: FORM_PROPERTY_IGNORED)
+        notices.append(Notice("FORM_PROPERTY_IGNORED", f"the form property names no known form; read as {form_id}", where=path))
+    props_version = props.get(PROP_VERSION) if named in (None, form_id) else None
+    version = props_version or next((c.version for c in controls if c.version and c.form in (None, form_id)), None)
     if version and version != form.version:
         notices.append(Notice("FORM_VERSION", f"the form is version {version}; read against version {form.version}", where=path))
 

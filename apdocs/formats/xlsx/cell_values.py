@@ -8,6 +8,7 @@ taken as they are. Notices name the slot, never the value typed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from apdocs import values as v
@@ -44,7 +45,11 @@ class CellReader:
         if kind == "date":
             return self._date(slot, cell)
         if kind in ("money", "number") and cell.kind == "n":
-            return float(cell.value)
+            number = float(cell.value)
+            if not math.isfinite(number):  # <v>inf</v> or <v>nan</v>: JSON has no such number
+                self._note(Notice("NUMBER_NOT_FINITE", "a number was infinite or not a number; left blank", where=slot.id))
+                return None
+            return number
         if kind == "bool":
             raw: Any = cell.value if cell.kind in ("b", "n") else self._as_text(cell)
             value, iso, notice = v.read_yes_no(raw, where=slot.id)

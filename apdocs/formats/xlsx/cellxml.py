@@ -13,6 +13,7 @@ rules Excel applies to strings live here, next to their inverse used by the read
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from xml.sax.saxutils import escape
 
@@ -25,6 +26,7 @@ _MAX_DATE = dt.date(9999, 12, 31)
 _NEEDS_X = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _LITERAL_X = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _X_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 def escape_text(text: str) -> str:
@@ -38,7 +40,10 @@ def unescape_text(text: str) -> str:
     """Inverse of the ``_xHHHH_`` part of :func:`escape_text` (the XML parser did the rest)."""
     if "_x" not in text:
         return text
-    return _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text = _X_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    # A character beyond U+FFFF escaped as its UTF-16 pair (_xD83D__xDE00_) is that character.
+    # A lone half stays for apdocs.record_scrub to replace with U+FFFD and report (TEXT_INVALID).
+    return _PAIR.sub(lambda m: m.group().encode("utf-16-le", "surrogatepass").decode("utf-16-le"), text)
 
 
 def string_cell(ref: str, style: str | None, text: str) -> str:
@@ -68,7 +73,11 @@ def date_to_serial(day: dt.date) -> int | None:
 
 
 def serial_to_date(serial: float, *, date1904: bool = False) -> dt.date | None:
-    """Date of an Excel serial (time of day dropped); None if out of Excel's range."""
+    """Date of an Excel serial (time of day dropped); None if out of Excel's range.
+
+    A cell can hold ``inf`` or ``nan`` (``<v>inf</v>`` parses as a float): no day, None."""
+    if not math.isfinite(serial):
+        return None
     days = int(serial // 1)
     try:
         if date1904:

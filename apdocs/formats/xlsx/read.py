@@ -16,7 +16,7 @@ import hashlib
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.ooxml import open_package
-from apdocs.formats.wording import identify, line_key, same_wording
+from apdocs.formats.wording import identify, line_key, question_parts, same_wording
 from apdocs.forms.model import FORM_IDS, FormDefinition, load_form, parse_tag
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
 
@@ -37,7 +37,7 @@ def read_workbook(data: bytes, *, path: str | None = None) -> ParsedReturn:
         )
     notices: list[Notice] = list(pkg.notices)
     meta = _meta(book)
-    form, version = _identify(book, meta, path)
+    form, version = _identify(book, meta, path, notices)
     if version and version != form.version:
         notices.append(Notice("FORM_VERSION", f"the form is version {version}; read against version {form.version}", where=path))
     cells = _locate(book, form, meta, notices, path)
@@ -92,23 +92,25 @@ def _text(cell: Cell | None) -> str | None:
     return str(cell.value).strip()
 
 
-def _identify(book: Book, meta: dict[str, str], path: str | None) -> tuple[FormDefinition, str | None]:
+def _identify(book: Book, meta: dict[str, str], path: str | None, notices: list[Notice]) -> tuple[FormDefinition, str | None]:
     """(form, version written in the file) or NOT_A_FORM."""
     props = book.custom_properties
     tag = parse_tag(book.keywords + ":") if book.keywords.count(":") == 2 else None
-    for form_id, version in (
+    markers = (
         (meta.get("form"), meta.get("version")),
         (props.get(names.PROP_FORM), props.get(names.PROP_VERSION)),
         (tag[0], tag[1]) if tag else (None, None),
-    ):
+    )
+    for form_id, version in markers:
         if form_id in FORM_IDS:
             return load_form(form_id), version
-    by_names = _form_by_names(book)
-    if by_names is not None:
-        return by_names, None
-    by_text = _form_by_text(book)
-    if by_text is not None:
-        return by_text, None
+    found = _form_by_names(book) or _form_by_text(book)
+    if found is not None:
+        if any(form_id for form_id, _v in markers):
+            notices.append(
+                Notice("FORM_PROPERTY_IGNORED", f"the form marker names no known form; read as {found.id}", where=path)
+            )
+        return found, None
     raise ParseError(
         "this workbook is not one of the Virtual School forms (no form marker, named answer cells or form wording found)",
         code="NOT_A_FORM",
@@ -205,7 +207,9 @@ def _find_by_text(book: Book, form: FormDefinition, wanted: set[str]) -> dict[st
         for h in form.header:
             _take(out, wanted, h.id, finder.answer(finder.find(h.label, exact=True)))
         for q in form.questions():
-            _take(out, wanted, q.id, finder.answer(finder.find(q.text)))
+            first, *more = question_parts(q.text)
+            anchor = finder.find(q.text) or (finder.find(first) if more else None)
+            _take(out, wanted, q.id, finder.past(finder.answer(anchor), [*more, q.hint or ""]))
         for it in form.items:
             anchor = finder.find(it.text)
             for n, key in enumerate(("seen", "date_seen", "note"), start=1):
@@ -274,6 +278,23 @@ class _TextFinder:
             return None
         _r1, c1, r2, _c2 = self.sheet.merge_of(*anchor)
         return self.sheet.name, r2 + 1, c1
+
+    def past(self, where: Where | None, printed: list[str]) -> Where | None:
+        """``where``, or the first cell beyond it that holds none of the question's ``printed``
+        texts (its later sentences, its hint): retyped in cells of their own between a question
+        and its answer, they belong to the question."""
+        keys = [line_key(p) for p in printed if p]
+        for _ in range(len(keys)):
+            if where is None:
+                return None
+            cell = self.sheet.cells.get((where[1], where[2]))
+            if cell is None or cell.kind != "s":
+                return where
+            have = line_key(str(cell.value))
+            if not any(same_wording(have, k, prefix=True) for k in keys):
+                return where
+            where = self.answer((where[1], where[2]))
+        return where
 
     def answer(self, anchor: tuple[int, int] | None) -> Where | None:
         """The cell right of the wording; below it when the wording spans the whole row."""

@@ -124,7 +124,8 @@ def _cut_sheet(name: str, raw: bytes, wanted: dict[str, Slot | None]) -> _Part:
         if ref in wanted:
             holes.append(_Hole(ref, c.get("s"), wanted[ref]))
     if len(holes) != len(wanted):
-        raise ApdocsError(f"template sheet {name} lacks cells {sorted(set(wanted) - {h.ref for h in holes})}")
+        missing = sorted(set(wanted) - {h.ref for h in holes})
+        raise ApdocsError(f"template sheet {name} lacks cells {missing}", code="RENDER_INCOMPLETE")
     by_ref = {h.ref: i for i, h in enumerate(holes)}
     for c in list(root.iter(f"{M}c")):
         ref = c.get("r")
@@ -137,7 +138,7 @@ def _cut_sheet(name: str, raw: bytes, wanted: dict[str, Slot | None]) -> _Part:
     split = _HOLE.split(text)
     pieces, order = split[0::2], [int(i) for i in split[1::2]]
     if order != list(range(len(holes))):
-        raise ApdocsError(f"template sheet {name}: holes out of order")
+        raise ApdocsError(f"template sheet {name}: holes out of order", code="RENDER_INCOMPLETE")
     return _Part(name, tuple(pieces), tuple(holes))
 
 
