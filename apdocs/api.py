@@ -15,21 +15,24 @@ from typing import Any
 from apdocs import formats
 from apdocs.fileio import atomic_write_bytes
 from apdocs.forms import load_form
+from apdocs.profile import Profile
 
 
 @cache
-def compiled(form_id: str, fmt: str) -> formats.CompiledForm:
-    """The compiled template for ``form_id`` in format ``fmt`` (cached)."""
-    return formats.get(fmt).compile(load_form(form_id))
+def compiled(form_id: str, fmt: str, profile: Profile | None = None) -> formats.CompiledForm:
+    """The compiled template for ``form_id`` in format ``fmt``, worded for ``profile`` (cached)."""
+    return formats.get(fmt).compile(load_form(form_id, profile))
 
 
-def render_form(form_id: str, fmt: str = "docx", values: dict[str, Any] | None = None) -> bytes:
+def render_form(
+    form_id: str, fmt: str = "docx", values: dict[str, Any] | None = None, *, profile: Profile | None = None
+) -> bytes:
     """Render a fillable form as bytes, personalised with ``values`` (slot id -> value).
 
     Header slots (``school_name``, ``provider_name``, ``pupil_reference``, ``reference`` ...)
     are the usual personalisation; any slot may be pre-filled. Missing values stay blank.
     """
-    return compiled(form_id, fmt).render(values or {})
+    return compiled(form_id, fmt, profile).render(values or {})
 
 
 def write_form(
@@ -39,6 +42,7 @@ def write_form(
     values: dict[str, Any] | None = None,
     *,
     overwrite: bool = False,
+    profile: Profile | None = None,
 ) -> Path:
     """Render and write atomically; refuses to replace an existing file unless ``overwrite``."""
-    return atomic_write_bytes(path, render_form(form_id, fmt, values), overwrite=overwrite)
+    return atomic_write_bytes(path, render_form(form_id, fmt, values, profile=profile), overwrite=overwrite)

@@ -115,6 +115,24 @@ def main() -> None:
     # 5. Two terms with the register: an officer's decision survives, a later return resolves findings.
     two_terms(out / "terms", roster)
 
+    # 6. The QA report for Ofsted on the summer term's returns, with the two terms' register behind it:
+    #    coverage, key findings, charts, and the trend against spring. A PDF is made too where LibreOffice is installed.
+    pdf = ("--pdf",) if shutil.which("soffice") else ()
+    apdocs(
+        "report",
+        "--roster",
+        roster,
+        "--db",
+        out / "terms" / "register.db",
+        "--as-of",
+        "2025-07-31",
+        "-o",
+        out / "terms" / "qa-report.docx",
+        *pdf,
+        HERE / "returns",
+        HERE / "returns-term2",
+    )
+
     print(f"\nDone. Everything is in {out}")
 
 

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from docxtpl import DocxTemplate, RichText
 
+from apdocs.profile import default_profile
 from apdocs.reports import letters
 from apdocs.reports.letters import dated_context, load_letter_context, render_letter, school_context, template_path
 from apdocs.roster import School
@@ -24,7 +25,8 @@ def parts(data: bytes) -> dict[str, bytes]:
 
 
 def docxtpl_whole(name: str, context: dict) -> bytes:
-    tpl = DocxTemplate(str(template_path(name)))
+    # The template as render_letter starts from it: finished (language, title, author) first.
+    tpl = DocxTemplate(io.BytesIO(letters._compile(*_key(name)).data))
     tpl.render(context, jinja_env=letters._env(), autoescape=True)
     buf = io.BytesIO()
     tpl.save(buf)
@@ -55,7 +57,7 @@ def test_a_render_that_adds_a_link_takes_the_full_save(monkeypatch):
     assert letters._fast_output(tpl, compiled) is None  # a new relationship: the full save
 
 
-def _key(name: str) -> tuple[str, int, float]:
+def _key(name: str) -> tuple[str, int, float, str, str, None]:
     p = template_path(name)
     st = p.stat()
-    return str(p.resolve()), st.st_size, st.st_mtime
+    return str(p.resolve()), st.st_size, st.st_mtime, letters.TITLES[name], default_profile().organisation, None

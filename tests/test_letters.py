@@ -158,7 +158,8 @@ def test_letters_cli_writes_one_per_school_and_refuses_to_overwrite(tmp_path: Pa
     assert again.exit_code == 3 and "exists" in again.output
     assert runner.invoke(main, [*args, "--force"]).exit_code == 0
     ctx = tmp_path / "ctx.yaml"
-    ctx.write_text("signatory: {name: X}\n")
+    # A context overrides the profile's signatory detail by detail; a detail set to nothing is an error.
+    ctx.write_text("signatory: {name: X, role: null}\n")
     out2 = tmp_path / "two"
     broken = runner.invoke(
         main, ["letters", "--roster", str(ROOT / "samples" / "roster.csv"), "-o", str(out2), "--context", str(ctx)]

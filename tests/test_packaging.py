@@ -116,7 +116,8 @@ def test_installed_cli_writes_letters_and_pack_without_template_flags(installed:
     letters = tmp_path / "letters"
     proc = _run_installed(installed, ["-m", "apdocs", "letters", "--roster", str(SAMPLE_ROSTER), "-o", str(letters)], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    signatory = yaml.safe_load((TEMPLATES / "letter_context.yaml").read_text(encoding="utf-8"))["signatory"]["name"]
+    # The signatory now comes from the bundled profile (letter_context.yaml only overrides it).
+    signatory = yaml.safe_load((ROOT / "apdocs" / "profile_leicestershire.yaml").read_text(encoding="utf-8"))["signatory"]["name"]
     covering = sorted(letters.glob("covering-letter-*.docx"))
     assert covering
     for path in covering:

@@ -14,6 +14,7 @@ from apdocs.register import schema
 from apdocs.register.db import create_engine, migrate, open_engine
 from tests.register_helpers import cli
 
+HEAD = "0003"  # the newest revision shipped
 FIRST_VERSION = Path(__file__).parent / "data" / "register-0001.sqlite"  # made by revision 0001, kept as it was
 
 
@@ -30,8 +31,10 @@ def test_a_register_made_by_the_first_schema_version_is_upgraded_in_place(tmp_pa
     assert finding["decision"]["note"] == "agreed with VS head" and finding["decision"]["by"] == "officer1"
 
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
-        assert conn.execute("SELECT as_of, returns_read, command FROM runs").fetchall() == [("2025-03-31", 1, "unknown")]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
+        assert conn.execute("SELECT as_of, returns_read, command, summary FROM runs").fetchall() == [
+            ("2025-03-31", 1, "unknown", None)
+        ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"ix_findings_status", "ix_decisions_key", "ix_finding_events_key"} <= indexes
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -54,7 +57,7 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
     engine.dispose()
 
 
@@ -80,7 +83,7 @@ def test_a_first_version_register_upgrades_in_place_on_either_database(register_
             )
         migrate(engine)
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
             assert conn.execute(sa.text("SELECT command FROM runs")).scalar_one() == "unknown"
             assert conn.execute(sa.text("SELECT note FROM decisions")).scalar_one() == "kept"
         assert "ix_findings_status" in {ix["name"] for ix in sa.inspect(engine).get_indexes("findings")}

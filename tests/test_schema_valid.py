@@ -96,8 +96,6 @@ def tracker_and_feedback(out: Path) -> None:
 
 
 def report(out: Path) -> None:
-    if "report" not in main.commands:  # being built on another branch
-        pytest.skip("apdocs report does not exist yet")
     _cli(
         "report",
         "--roster",

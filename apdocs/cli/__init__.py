@@ -10,13 +10,14 @@ Exit codes (documented in README):
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from apdocs.errors import ApdocsError
+from apdocs.profile import PROFILE_ENV, Profile, load_profile
 from apdocs.record_scrub import strict_json
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_FATAL = 0, 1, 2, 3
@@ -68,6 +69,34 @@ jobs_option = click.option(
 )
 
 
+def _load_profile(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Profile:
+    try:
+        return load_profile(value)
+    except ApdocsError as exc:
+        fail(exc)  # an unreadable profile means nothing can run: exit 3, like a bad config
+        raise  # not reached: fail() exits
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def profile_option(f: F) -> F:
+    """``--profile PATH`` (or ``$APDOCS_PROFILE``): the Virtual School's profile, passed as ``profile``.
+
+    One helper for every command, so each takes the option the same way; without it the bundled
+    (Leicestershire) profile is used.
+    """
+    option = click.option(
+        "--profile",
+        "profile",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=PROFILE_ENV,
+        callback=_load_profile,
+        help=f"The Virtual School's profile YAML (default: ${PROFILE_ENV}, else the bundled one; see `apdocs init`).",
+    )
+    return option(f)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="apdocs")
 def main() -> None:
@@ -75,4 +104,13 @@ def main() -> None:
 
 
 # Each command group lives in its own module and registers itself on `main`.
-from apdocs.cli import findings_cmd, forms_cmd, letters_cmd, mail_cmd, parse_cmd, reconcile_cmd  # noqa: E402,F401
+from apdocs.cli import (  # noqa: E402,F401
+    findings_cmd,
+    forms_cmd,
+    init_cmd,
+    letters_cmd,
+    mail_cmd,
+    parse_cmd,
+    reconcile_cmd,
+    report_cmd,
+)

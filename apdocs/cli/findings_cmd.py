@@ -6,8 +6,9 @@ import datetime as dt
 
 import click
 
-from apdocs.cli import db_option, emit_json, fail, main
+from apdocs.cli import db_option, emit_json, fail, main, profile_option
 from apdocs.errors import ApdocsError
+from apdocs.profile import Profile
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -29,7 +30,8 @@ def findings_group() -> None:
 @click.option("--school", help="Only this school's findings (name; case and punctuation ignored).")
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def list_cmd(status: str | None, school: str | None, as_json: bool, db: str | None) -> None:
+@profile_option  # taken for uniformity: the register is the same whatever the profile
+def list_cmd(status: str | None, school: str | None, as_json: bool, db: str | None, profile: Profile) -> None:
     """Every finding the register knows, with its status and latest decision."""
     from apdocs.register.db import open_engine, read_transaction
     from apdocs.register.findings import list_findings
@@ -62,7 +64,8 @@ def list_cmd(status: str | None, school: str | None, as_json: bool, db: str | No
 @click.option("--until", "until", metavar="YYYY-MM-DD", callback=_date, help="Review by: after this date it is open again.")
 @click.option("--by", "by", help="Who decided (default: the user running apdocs).")
 @db_option
-def accept_cmd(key: str, note: str, until: dt.date | None, by: str | None, db: str | None) -> None:
+@profile_option  # taken for uniformity: the register is the same whatever the profile
+def accept_cmd(key: str, note: str, until: dt.date | None, by: str | None, db: str | None, profile: Profile) -> None:
     """Accept the finding KEY: it stays accepted on every later run while it is raised."""
     from apdocs.register.db import open_engine, write_transaction
     from apdocs.register.findings import accept
@@ -82,7 +85,8 @@ def accept_cmd(key: str, note: str, until: dt.date | None, by: str | None, db: s
 @click.option("--note", default=None, help="Why (default: keep the note already there).")
 @click.option("--by", "by", help="Who decided (default: the user running apdocs).")
 @db_option
-def reopen_cmd(key: str, note: str | None, by: str | None, db: str | None) -> None:
+@profile_option  # taken for uniformity: the register is the same whatever the profile
+def reopen_cmd(key: str, note: str | None, by: str | None, db: str | None, profile: Profile) -> None:
     """Withdraw an acceptance of the finding KEY: it is reopened and chased again."""
     from apdocs.register.db import open_engine, write_transaction
     from apdocs.register.findings import reopen
@@ -103,7 +107,10 @@ def reopen_cmd(key: str, note: str | None, by: str | None, db: str | None) -> No
 @click.option("--school", help="A school's name.")
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def history_cmd(pupil: str | None, provider: str | None, school: str | None, as_json: bool, db: str | None) -> None:
+@profile_option  # taken for uniformity: the register is the same whatever the profile
+def history_cmd(
+    pupil: str | None, provider: str | None, school: str | None, as_json: bool, db: str | None, profile: Profile
+) -> None:
     """The timeline of returns, findings and decisions for one pupil, provider or school."""
     from apdocs.register.db import open_engine, read_transaction
     from apdocs.register.history import timeline
@@ -135,7 +142,8 @@ def register_group() -> None:
 @click.option("--before", required=True, metavar="YYYY-MM-DD", callback=_date, help="Delete what is older than this date.")
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def purge_cmd(before: dt.date, as_json: bool, db: str | None) -> None:
+@profile_option  # taken for uniformity: the register is the same whatever the profile
+def purge_cmd(before: dt.date, as_json: bool, db: str | None, profile: Profile) -> None:
     """Delete returns received, and findings last raised, before --before (with their decisions)."""
     from apdocs.register.db import open_engine, write_transaction
     from apdocs.register.retention import purge

@@ -16,9 +16,20 @@ from typing import Any
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    db_option,
+    emit_json,
+    fail,
+    jobs_option,
+    main,
+    profile_option,
+    refuse_output_over_input,
+)
 from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
+from apdocs.profile import Profile
 
 SMTP_PASSWORD_ENV = "APDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
@@ -33,7 +44,7 @@ IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, 
     "-o", "--outbox", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the packs and emails."
 )
 @click.option("--xlsx", is_flag=True, help="Also attach each form as an Excel workbook.")
-@click.option("--from", "sender", default="virtualschool@leics.gov.uk", show_default=True, envvar="APDOCS_MAIL_FROM")
+@click.option("--from", "sender", default=None, envvar="APDOCS_MAIL_FROM", help="From address (default: the profile's sender).")
 @click.option("--reply-to", default=None, help="Reply-To address (default: the From address).")
 @click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None)
 @click.option("--reply-by", default=None, help="Date to ask for returns by, as it should read in the email.")
@@ -44,16 +55,18 @@ IMAP_PASSWORD_ENV = "APDOCS_IMAP_PASSWORD"  # noqa: S105 - the variable's name, 
     help="YAML values for the letter.",
 )
 @click.option("--json", "as_json", is_flag=True)
+@profile_option
 def pack_cmd(
     roster_path: Path,
     outbox: Path,
     xlsx: bool,
-    sender: str,
+    sender: str | None,
     reply_to: str | None,
     template_dir: Path | None,
     reply_by: str | None,
     letter_context: Path | None,
     as_json: bool,
+    profile: Profile,
 ) -> None:
     """Write each commissioning school's pack and one .eml per school into OUTBOX."""
     from apdocs.mail.pack import covering_letters, plan, write_pack
@@ -62,7 +75,7 @@ def pack_cmd(
 
     try:
         if reply_by is None:  # the email asks for the same deadline as the covering letter
-            reply_by = dated_context(load_letter_context(letter_context), dt.date.today())["return_deadline"]
+            reply_by = dated_context(load_letter_context(letter_context, profile=profile), dt.date.today())["return_deadline"]
         roster = load_roster(roster_path)
         total = len(plan(roster))
         with Progress(total=total, unit="school", label="pack", show=wanted(as_json=as_json)) as bar:
@@ -74,8 +87,9 @@ def pack_cmd(
                 reply_to=reply_to,
                 template_dir=template_dir,
                 reply_by=reply_by,
-                letters=covering_letters(letter_context),
+                letters=covering_letters(letter_context, profile=profile),
                 on_school=lambda _pack: bar.update(1),
+                profile=profile,
             )
     except ApdocsError as exc:
         fail(exc)
@@ -113,6 +127,7 @@ def _host_port(value: str) -> tuple[str, int]:
     "--cafile", type=click.Path(dir_okay=False, exists=True), default=None, help="CA bundle for a private SMTP certificate."
 )
 @click.option("--json", "as_json", is_flag=True)
+@profile_option  # taken for uniformity: the outbox already holds finished messages
 def send_cmd(
     outbox: Path,
     smtp_addr: str,
@@ -123,6 +138,7 @@ def send_cmd(
     resend_uncertain: bool,
     cafile: str | None,
     as_json: bool,
+    profile: Profile,
 ) -> None:
     """Send OUTBOX's emails, each at most once (see send-log.jsonl in OUTBOX)."""
     from apdocs.mail.errors import SendError
@@ -217,6 +233,7 @@ def _to_send(outbox: Path, resend_uncertain: bool) -> int | None:
 @click.option("--json", "as_json", is_flag=True)
 @jobs_option
 @db_option
+@profile_option
 def ingest_cmd(
     sources: tuple[str, ...],
     archive_dir: Path,
@@ -231,6 +248,7 @@ def ingest_cmd(
     as_json: bool,
     jobs: int | None,
     db: str | None,
+    profile: Profile,
 ) -> None:
     """Archive replies from SOURCES (folders, .eml/.msg/.mbox, imaps://USER@HOST:PORT/MAILBOX), then update the tracker.
 
@@ -257,7 +275,7 @@ def ingest_cmd(
             auth = ImapAuth(password=password)
     options = SourceOptions(imap_auth=auth, imap_cafile=imap_cafile, imap_full=imap_full)
     while True:
-        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, jobs, db)
+        code = _ingest_once(sources, archive_dir, roster_path, tracker_path, as_of, options, as_json, jobs, db, profile)
         if watch is None:
             sys.exit(code)
         try:
@@ -280,6 +298,7 @@ def _ingest_once(
     as_json: bool,
     jobs: int | None = None,
     db: str | None = None,
+    profile: Profile | None = None,
 ) -> int:
     from apdocs.mail.archive import Archive
     from apdocs.mail.ingest import ingest
@@ -299,7 +318,14 @@ def _ingest_once(
                 total = len(archive.files()) if show else None  # counted only for the bar's ETA
                 with Progress(total=total, unit="file", label="read returns", show=show) as bar:
                     run = write_tracker_from_archive(
-                        archive, roster, tracker_path, as_of=when, db=db, jobs=jobs, on_file=lambda _r: bar.update()
+                        archive,
+                        roster,
+                        tracker_path,
+                        as_of=when,
+                        db=db,
+                        jobs=jobs,
+                        on_file=lambda _r: bar.update(),
+                        profile=profile,
                     )
                 result = run.result
                 failed_parses = len(result.failures)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, jobs_option, main
+from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, jobs_option, main, profile_option
 from apdocs.cli.progress import Progress, wanted
 from apdocs.parse import iter_files, parse_many
+from apdocs.profile import Profile
 from apdocs.record import ParsedReturn, ParseFailure
 from apdocs.record_scrub import printable_text, strict_json
 
@@ -19,7 +20,8 @@ from apdocs.record_scrub import printable_text, strict_json
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per file.")
 @jobs_option
-def parse_cmd(inputs: tuple[Path, ...], as_json: bool, jobs: int | None) -> None:
+@profile_option  # taken for uniformity: forms are read by their questions, which no profile changes
+def parse_cmd(inputs: tuple[Path, ...], as_json: bool, jobs: int | None, profile: Profile) -> None:
     """Read returned forms (files, or folders walked in name order).
 
     Exit 0 when every file was read, 1 when any could not be (all are still reported).

@@ -9,9 +9,20 @@ from pathlib import Path
 
 import click
 
-from apdocs.cli import EXIT_OK, EXIT_SOME_FAILED, db_option, emit_json, fail, jobs_option, main, refuse_output_over_input
+from apdocs.cli import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    db_option,
+    emit_json,
+    fail,
+    jobs_option,
+    main,
+    profile_option,
+    refuse_output_over_input,
+)
 from apdocs.cli.progress import Progress, wanted
 from apdocs.errors import ApdocsError
+from apdocs.profile import Profile
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -45,6 +56,7 @@ def _as_of(value: str | None) -> dt.date:
 @jobs_option
 @db_option
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path))
+@profile_option
 def reconcile_cmd(
     roster_path: Path,
     as_of: str | None,
@@ -59,6 +71,7 @@ def reconcile_cmd(
     jobs: int | None,
     db: str | None,
     returns: tuple[Path, ...],
+    profile: Profile,
 ) -> None:
     """Reconcile RETURNS (files or folders) against the roster and the guidance.
 
@@ -82,7 +95,7 @@ def reconcile_cmd(
         raise click.UsageError("nothing to do: give -o TRACKER.xlsx, --json, --csv or --letters")
     refuse_output_over_input((output, csv_path), (roster_path, *returns))
     try:
-        cfg = load_config(config_path)
+        cfg = load_config(config_path, profile=profile)  # the profile's thresholds, then --config's
         roster = load_roster(roster_path)
         # Our own outputs may sit inside a RETURNS folder (e.g. -o returns/tracker.xlsx): never read them back.
         ours = {os.path.realpath(p) for p in (output, csv_path) if p is not None}
@@ -97,17 +110,21 @@ def reconcile_cmd(
         def write_letters(result: Result) -> None:
             if letters_dir:
                 letters.extend(
-                    write_feedback_letters(result, letters_dir, template=template, context_path=context_path, overwrite=force)
+                    write_feedback_letters(
+                        result, letters_dir, template=template, context_path=context_path, overwrite=force, profile=profile
+                    )
                 )
 
         run = None
         with Progress(total=len(files), unit="file", label="reconcile", show=wanted(as_json=as_json)) as bar:
             records = bar.wrap(parse_many(files, jobs=jobs))
             if output or db:
-                run = run_with_register(db, roster, records, as_of=day, config=cfg, tracker=output, before_commit=write_letters)
+                run = run_with_register(
+                    db, roster, records, as_of=day, config=cfg, tracker=output, before_commit=write_letters, profile=profile
+                )
                 result = run.result
             else:
-                result = reconcile(roster, records, cfg, day)
+                result = reconcile(roster, records, cfg, day, profile=profile)
                 write_letters(result)
         if csv_path:
             write_findings_csv(result, csv_path, run.view if run else None)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import yaml
 
 from apdocs.errors import DefinitionError, UnknownFormError
+from apdocs.profile import Profile, default_profile
 
 FORM_IDS: tuple[str, ...] = ("appendix2", "appendix3", "appendix4")
 
@@ -250,9 +251,17 @@ def _read_yaml(name: str) -> dict[str, Any]:
     return data
 
 
+def load_form(form_id: str, profile: Profile | None = None) -> FormDefinition:
+    """Return the definition of ``appendix2``, ``appendix3`` or ``appendix4``, worded for ``profile``.
+
+    The definitions mark where the letter names the authority (``{authority}`` ...); the
+    profile (default: Leicestershire's, whose values give back the letter's words) fills them in.
+    """
+    return _load_form(form_id, profile or default_profile())
+
+
 @cache
-def load_form(form_id: str) -> FormDefinition:
-    """Return the definition of ``appendix2``, ``appendix3`` or ``appendix4``."""
+def _load_form(form_id: str, profile: Profile) -> FormDefinition:
     if form_id not in FORM_IDS:
         raise UnknownFormError(f"unknown form {form_id!r}; choose one of {', '.join(FORM_IDS)}")
     common = _read_yaml("common.yaml")
@@ -262,6 +271,7 @@ def load_form(form_id: str) -> FormDefinition:
         fields = common["header_fields"]
         header = tuple(HeaderField(h, fields[h]["label"], fields[h]["type"]) for h in meta["header"])
         intro = src["intro"]
+        intro = [profile.fill(p) for p in ([intro] if isinstance(intro, str) else intro)]
         kw: dict[str, Any] = {}
         if form_id == "appendix4":
             kw["sections"] = tuple(
@@ -286,13 +296,13 @@ def load_form(form_id: str) -> FormDefinition:
             version=str(meta["version"]),
             name=meta["name"],
             title=src["title"],
-            intro=tuple([intro] if isinstance(intro, str) else intro),
+            intro=tuple(intro),
             header=header,
             labels=dict(meta.get("labels") or {}),
             yes_no=tuple(common["choices"]["yes_no"]),
             judgements=tuple(common["choices"]["judgement"]),
-            return_address=common["return_address"],
-            organisation=common["organisation"],
+            return_address=profile.fill(common["return_address"]),
+            organisation=profile.fill(common["organisation"]),
             chrome=dict(common["chrome"]),
             **kw,
         )

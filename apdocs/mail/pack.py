@@ -45,10 +45,10 @@ from apdocs.mail.compose import Attachment, build_message, render_templates
 from apdocs.mail.errors import OutboxError
 from apdocs.mail.names import unique_name
 from apdocs.mail.references import reference_id
+from apdocs.profile import Profile, default_profile
 from apdocs.reports.safe import csv_cell
 from apdocs.roster import Placement, Provider, Roster, School
 
-DEFAULT_SENDER = "virtualschool@leics.gov.uk"
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 MANIFEST_COLUMNS = (
@@ -70,16 +70,18 @@ LetterRenderer = Callable[[School, list[Placement]], list[tuple[str, bytes, str]
 _DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def covering_letters(context_path: str | Path | None = None, *, today: dt.date | None = None) -> LetterRenderer:
+def covering_letters(
+    context_path: str | Path | None = None, *, today: dt.date | None = None, profile: Profile | None = None
+) -> LetterRenderer:
     """The Virtual School's covering letter per school, and the Appendix 1 guidance, from
     :mod:`apdocs.reports.letters` (editable Word templates). Appendix 1 is rendered once."""
     from apdocs.reports.letters import dated_context, load_letter_context, render_letter, school_context
 
-    base = dated_context(load_letter_context(context_path), today or dt.date.today())
-    guidance = render_letter("appendix1", base)
+    base = dated_context(load_letter_context(context_path, profile=profile), today or dt.date.today())
+    guidance = render_letter("appendix1", base, profile=profile)
 
     def render(school: School, _placements: list[Placement]) -> list[tuple[str, bytes, str]]:
-        letter = render_letter("covering", {**base, "school": school_context(school)})
+        letter = render_letter("covering", {**base, "school": school_context(school)}, profile=profile)
         return [("Covering-letter.docx", letter, _DOCX_TYPE), ("Appendix1-guidance.docx", guidance, _DOCX_TYPE)]
 
     return render
@@ -187,7 +189,7 @@ def write_pack(
     outbox: str | Path,
     *,
     xlsx: bool = False,
-    sender: str = DEFAULT_SENDER,
+    sender: str | None = None,
     reply_to: str | None = None,
     sender_name: str | None = None,
     template_dir: str | Path | None = None,
@@ -195,12 +197,18 @@ def write_pack(
     letters: LetterRenderer | None = None,
     now: dt.datetime | None = None,
     on_school: Callable[[SchoolPack], None] | None = None,
+    profile: Profile | None = None,
 ) -> PackResult:
+    """Write each school's pack and .eml; From, Reply-To and the wording come from ``profile``
+    (default: the bundled one) unless ``sender``/``reply_to`` are given."""
+    prof = profile or default_profile()
+    sender = sender or prof.sender
+    reply_to = reply_to or (prof.reply_to if sender == prof.sender else None)
     out = Path(outbox)
     old = _previous_manifest(out)
     result = PackResult(out)
     fmts = ("docx", "xlsx") if xlsx else ("docx",)
-    organisation = load_form("appendix4").organisation
+    organisation = prof.organisation
     when = now or dt.datetime.now(dt.UTC)
     domain = sender.rpartition("@")[2] or "localhost"
     taken_dirs: set[str] = set()
@@ -215,11 +223,11 @@ def write_pack(
             letter_names.append(files.add("letter", lname, ldata, ltype, {"format": Path(lname).suffix.lstrip(".")}))
         docs_for_template = []
         for doc in pack.documents:
-            form = load_form(doc.form_id)
+            form = load_form(doc.form_id, prof)
             parts = (form.title.replace(" ", ""), doc.pupil_reference and slug(doc.pupil_reference, 24), slug(doc.provider.name))
             base = "_".join(x for x in parts if x)
             for fmt in fmts:
-                data = render_form(doc.form_id, fmt, form_values(doc, school))
+                data = render_form(doc.form_id, fmt, form_values(doc, school), profile=prof)
                 row = {
                     "form": doc.form_id,
                     "format": fmt,
@@ -243,6 +251,7 @@ def write_pack(
             "documents": docs_for_template,
             "letters": letter_names,
             "organisation": organisation,
+            "authority": prof.authority,
             "return_address": reply_to or sender,
             "reply_by": reply_by,
         }

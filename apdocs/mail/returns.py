@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from apdocs.mail.archive import Archive
 from apdocs.mail.errors import MailError, MessageUnreadable
 from apdocs.parse import parse_many
+from apdocs.profile import Profile
 from apdocs.reconcile import reconcile
 from apdocs.reconcile.config import Config
 from apdocs.reconcile.engine import Result
@@ -67,8 +68,12 @@ def reconcile_archive(
     config: Config | None = None,
     jobs: int | None = 1,
     on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
+    profile: Profile | None = None,
 ) -> Result:
-    return reconcile(roster, parse_archive(archive, jobs=jobs, on_file=on_file), config, as_of=as_of)
+    from apdocs.reconcile import load_config
+
+    cfg = config or load_config(profile=profile)  # the profile's thresholds, unless a config is given
+    return reconcile(roster, parse_archive(archive, jobs=jobs, on_file=on_file), cfg, as_of=as_of, profile=profile)
 
 
 def write_tracker_from_archive(
@@ -81,6 +86,7 @@ def write_tracker_from_archive(
     db: str | os.PathLike[str] | None = None,
     jobs: int | None = 1,
     on_file: Callable[[ParsedReturn | ParseFailure], None] | None = None,
+    profile: Profile | None = None,
 ) -> RegisteredRun:
     """Record the run in the register ``db`` and write the tracker from it (see apdocs.reports.registered_run).
 
@@ -90,4 +96,4 @@ def write_tracker_from_archive(
 
     records = parse_archive(archive, jobs=jobs, on_file=on_file)
     # atomic: temp, fsync, rename; officers' edits in the old tracker are read back first
-    return run_with_register(db, roster, records, as_of=as_of, config=config, tracker=tracker, command="ingest")
+    return run_with_register(db, roster, records, as_of=as_of, config=config, tracker=tracker, command="ingest", profile=profile)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from apdocs.errors import ApdocsError
+from apdocs.profile import Profile
 
 
 class ConfigError(ApdocsError):
@@ -98,9 +99,15 @@ def default_config() -> Config:
     return _build(_read(text, "defaults.yaml"), "defaults.yaml")
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
-    """The defaults, overridden by the keys in ``path`` (if given) and then by ``overrides``."""
+def load_config(path: str | Path | None = None, *, profile: Profile | None = None, **overrides: Any) -> Config:
+    """The defaults, overridden by the profile's ``thresholds``, then the keys in ``path`` (if given),
+    then ``overrides``: the letter's values, then this Virtual School's, then this run's."""
     base = default_config().to_dict()
+    if profile is not None and profile.thresholds:
+        mine = {k: list(v) if isinstance(v, tuple) else v for k, v in profile.thresholds}
+        where = f"{profile.path or 'profile'} (thresholds)"
+        _build({**base, **mine}, where)  # validate the profile's keys, naming its file
+        base.update(mine)
     if path is not None:
         p = Path(path)
         try:

@@ -25,13 +25,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from apdocs.forms import load_form
+from apdocs.profile import Profile, default_profile
 from apdocs.reconcile import rules
-from apdocs.reconcile.config import Config, default_config
+from apdocs.reconcile.config import Config, default_config, load_config
 from apdocs.reconcile.findings import SEVERITIES, SEVERITY_RANK, Finding
 from apdocs.record import ParsedReturn, ParseFailure
 from apdocs.roster import Placement, Roster, name_key
@@ -171,8 +172,11 @@ class _Collector:
     findings: list[Finding] = field(default_factory=list)
     by_placement: dict[tuple[str, str], list[Finding]] = field(default_factory=lambda: defaultdict(list))
     not_owed: set[int] = field(default_factory=set)  # ids of findings no school is chased for
+    profile: Profile = field(default_factory=default_profile)
 
     def add(self, finding: Finding, placements: Iterable[Placement] = (), *, owed: bool = True) -> None:
+        # Guidance quotes mark where the letter names the authority; this Virtual School's name goes there.
+        finding = replace(finding, guidance=self.profile.fill(finding.guidance))
         self.findings.append(finding)
         for p in placements:
             self.by_placement[p.key].append(finding)
@@ -186,15 +190,19 @@ def reconcile(
     config: Config | None = None,
     as_of: dt.date | None = None,
     prior_returns: Iterable[ParsedReturn] = (),
+    profile: Profile | None = None,
 ) -> Result:
     """Reconcile parsed returns against the roster and the guidance. No I/O.
 
     ``prior_returns``: returns read in earlier runs (e.g. from the register), not among ``records``.
+    ``profile`` words the guidance quotes (default: the bundled one). Its thresholds apply when no
+    ``config`` is given; a caller's ``config`` is taken as it is (build it with
+    ``load_config(profile=...)`` to keep them).
     """
-    cfg = config or default_config()
+    cfg = config or (load_config(profile=profile) if profile is not None else default_config())
     if as_of is None:
         raise ValueError("as_of is required, so that date rules are reproducible")
-    out = _Collector()
+    out = _Collector(profile=profile or default_profile())
     returns: list[ParsedReturn] = []
     failures: list[ParseFailure] = []
     for r in records:

@@ -29,7 +29,10 @@ def begin_run(conn: Connection, as_of: dt.date, command: str, started: dt.dateti
     return int(key[0])
 
 
-def finish_run(conn: Connection, run_id: int, result: Result, finished: dt.datetime) -> None:
+def finish_run(
+    conn: Connection, run_id: int, result: Result, finished: dt.datetime, summary: dict[str, Any] | None = None
+) -> None:
+    """Close the run with its counts; ``summary`` is its headline figures (plain JSON values), kept for trends."""
     conn.execute(
         t.runs.update()
         .where(t.runs.c.id == run_id)
@@ -39,8 +42,29 @@ def finish_run(conn: Connection, run_id: int, result: Result, finished: dt.datet
             returns_failed=len(result.failures),
             findings=len(result.findings),
             counts=json.dumps(result.counts),
+            summary=json.dumps(summary, sort_keys=True) if summary is not None else None,
         )
     )
+
+
+def run_summaries(conn: Connection, before: dt.date | None = None) -> list[dict[str, Any]]:
+    """The finished runs' summaries, oldest first (by as-of date, then start); runs with none are left out.
+
+    ``before``: only runs whose as-of date is earlier.
+    """
+    query = sa.select(t.runs.c.summary).where(t.runs.c.finished_at.is_not(None), t.runs.c.summary.is_not(None))
+    if before is not None:
+        query = query.where(t.runs.c.as_of < before)
+    rows = conn.execute(query.order_by(t.runs.c.as_of, t.runs.c.started_at, t.runs.c.id)).scalars()
+    out = []
+    for text in rows:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue  # a hand-edited register: one run missing from a trend is better than no report
+        if isinstance(data, dict):
+            out.append(data)
+    return out
 
 
 def store_returns(conn: Connection, run_id: int, records: Iterable[ParsedReturn], received: dt.date) -> int:

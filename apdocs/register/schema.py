@@ -53,6 +53,8 @@ runs = sa.Table(
     sa.Column("findings", sa.Integer, nullable=False),
     sa.Column("counts", sa.Text, nullable=False),
     sa.Column("command", sa.String(20), nullable=False, server_default="unknown"),
+    # The run's headline figures as JSON (coverage, counts, key findings), for the QA report's trend.
+    sa.Column("summary", sa.Text, nullable=True),
 )
 returns = sa.Table(
     "returns",

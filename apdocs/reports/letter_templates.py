@@ -7,7 +7,12 @@ paragraph (nothing retyped); only the personal details become placeholders:
 * the signatory's name, role, email and telephone become ``{{ signatory.* }}``;
 * the return address in "... should be returned to: ..." becomes
   ``{{ return_address }} by {{ return_deadline }}``;
-* the council's address lines at the foot of the letter become the page footer.
+* where the letter names the authority, the profile's values come in (apdocs/profile.py):
+  "Leicestershire" -> ``{{ authority }}``, "Leicestershire Virtual School" -> ``{{ organisation }}``,
+  the postal address under the signature -> ``postal_address``, the website -> ``{{ website }}``;
+* the council's letterhead lines at the foot of the letter become the page footer (``letterhead_footer``).
+
+Rendered with Leicestershire's profile, the letter reads word for word as the source.
 
 The feedback letter is apdocs' own wording (no source text), for staff to edit.
 Run ``python templates/build_templates.py [SOURCE_TEXT]`` after changing this module;
@@ -18,11 +23,13 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument  # the class; docx.Document is its factory function
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
@@ -33,6 +40,15 @@ SIGNATORY = {
     "Virtual School Head,": "{{ signatory.role }},",
 }
 _RETURN = re.compile(r"(should be returned to: )\S+@\S+?(\s*)$")
+#: The letter's own names for its authority, longest first, and the profile placeholder each becomes.
+AUTHORITY_NAMES = (("Leicestershire Virtual School", "{{ organisation }}"), ("Leicestershire", "{{ authority }}"))
+_WEBSITE = re.compile(r"^Visit the (.+) website: \S+$")
+
+
+def _authority(line: str) -> str:
+    for name, placeholder in AUTHORITY_NAMES:
+        line = line.replace(name, placeholder)
+    return line
 
 
 def _lines(block: str) -> list[str]:
@@ -52,6 +68,14 @@ def _doc() -> DocxDocument:
     st.font.name = "Arial"
     st.font.size = Pt(11)
     st.paragraph_format.space_after = Pt(6)
+    for name in ("Heading 1", "Heading 2"):
+        # One typeface with the body: the default heading styles use a theme font (Calibri Light).
+        heading = d.styles[name]
+        heading.font.name = "Arial"
+        rfonts = heading.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            rfonts.attrib.pop(qn(attr), None)
+    d.styles["Heading 1"].font.size = Pt(14)
     for s in d.sections:
         s.left_margin = s.right_margin = Cm(2.2)
         s.top_margin = Cm(2)
@@ -61,7 +85,8 @@ def _doc() -> DocxDocument:
 
 def _save(d: DocxDocument) -> bytes:
     buf = io.BytesIO()
-    d.core_properties.author = "Leicestershire Virtual School"
+    # The rendered letter gets the profile's organisation and a title (apdocs.reports.letters).
+    d.core_properties.author = "apdocs"
     d.save(buf)
     return buf.getvalue()
 
@@ -83,24 +108,26 @@ def _address_block(d: DocxDocument) -> None:
 def build_covering_letter(source: str) -> bytes:
     letter, _ = split_source(source)
     d = _doc()
-    organisation = "Leicestershire Virtual School"
     head = d.sections[0].header.paragraphs[0]
-    head.text = organisation
+    head.text = "{{ organisation }}"
     head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     head.runs[0].bold = True
     _address_block(d)
-    # The last three non-blank lines are the council's letterhead footer.
     body = [ln for ln in letter]
     while body and not body[-1]:
         body.pop()
-    footer_lines = body[-3:]
+    # The council's letterhead (the last three lines) is the profile's `letterhead_footer`.
     body = body[:-3]
-    foot = d.sections[0].footer.paragraphs[0]
-    foot.text = "\n".join(footer_lines)
+    footer = d.sections[0].footer
+    footer.paragraphs[0].text = "{%p for line in letterhead_footer %}"
+    foot = footer.add_paragraph("{{ line }}")
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _tight(foot)  # letterhead lines sit together, as on the council's paper
     for run in foot.runs:
         run.font.size = Pt(8)
+    footer.add_paragraph("{%p endfor %}")
     signature = False
+    address = False  # inside the postal address under the signature
     for line in body:
         if not line:
             continue
@@ -110,6 +137,27 @@ def build_covering_letter(source: str) -> bytes:
             continue
         if line.startswith("Mob:"):
             continue  # a personal mobile number has no place in a template
+        if signature and line == "Leicestershire Virtual School,":
+            # The lines after the organisation, up to the postcode, are the profile's postal address.
+            _tight(d.add_paragraph("{{ organisation }},"))
+            d.add_paragraph("{%p for line in postal_address %}")
+            _tight(d.add_paragraph("{{ line }}{% if not loop.last %},{% endif %}"))
+            d.add_paragraph("{%p endfor %}")
+            address = True
+            continue
+        if address:
+            if not line.startswith("Email:"):
+                continue
+            address = False
+        website = _WEBSITE.match(line)
+        if website:
+            d.add_paragraph("{%p if website %}")
+            p = d.add_paragraph(f"Visit the {_authority(website.group(1))} website: {{{{ website }}}}")
+            _tight(p)
+            p.paragraph_format.space_before = Pt(12)
+            d.add_paragraph("{%p endif %}")
+            continue
+        line = _authority(line)
         if line.startswith("Email:"):
             line = "Email: {{ signatory.email }}"
         elif line.startswith("Tel:"):
@@ -121,8 +169,8 @@ def build_covering_letter(source: str) -> bytes:
         elif signature:
             p = d.add_paragraph(line)
             _tight(p)
-            if line.startswith(("{{ signatory.name", "Visit the", "Email:")):
-                p.paragraph_format.space_before = Pt(12 if line.startswith("Visit") else 6)
+            if line.startswith(("{{ signatory.name", "Email:")):
+                p.paragraph_format.space_before = Pt(6)
         else:
             d.add_paragraph(line).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     return _save(d)
@@ -165,18 +213,25 @@ FEEDBACK_ASK = (
     "please tell us so that we can update our records."
 )
 FEEDBACK_NOTHING = "We need nothing further from you at present. Thank you for your co-operation."
+FEEDBACK_TITLE = "Alternative provision for looked-after children: what we still need"
+
+
+def mark_header_row(row: Any) -> None:
+    """Mark a table row as its header, repeated at the top of each page (and read as such by screen readers)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    if tr_pr.find(qn("w:tblHeader")) is None:
+        tr_pr.append(OxmlElement("w:tblHeader"))
 
 
 def build_feedback_letter() -> bytes:
     d = _doc()
     head = d.sections[0].header.paragraphs[0]
-    head.text = "Leicestershire Virtual School"
+    head.text = "{{ organisation }}"
     head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     head.runs[0].bold = True
     _address_block(d)
     d.add_paragraph("Dear Colleague")
-    title = d.add_paragraph("Alternative provision for looked-after children: what we still need")
-    title.runs[0].bold = True
+    d.add_heading(FEEDBACK_TITLE, level=1)
     d.add_paragraph(FEEDBACK_INTRO)
     d.add_paragraph("{%p if owes %}")
     table = d.add_table(rows=4, cols=4)
@@ -185,6 +240,7 @@ def build_feedback_letter() -> bytes:
     for cell, text in zip(table.rows[0].cells, ("Pupil", "Provider", "Form", "What we still need, and why"), strict=True):
         cell.text = text
         cell.paragraphs[0].runs[0].bold = True
+    mark_header_row(table.rows[0])
     table.cell(1, 0).text = "{%tr for item in owes %}"
     row = table.rows[2].cells
     row[0].text = "{{ item.pupil_reference }}"
@@ -197,8 +253,11 @@ def build_feedback_letter() -> bytes:
     run.font.size = Pt(9)
     run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
     table.cell(3, 0).text = "{%tr endfor %}"
+    # An item and its guidance stay on one page rather than breaking mid-row.
+    table.rows[2]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     # Word reads cell widths, LibreOffice the table grid: set both, and stop autofit undoing them.
-    widths = (Cm(2.1), Cm(3.3), Cm(2.1), Cm(9.1))
+    # "Appendix 3" must fit the Form column on one line at 11 pt (it wrapped as "Appendi|x 3" at 2.1 cm).
+    widths = (Cm(2.2), Cm(3.3), Cm(2.7), Cm(8.4))
     table.autofit = False
     for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         col.set(qn("w:w"), str(int(width.twips)))

@@ -32,7 +32,8 @@ from jinja2 import nodes
 from apdocs.errors import TemplateError
 from apdocs.fileio import OutputExistsError, atomic_write_bytes
 from apdocs.formats.zipwriter import ZipWriter
-from apdocs.forms import load_form
+from apdocs.profile import Profile, default_profile
+from apdocs.reports.accessible import finished_template
 from apdocs.resources import templates_dir
 
 #: The project's own templates (editable copies VS staff can change in Word), bundled in a wheel.
@@ -43,6 +44,12 @@ DEFAULT_TEMPLATES = {
     "feedback": "feedback_letter.docx",
 }
 DEFAULT_CONTEXT = "letter_context.yaml"
+#: Each bundled template's document title (the title property screen readers announce).
+TITLES = {
+    "covering": "Alternative provision quality assurance: covering letter",
+    "appendix1": "Appendix 1: guidance on alternative provision",
+    "feedback": "Alternative provision quality assurance: what we still need",
+}
 
 
 def template_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -112,8 +119,12 @@ class _Compiled:
 
 
 @lru_cache(maxsize=16)
-def _compile(path: str, size: int, mtime: float) -> _Compiled:
-    data = Path(path).read_bytes()
+def _compile(path: str, size: int, mtime: float, title: str, author: str, logo: str | None) -> _Compiled:
+    # Finished once per template and profile, before anything is rendered: the language, title and
+    # author live in parts no placeholder touches, so every letter shares them (and the fast path
+    # keeps them deflated once); the logo goes into the header before docxtpl renders it, because
+    # docxtpl re-creates the header parts it renders.
+    data = finished_template(Path(path).read_bytes(), title=title, author=author, logo=Path(logo) if logo else None)
     try:
         tpl = DocxTemplate(io.BytesIO(data))
         tpl.init_docx()
@@ -219,11 +230,21 @@ def _missing(context: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
     return missing
 
 
-def render_letter(template: str | os.PathLike[str], context: dict[str, Any]) -> bytes:
-    """Render a docxtpl template with ``context``; a placeholder with no value is a TemplateError naming it."""
+def render_letter(
+    template: str | os.PathLike[str], context: dict[str, Any], *, profile: Profile | None = None, title: str | None = None
+) -> bytes:
+    """Render a docxtpl template with ``context``; a placeholder with no value is a TemplateError naming it.
+
+    The result is finished for accessibility: en-GB language, a title property (``title``, else
+    the bundled template's), the profile's organisation as author, and its logo (with alt text)
+    in the page header when the profile has one.
+    """
     path = template_path(template)
     st = path.stat()
-    compiled = _compile(str(path.resolve()), st.st_size, st.st_mtime)
+    prof = profile or default_profile()
+    doc_title = title or TITLES.get(str(template), path.stem.replace("_", " ").capitalize())
+    logo = str(prof.logo) if prof.logo is not None else None
+    compiled = _compile(str(path.resolve()), st.st_size, st.st_mtime, doc_title, prof.organisation, logo)
     missing = _missing(context, compiled.placeholders)
     if missing:
         names = ", ".join("{{ " + m + " }}" for m in missing)
@@ -253,7 +274,23 @@ def _render(data: bytes, context: dict[str, Any], path: Path) -> DocxTemplate:
 
 
 def long_date(day: dt.date) -> str:
+    """30 March 2024: the form dates take in a letter."""
     return f"{day.day} {day:%B %Y}"
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def long_dates(text: str) -> str:
+    """Finding messages give dates as ISO (2024-03-30); a letter reads them as 30 March 2024."""
+
+    def one(m: re.Match[str]) -> str:
+        try:
+            return long_date(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        except ValueError:
+            return m.group(0)
+
+    return _ISO_DATE.sub(one, text)
 
 
 #: Days schools are given to return the forms when the context sets no ``return_deadline``.
@@ -278,12 +315,13 @@ def dated_context(base: dict[str, Any], day: dt.date) -> dict[str, Any]:
     return out
 
 
-def load_letter_context(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The letter-wide values (signatory, return address, deadline ...) from YAML.
+def load_letter_context(path: str | os.PathLike[str] | None = None, *, profile: Profile | None = None) -> dict[str, Any]:
+    """The letter-wide values (signatory, organisation, return address, deadline ...).
 
-    Without ``path`` the bundled ``templates/letter_context.yaml`` (synthetic) is used.
-    The return address defaults to the forms' own.
+    They come from the profile (default: the bundled one); a context YAML at ``path`` (or the
+    bundled ``templates/letter_context.yaml``, which sets nothing until staff edit it) overrides them.
     """
+    base = (profile or default_profile()).letter_context()
     p = Path(path) if path else TEMPLATES_DIR / DEFAULT_CONTEXT
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
@@ -291,7 +329,9 @@ def load_letter_context(path: str | os.PathLike[str] | None = None) -> dict[str,
         raise TemplateError(f"cannot read letter context: {exc}", path=str(p)) from exc
     if not isinstance(data, dict):
         raise TemplateError("letter context must be a YAML mapping", path=str(p))
-    data.setdefault("return_address", load_form("appendix4").return_address)
+    if isinstance(data.get("signatory"), dict):  # a context may set only some of the signatory's details
+        data["signatory"] = {**base["signatory"], **data["signatory"]}
+    data = {**base, **data}
     for key in ("return_deadline", "letter_date"):
         if isinstance(data.get(key), dt.date):
             data[key] = long_date(data[key])
@@ -340,7 +380,7 @@ def feedback_context(school: Any, result: Any, base: dict[str, Any]) -> dict[str
             "pupil_reference": f.pupil_reference or "",
             "provider": f.provider or "",
             "form": FORM_TITLES.get(f.form or "", "") if f.form else "",
-            "what": f.message,
+            "what": long_dates(f.message),
             "why": f.guidance,
             "code": f.code,
         }
@@ -362,17 +402,18 @@ def write_feedback_letters(
     template: str | os.PathLike[str] | None = None,
     context_path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    profile: Profile | None = None,
 ) -> list[Path]:
     """One feedback letter per roster school: ``OUTDIR/feedback-<school>.docx``.
 
     Everything is rendered before anything is written, and letters already there (an
     officer may have edited them) are refused unless ``overwrite``.
     """
-    base = load_letter_context(context_path)
+    base = load_letter_context(context_path, profile=profile)
     out = Path(outdir)
     names = _file_names("feedback", result.schools)
     rendered = [
-        (out / name, render_letter(template or "feedback", feedback_context(school, result, base)))
+        (out / name, render_letter(template or "feedback", feedback_context(school, result, base), profile=profile))
         for name, school in zip(names, result.schools, strict=True)
     ]
     return _write_all(rendered, overwrite)
@@ -386,9 +427,10 @@ def write_covering_letters(
     appendix1: str | os.PathLike[str] | None = None,
     context_path: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
+    profile: Profile | None = None,
 ) -> list[Path]:
     """A covering letter per roster school, and Appendix 1 once; refuses to replace files unless ``overwrite``."""
-    base = dated_context(load_letter_context(context_path), dt.date.today())
+    base = dated_context(load_letter_context(context_path, profile=profile), dt.date.today())
     out = Path(outdir)
     schools = roster.schools
     jobs = [
@@ -397,5 +439,5 @@ def write_covering_letters(
     ]
     jobs.append((out / "appendix1-guidance.docx", appendix1 or "appendix1", base))
     # Render everything before writing anything, so a template error (or a letter already there) leaves no half set.
-    rendered = [(path, render_letter(tpl, ctx)) for path, tpl, ctx in jobs]
+    rendered = [(path, render_letter(tpl, ctx, profile=profile)) for path, tpl, ctx in jobs]
     return _write_all(rendered, overwrite)

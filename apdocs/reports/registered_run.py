@@ -26,15 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup
+from apdocs.profile import Profile
 from apdocs.reconcile import Config, Result, reconcile
 from apdocs.reconcile.findings import Finding
 from apdocs.record import ParsedReturn, ParseFailure
 from apdocs.register import decisions, findings, runs
-from apdocs.register.db import open_engine, write_transaction
+from apdocs.register.db import open_engine, read_transaction, write_transaction
 from apdocs.register.faults import checkpoint
 from apdocs.register.keys import finding_key
 from apdocs.register.model import RunView
 from apdocs.register.providers import provider_rows
+from apdocs.reports.qa_figures import PeriodSummary, period_label, summarise
 from apdocs.reports.tracker import build_tracker
 from apdocs.reports.tracker_decisions import ReadBack, read_officer_edits
 from apdocs.roster import Roster
@@ -94,6 +96,7 @@ def run_with_register(
     command: str = "reconcile",
     by: str | None = None,
     before_commit: Callable[[Result], object] | None = None,
+    profile: Profile | None = None,
 ) -> RegisteredRun:
     """Record a run in the register ``db`` and write ``tracker`` from it (see the module docstring).
 
@@ -120,11 +123,12 @@ def run_with_register(
                 runs.store_returns(conn, run_id, inputs, as_of)  # "received" as of the run, like its findings
                 checkpoint("returns-stored")
                 prior = runs.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
-                result = reconcile(roster, records, config, as_of, prior_returns=prior)
+                result = reconcile(roster, records, config, as_of, prior_returns=prior, profile=profile)
                 view = findings.record_findings(conn, run_id, result)
                 result = without_accepted(result, view)  # what officers see: accepted findings are not chased
                 checkpoint("findings-recorded")
-                runs.finish_run(conn, run_id, result, utc_now())
+                # Its headline figures, as officers see them, for the QA report's trend in later terms.
+                runs.finish_run(conn, run_id, result, utc_now(), summary=summarise(result).to_dict())
                 data = None
                 if target is not None:
                     providers = provider_rows(roster, [*prior, *inputs])
@@ -141,6 +145,53 @@ def run_with_register(
     finally:
         engine.dispose()
     return RegisteredRun(result, view, target, backup, stored)
+
+
+def reconcile_with_memory(
+    db: str | os.PathLike[str] | None,
+    roster: Roster,
+    records: Iterable[ParsedReturn | ParseFailure],
+    *,
+    as_of: dt.date,
+    config: Config | None = None,
+    profile: Profile | None = None,
+) -> Result:
+    """Reconcile as a registered run would (returns remembered from earlier runs count), recording nothing.
+
+    For readers of the register such as the QA report: they must not move findings' statuses or
+    add a run, which only ``reconcile`` and ``ingest`` do.
+    """
+    records = list(records)
+    inputs = {r.source.sha256 for r in records if isinstance(r, ParsedReturn)}
+    engine = open_engine(db)
+    try:
+        with read_transaction(engine) as conn:
+            prior = runs.returns_from_register(conn, exclude=inputs)
+    finally:
+        engine.dispose()
+    return reconcile(roster, records, config, as_of, prior_returns=prior, profile=profile)
+
+
+def earlier_periods(db: str | os.PathLike[str] | None, as_of: dt.date) -> list[PeriodSummary]:
+    """One summary per earlier term (its latest run), oldest first, for the QA report's trend.
+
+    Runs of ``as_of``'s own term are left out: the report's current figures stand for that term.
+    """
+    engine = open_engine(db)
+    try:
+        with read_transaction(engine) as conn:
+            stored = runs.run_summaries(conn, before=as_of)
+    finally:
+        engine.dispose()
+    latest: dict[str, PeriodSummary] = {}
+    for data in stored:
+        try:
+            summary = PeriodSummary.from_dict(data)
+        except (KeyError, TypeError, ValueError):
+            continue  # a summary this version cannot read: left out of the trend, not guessed
+        latest[summary.label] = summary  # oldest first, so the term's latest run wins
+    current = period_label(as_of)
+    return sorted((p for label, p in latest.items() if label != current), key=lambda p: p.as_of)
 
 
 def run_to_dict(run: RegisteredRun) -> dict[str, Any]:

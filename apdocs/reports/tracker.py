@@ -87,6 +87,8 @@ def build_tracker(
     register's providers across schools. Without them the tracker is a snapshot of ``result``.
     """
     wb = Workbook()
+    wb.properties.title = "Alternative provision quality assurance: tracker"
+    wb.properties.language = "en-GB"
     _summary(wb.active, result)
     _placements(wb.create_sheet("Placements"), result, base_dir)
     _findings(wb.create_sheet(FINDINGS_SHEET), result, view)
@@ -230,7 +232,33 @@ def _summary(ws: Worksheet, result: Result) -> None:
     note = top + len(result.schools) + 2
     _put(ws, note, 1, "RAG: RED = a critical or error finding; AMBER = warnings only; GREEN = nothing outstanding.", wrap=False)
     _widths(ws, [34, 12, 36, 10, 10, 10, 10, 8, 12])
+    _summary_chart(ws, top, len(result.schools))
     _print_setup(ws, landscape=False)
+
+
+def _summary_chart(ws: Worksheet, header_row: int, schools: int) -> None:
+    """A stacked bar per school of its critical, error and warning findings, drawn from the table above.
+
+    A native Excel chart (not a picture), so it redraws when an officer edits the counts.
+    """
+    from openpyxl.chart import BarChart, Reference
+
+    if not schools:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Findings by school and severity"
+    chart.y_axis.title = "Findings"
+    # Columns E-G are Critical, Errors, Warnings; their headings name the series.
+    data = Reference(ws, min_col=5, max_col=7, min_row=header_row, max_row=header_row + schools)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=header_row + 1, max_row=header_row + schools))
+    for series, colour in zip(chart.series, ("7F0000", "C0392B", "E6A100"), strict=True):
+        series.graphicalProperties.solidFill = colour
+    chart.height, chart.width = 3 + 0.8 * schools, 17
+    ws.add_chart(chart, f"A{header_row + schools + 4}")
 
 
 def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> None:

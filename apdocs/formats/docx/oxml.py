@@ -43,6 +43,7 @@ DATE_LID = "en-GB"
 
 #: Tag on the content controls that only lock printed wording (not a slot: no ``apdocs:`` 4-part tag).
 LOCKED_TAG = "apdocs-locked"
+LOCKED_TITLE = "Form wording (locked)"
 
 #: What a filled control's text becomes between its ``w:t`` elements (see :func:`run`):
 #: the renderer splices escaped values into pre-serialised XML with these.
@@ -132,6 +133,12 @@ def run(text: str = "", rpr: etree._Element | None = None) -> etree._Element:
             if piece:
                 r.append(t(piece))
     return r
+
+
+def _outline(ppr: etree._Element, level: int) -> etree._Element:
+    """A heading's outline level: what the navigation pane, PDF bookmarks and screen readers use as heading structure."""
+    ppr.append(val("outlineLvl", level))  # last in w:pPr, where the schema puts it
+    return ppr
 
 
 def para_props(
@@ -235,7 +242,9 @@ def lock_wording(p: etree._Element, sdt_id: int) -> etree._Element:
     runs = [c for c in p if c.tag == w("r")]
     if not runs:
         return p
-    pr = el("sdtPr", None, val("tag", LOCKED_TAG), val("id", sdt_id), val("lock", "sdtContentLocked"))
+    # A title too, because screen readers announce a control by its title; it names no slot
+    # (no "[id]"), so readers never take it for an answer.
+    pr = el("sdtPr", None, val("alias", LOCKED_TITLE), val("tag", LOCKED_TAG), val("id", sdt_id), val("lock", "sdtContentLocked"))
     content = el("sdtContent")
     p.insert(p.index(runs[0]), el("sdt", None, pr, content))
     for r in runs:
@@ -426,7 +435,7 @@ def styles(font: str, size_pt: float, accent: str) -> list[etree._Element]:
             val("basedOn", "Normal"),
             val("next", "Normal"),
             el("qFormat"),
-            ppr(before=280, after=120, keep_next=True),
+            _outline(ppr(before=280, after=120, keep_next=True), 0),
             run_props(bold=True, size_pt=13, color=accent),
         ),
         style(

@@ -335,6 +335,7 @@ def _properties(wb: Workbook, form: FormDefinition) -> None:
     p.identifier = REFERENCE_MARK
     p.category = form.organisation
     p.version = form.version
+    p.language = "en-GB"  # screen readers pick their voice from it
     wb.custom_doc_props.append(StringProperty(name=names.PROP_FORM, value=form.id))
     wb.custom_doc_props.append(StringProperty(name=names.PROP_VERSION, value=form.version))
     wb.custom_doc_props.append(StringProperty(name=names.PROP_REFERENCE, value=REFERENCE_MARK))

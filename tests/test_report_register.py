@@ -1,0 +1,77 @@
+"""`apdocs report` with a register: the trend comes from earlier terms' runs, each figure traceable to
+that run's tracker, and the report only reads the register."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from apdocs.cli import main
+from tests.test_report import RETURNS, ROSTER, tables
+
+TERM2 = RETURNS.parent / "returns-term2"
+
+
+def run(*args: object) -> str:
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    assert r.exit_code in (0, 1), r.output  # 1: a sample return is unreadable on purpose
+    return r.output
+
+
+def trend_row(tracker: Path, label: str, date: str) -> list[str]:
+    """What the trend should say of the run that wrote ``tracker``, recomputed from its sheets."""
+    wb = load_workbook(tracker, read_only=True)
+    placements = list(wb["Placements"].iter_rows(values_only=True))
+    col = {name: i for i, name in enumerate(placements[0])}
+    school_rows = [r for r in placements[1:] if r[col["Commissioned by"]] == "School"]
+    done = sum(all(str(r[col[f"Appendix {n}"]]).startswith("Received") for n in (2, 3, 4)) for r in school_rows)
+    findings = list(wb["Findings"].iter_rows(values_only=True))
+    sev = collections.Counter(r[findings[0].index("Severity")] for r in findings[1:])
+    pct = round(100 * done / len(school_rows))
+    return [label, date, str(len(school_rows)), str(done), f"{pct}%", *(str(sev[s]) for s in ("critical", "error", "warning"))]
+
+
+@pytest.fixture()
+def two_terms(tmp_path: Path) -> tuple[Path, Path, Path]:
+    db = tmp_path / "register.db"
+    spring, summer = tmp_path / "spring.xlsx", tmp_path / "summer.xlsx"
+    run("reconcile", "--roster", ROSTER, "--db", db, "--as-of", "2025-03-31", "-o", spring, RETURNS)
+    run("reconcile", "--roster", ROSTER, "--db", db, "--as-of", "2025-07-31", "-o", summer, RETURNS, TERM2)
+    return db, spring, summer
+
+
+def test_the_trend_is_each_earlier_term_as_its_tracker_showed_it(two_terms: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    db, spring, summer = two_terms
+    report = tmp_path / "report.docx"
+    run("report", "--roster", ROSTER, "--db", db, "--as-of", "2025-07-31", "-o", report, RETURNS, TERM2)
+    trend = tables(report.read_bytes())["Period"]
+    assert trend[1:] == [trend_row(spring, "Spring 2025", "31/03/2025"), trend_row(summer, "Summer 2025", "31/07/2025")]
+    # the newer return resolved findings, so the two terms differ and the test can tell them apart
+    assert trend[1] != trend[2]
+
+
+def test_a_report_reads_the_register_and_changes_nothing_in_it(two_terms: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    db, _, _ = two_terms
+    before = run("findings", "list", "--db", db, "--json")
+    history = run("history", "--db", db, "--school", "Hollybank Primary", "--json")
+    # Even with no returns given (everything then looks missing), the register keeps its statuses and runs.
+    run("report", "--roster", ROSTER, "--db", db, "--as-of", "2025-12-01", "-o", tmp_path / "r.docx")
+    assert run("findings", "list", "--db", db, "--json") == before
+    assert run("history", "--db", db, "--school", "Hollybank Primary", "--json") == history
+    assert json.loads(before), "the two runs left findings to compare"
+
+
+def test_without_a_register_there_is_no_trend_and_none_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("APDOCS_DB", raising=False)
+    run("report", "--roster", ROSTER, "--as-of", "2025-03-31", "-o", "r.docx", RETURNS)
+    assert "Period" not in tables((tmp_path / "r.docx").read_bytes())
+    assert not (tmp_path / "apdocs.db").exists() and os.listdir(tmp_path) == ["r.docx"]
