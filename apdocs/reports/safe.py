@@ -14,6 +14,7 @@ typed, and all roster text, goes through here on its way out:
 from __future__ import annotations
 
 import re
+from copy import copy
 from typing import Any
 
 from apdocs.record_scrub import printable_text
@@ -42,6 +43,10 @@ def set_cell(cell: Any, value: Any) -> Any:
         cell.value = value
         cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
         if looks_like_formula(value):
+            # Streamed cells share one style array among many (apdocs.reports.sheet_stream): this
+            # cell gets its own before it changes.
+            if getattr(cell, "_style", None) is not None:
+                cell._style = copy(cell._style)
             cell.quotePrefix = True
     else:
         cell.value = value

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.workbook.workbook import Workbook
 
 from apdocs.errors import ApdocsError
@@ -38,14 +39,15 @@ class TrackerUnreadable(ApdocsError):
 
 
 def write_written_sheet(wb: Workbook, rows: list[tuple[str, str, str]]) -> None:
-    """Record each Findings row's (key, decision, note) as written, for the next run's three-way merge."""
+    """Record each Findings row's (key, decision, note) as written, for the next run's three-way merge.
+
+    ``wb`` is the tracker's write-only workbook: the rows are streamed, unstyled.
+    """
     ws = wb.create_sheet(WRITTEN_SHEET)
     ws.sheet_state = "veryHidden"
-    for c, name in enumerate(WRITTEN_COLUMNS, 1):
-        ws.cell(row=1, column=c, value=name)
-    for r, values in enumerate(rows, 2):
-        for c, value in enumerate(values, 1):
-            set_cell(ws.cell(row=r, column=c), value)
+    ws.append(list(WRITTEN_COLUMNS))
+    for values in rows:
+        ws.append([set_cell(WriteOnlyCell(ws), value) for value in values])
 
 
 def lock_files(path: Path) -> list[Path]:
