@@ -78,7 +78,9 @@ def read_officer_edits(path: str | Path) -> ReadBack:
             path=str(target),
         )
     try:
-        wb = load_workbook(target, data_only=False)
+        # Read-only: the sheets are read as streams, not built in memory (a country's tracker has
+        # some 100,000 findings rows).
+        wb = load_workbook(target, read_only=True, data_only=False)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise TrackerUnreadable(
             f"the tracker cannot be read back ({type(exc).__name__}); it was left as it is. Move it aside "
@@ -118,11 +120,14 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
         if key:
             written[str(key).strip()] = (_text(decision), _text(note))
     edits: dict[str, OfficerEdit] = {}
-    for row in ws.iter_rows(min_row=2):
-        key = _text(row[cols[KEY] - 1].value)
-        decision = _text(row[cols[DECISION] - 1].value).casefold()
-        note = _text(row[cols[NOTE] - 1].value)
-        where = f"{FINDINGS_SHEET} row {row[0].row}"
+    last = max(cols[name] for name in WRITTEN_COLUMNS)
+    # Row numbers by counting: a read-only sheet yields every row, empty ones too, in order.
+    for number, row in enumerate(ws.iter_rows(min_row=2, max_col=last, values_only=True), 2):
+        row = (*row, *([None] * (last - len(row))))  # a short row is blank to the right
+        key = _text(row[cols[KEY] - 1])
+        decision = _text(row[cols[DECISION] - 1]).casefold()
+        note = _text(row[cols[NOTE] - 1])
+        where = f"{FINDINGS_SHEET} row {number}"
         if not key:
             if decision or note:
                 raise _reshaped(target, f"{where} has a decision or note but no key")
