@@ -14,7 +14,6 @@ typed, and all roster text, goes through here on its way out:
 from __future__ import annotations
 
 import re
-from copy import copy
 from typing import Any
 
 from apdocs.record_scrub import printable_text
@@ -36,17 +35,22 @@ def csv_cell(value: Any) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
+def sheet_text(text: str) -> str:
+    """``text`` as a spreadsheet cell can hold it: without characters XML cannot hold, lone surrogates as U+FFFD."""
+    return _ILLEGAL.sub("", printable_text(text))
+
+
 def set_cell(cell: Any, value: Any) -> Any:
-    """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula."""
+    """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula.
+
+    (The tracker's streamed sheets do the same in :mod:`apdocs.reports.sheet_stream`: an inline
+    string, and ``quotePrefix`` when it looks like a formula.)
+    """
     if isinstance(value, str):
-        value = _ILLEGAL.sub("", printable_text(value))  # lone surrogates (U+FFFD) cannot be saved either
+        value = sheet_text(value)
         cell.value = value
         cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
         if looks_like_formula(value):
-            # Streamed cells share one style array among many (apdocs.reports.sheet_stream): this
-            # cell gets its own before it changes.
-            if getattr(cell, "_style", None) is not None:
-                cell._style = copy(cell._style)
             cell.quotePrefix = True
     else:
         cell.value = value

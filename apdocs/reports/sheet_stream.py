@@ -1,44 +1,61 @@
 """Streaming worksheets for the tracker: each row written once, styled as it is written.
 
-The tracker of a whole country has hundreds of thousands of rows, too many to hold as an
-in-memory openpyxl workbook (about 1.2 GB at 15,000 returns). :class:`Sheet` wraps an
-openpyxl write-only worksheet (``Workbook(write_only=True)``): column widths, frozen panes
-and print setup are decided before the first row, each row's height before the row, and
-then the row is appended as ``WriteOnlyCell``\\ s and written to disk straight away.
+The tracker of a whole country has hundreds of thousands of rows and millions of cells, too
+many to hold as an in-memory openpyxl workbook (1-2.4 GB at 15,000 returns). :class:`Sheet`
+is an openpyxl write-only worksheet (``Workbook(write_only=True)``): column widths, frozen
+panes and print setup are decided before the first row, each row's height before the row,
+and the row goes to openpyxl's temporary file as soon as it is made. openpyxl still writes
+everything around the rows (the sheet's head and tail, comments, links, tables, validations,
+conditional formats, drawings, styles, the package).
 
-Styles are made once per workbook (:class:`Styles`) and shared by the cells that use them,
-so no cell pays for hashing a font or a fill. Every value goes through
-:func:`apdocs.reports.safe.set_cell`, so text is never a formula.
+The rows themselves are serialised here, one lxml ``<row>`` element each: openpyxl's own
+write-only path makes, binds, copies and style-hashes two cell objects per cell (about 10 us
+a cell; a country's tracker has some 4 million), where a row element costs a fraction of it.
+It writes what openpyxl would: inline strings, numbers, dates as serial numbers, the cell
+style's index, comments and hyperlinks handed to openpyxl to write at the end.
+
+Text is made safe by :mod:`apdocs.reports.safe`: always an inline *string* (never a
+formula), characters XML cannot hold removed, and text a spreadsheet would take for a
+formula styled ``quotePrefix`` so editing it keeps it text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from copy import copy
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from openpyxl.cell import WriteOnlyCell
+from lxml.etree import Element, SubElement
 from openpyxl.comments import Comment
+from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.hyperlink import Hyperlink
 
-from apdocs.reports.safe import set_cell
+from apdocs.reports.safe import looks_like_formula, sheet_text
 
 DEFAULT_WIDTH = 8.43
-LINE_HEIGHT = 12.75  # points per line of 10-11 pt text, as _fit_rows has always reckoned
+LINE_HEIGHT = 12.75  # points per line of 10-11 pt text, as the tracker has always reckoned
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 class Styles:
-    """A workbook's cell styles, each made once: ``styles(font=..., fill=...)`` is a shared StyleArray.
+    """A workbook's cell styles, each made once: ``styles(font=..., fill=...)`` is its index in the workbook.
 
     Pass module-level style objects (fonts, fills ...): the cache is keyed by their identity.
     """
 
     def __init__(self, wb: Workbook) -> None:
         self._wb = wb
-        self._made: dict[tuple[int, ...] | tuple[Any, ...], tuple[StyleArray, tuple[Any, ...]]] = {}
-        self._proto_ws = None
+        self._made: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
+        self._quoted: dict[int, int] = {}
 
     def __call__(
         self,
@@ -48,72 +65,136 @@ class Styles:
         alignment: Alignment | None = None,
         border: Border | None = None,
         number_format: str | None = None,
-    ) -> StyleArray:
+    ) -> int:
         objects = (font, fill, alignment, border)
         key = (*map(id, objects), number_format)
         made = self._made.get(key)
         if made is None:
-            proto = WriteOnlyCell(_Parent(self._wb))
+            wb = self._wb
+            style = StyleArray()
+            # What openpyxl's cell style setters do: add each part to the workbook's lists.
             if font is not None:
-                proto.font = font
+                style.fontId = wb._fonts.add(font)
             if fill is not None:
-                proto.fill = fill
+                style.fillId = wb._fills.add(fill)
             if alignment is not None:
-                proto.alignment = alignment
+                style.alignmentId = wb._alignments.add(alignment)
             if border is not None:
-                proto.border = border
+                style.borderId = wb._borders.add(border)
             if number_format is not None:
-                proto.number_format = number_format
-            # The objects are kept with their StyleArray so their ids stay theirs.
-            made = self._made[key] = (proto._style, objects)
+                style.numFmtId = _number_format_id(wb, number_format)
+            # The objects are kept with the index so their ids stay theirs.
+            made = self._made[key] = (wb._cell_styles.add(style), objects)
         return made[0]
 
+    def quoted(self, style: int) -> int:
+        """``style`` with quotePrefix set: a cell that keeps its text as text when an officer edits it."""
+        if style not in self._quoted:
+            array = copy(self._wb._cell_styles[style])
+            array.quotePrefix = 1
+            self._quoted[style] = self._wb._cell_styles.add(array)
+        return self._quoted[style]
 
-class _Parent:
-    """What a prototype cell needs of a worksheet: its workbook, where the style lists live."""
 
-    def __init__(self, wb: Workbook) -> None:
-        self.parent = wb
+def _number_format_id(wb: Workbook, fmt: str) -> int:
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
+
+    if fmt in BUILTIN_FORMATS_REVERSE:
+        return int(BUILTIN_FORMATS_REVERSE[fmt])
+    return int(wb._number_formats.add(fmt)) + 164  # as openpyxl's NumberFormatDescriptor numbers custom formats
+
+
+class Cell(NamedTuple):
+    value: Any
+    style: int = 0
+    comment: Comment | None = None
+    link: str | None = None
+
+
+class _RowWriter(WorksheetWriter):
+    """openpyxl's sheet writer, given whole ``<row>`` elements to write as they are."""
+
+    def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
+        for element in row:
+            xf.write(element)
+
+
+class _StreamedWorksheet(WriteOnlyWorksheet):
+    """A write-only worksheet whose appended rows are ready-made ``<row>`` elements."""
+
+    def _get_writer(self) -> None:
+        if self._writer is None:  # type: ignore[has-type]
+            writer = _RowWriter(self)
+            writer.write_top()
+            self._writer = writer
+
+    def _values_to_row(self, values: Any, row_idx: int) -> Any:
+        return values
 
 
 class Sheet:
-    """One write-only worksheet, fed whole rows in order (row 1 first)."""
+    """One streamed worksheet, fed whole rows in order (row 1 first)."""
 
-    def __init__(self, wb: Workbook, title: str, styles: Styles, widths: Sequence[float]) -> None:
-        self.ws = wb.create_sheet(title)
+    def __init__(self, wb: Workbook, title: str, styles: Styles, widths: Sequence[float] = ()) -> None:
+        self.ws = _StreamedWorksheet(parent=wb, title=title)
+        wb._add_sheet(self.ws)
         self.styles = styles
         self.widths = list(widths)
         for i, w in enumerate(self.widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
         self.rows = 0  # written so far
+        self._letters: list[str] = []
+        self._quoted = styles.quoted
 
-    def cell(
-        self,
-        value: Any,
-        style: StyleArray | None = None,
-        *,
-        comment: Comment | None = None,
-        link: str | None = None,
-    ) -> WriteOnlyCell:
-        c = WriteOnlyCell(self.ws)
-        if style is not None:
-            c._style = style  # shared: set_cell copies it before changing it
-        set_cell(c, value)
-        if comment is not None:
-            c.comment = comment
-        if link is not None:
-            c.hyperlink = link
-        return c
+    def cell(self, value: Any, style: int = 0, *, comment: Comment | None = None, link: str | None = None) -> Cell:
+        return Cell(value, style, comment, link)
 
-    def append(self, cells: Iterable[Any] = (), height: float | None = None) -> int:
+    def append(self, cells: Iterable[Cell | None] = (), height: float | None = None) -> int:
         """Write the next row (cells, or None for an empty cell); returns its row number."""
-        r = self.rows + 1
+        r = self.rows = self.rows + 1
+        attrs = {"r": str(r)}
         if height is not None:
-            self.ws.row_dimensions[r].height = height
-        self.ws.append(list(cells))
-        if height is not None:
-            del self.ws.row_dimensions[r]  # written: no need to keep it
-        self.rows = r
+            attrs["ht"], attrs["customHeight"] = str(height), "1"
+        row = Element("row", attrs)
+        letters = self._letters
+        comments, links = [], []
+        for col, cell in enumerate(cells):
+            if cell is None:
+                continue
+            value, style = cell.value, cell.style
+            if value == "":
+                value = None  # an empty cell, as openpyxl writes empty text
+            if value is None and not style and cell.comment is None:
+                continue
+            while len(letters) <= col:
+                letters.append(get_column_letter(len(letters) + 1))
+            ref = f"{letters[col]}{r}"
+            if isinstance(value, str):
+                text = sheet_text(value)
+                if looks_like_formula(text):
+                    style = self._quoted(style)
+                c = SubElement(row, "c", {"r": ref, "s": str(style), "t": "inlineStr"} if style else {"r": ref, "t": "inlineStr"})
+                t = SubElement(SubElement(c, "is"), "t")
+                if text != text.strip():
+                    t.set(XML_SPACE, "preserve")
+                t.text = text
+            else:
+                c = SubElement(row, "c", {"r": ref, "s": str(style)} if style else {"r": ref})
+                if value is not None:
+                    kind, shown = _number(value)
+                    c.set("t", kind)
+                    SubElement(c, "v").text = shown
+            if cell.comment is not None:
+                comment = cell.comment
+                record = CommentRecord(ref=ref, author=comment.author, height=comment.height, width=comment.width)
+                record.text.t = comment.content
+                comments.append(record)
+            if cell.link is not None:
+                links.append(Hyperlink(ref=ref, target=cell.link))
+        self.ws.append([row])
+        # After the row: openpyxl's writer, made with the first row, starts these lists afresh.
+        self.ws._comments.extend(comments)
+        self.ws._hyperlinks.extend(links)
         return r
 
     def blank(self, n: int = 1) -> None:
@@ -135,3 +216,14 @@ class Sheet:
             per_line = max(1, int(width * 1.05))
             lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in text.split("\n")))
         return LINE_HEIGHT * lines + 3 if lines > 1 else None
+
+
+def _number(value: Any) -> tuple[str, str]:
+    """(cell type, text of <v>) for a value that is not text, as openpyxl writes them."""
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, int | float | Decimal):
+        return "n", repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return "n", repr(to_excel(value))
+    raise TypeError(f"a tracker cell cannot hold {type(value).__name__}")

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.workbook.workbook import Workbook
 
 from apdocs.errors import ApdocsError
 from apdocs.register.model import TRACKER_DECISIONS, OfficerEdit
-from apdocs.reports.safe import set_cell
+from apdocs.reports.sheet_stream import Cell, Sheet, Styles
 
 FINDINGS_SHEET = "Findings"
 WRITTEN_SHEET = "apdocs written"  # very hidden: officers never see or edit it
@@ -43,11 +42,11 @@ def write_written_sheet(wb: Workbook, rows: list[tuple[str, str, str]]) -> None:
 
     ``wb`` is the tracker's write-only workbook: the rows are streamed, unstyled.
     """
-    ws = wb.create_sheet(WRITTEN_SHEET)
-    ws.sheet_state = "veryHidden"
-    ws.append(list(WRITTEN_COLUMNS))
+    sheet = Sheet(wb, WRITTEN_SHEET, Styles(wb))
+    sheet.ws.sheet_state = "veryHidden"
+    sheet.append([Cell(name) for name in WRITTEN_COLUMNS])
     for values in rows:
-        ws.append([set_cell(WriteOnlyCell(ws), value) for value in values])
+        sheet.append([Cell(value) for value in values])
 
 
 def lock_files(path: Path) -> list[Path]:
