@@ -19,8 +19,8 @@ from typing import Any
 from apdocs.record_scrub import printable_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters XML 1.0 cannot hold (openpyxl refuses them); tab, LF and CR stay.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 cannot hold (openpyxl refuses them): controls but tab, LF and CR; U+FFFE, U+FFFF.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def looks_like_formula(text: str) -> bool:

@@ -8,11 +8,11 @@ and the row goes to openpyxl's temporary file as soon as it is made. openpyxl st
 everything around the rows (the sheet's head and tail, comments, links, tables, validations,
 conditional formats, drawings, styles, the package).
 
-The rows themselves are serialised here, one lxml ``<row>`` element each: openpyxl's own
+The rows themselves are serialised here, as the XML of each ``<row>``: openpyxl's own
 write-only path makes, binds, copies and style-hashes two cell objects per cell (about 10 us
-a cell; a country's tracker has some 4 million), where a row element costs a fraction of it.
-It writes what openpyxl would: inline strings, numbers, dates as serial numbers, the cell
-style's index, comments and hyperlinks handed to openpyxl to write at the end.
+a cell; a country's tracker has some 4 million), where this costs about 1 us. It writes what
+openpyxl would: inline strings, numbers, dates as serial numbers, the cell style's index;
+comments and hyperlinks are handed to openpyxl, which writes them at the end.
 
 Text is made safe by :mod:`apdocs.reports.safe`: always an inline *string* (never a
 formula), characters XML cannot hold removed, and text a spreadsheet would take for a
@@ -27,7 +27,7 @@ from copy import copy
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from lxml.etree import Element, SubElement
+from lxml.etree import xmlfile
 from openpyxl.comments import Comment
 from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.styles import Alignment, Border, Font, PatternFill
@@ -38,12 +38,12 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from apdocs.reports.safe import looks_like_formula, sheet_text
 
 DEFAULT_WIDTH = 8.43
 LINE_HEIGHT = 12.75  # points per line of 10-11 pt text, as the tracker has always reckoned
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 class Styles:
@@ -112,15 +112,34 @@ class Cell(NamedTuple):
 
 
 class _RowWriter(WorksheetWriter):
-    """openpyxl's sheet writer, given whole ``<row>`` elements to write as they are."""
+    """openpyxl's sheet writer, given each row as ready-made XML to put between its own parts.
+
+    openpyxl writes the sheet with lxml's incremental writer (``xmlfile``) into a temporary
+    file; here that file is opened by the writer itself, so a row's bytes can go straight into
+    it once lxml has flushed what it wrote before (the head of the sheet, ``<sheetData>``).
+    """
+
+    def get_stream(self) -> Any:
+        with open(self.out, "wb") as fh:
+            self._fh = fh
+            with xmlfile(fh) as xf, xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                try:
+                    while True:
+                        el = yield
+                        if el is True:
+                            yield xf
+                        elif el is not None:
+                            xf.write(el)
+                except GeneratorExit:
+                    pass
 
     def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
-        for element in row:
-            xf.write(element)
+        xf.flush()  # lxml's own buffer first, so the bytes stay in order
+        self._fh.write(row[0])
 
 
 class _StreamedWorksheet(WriteOnlyWorksheet):
-    """A write-only worksheet whose appended rows are ready-made ``<row>`` elements."""
+    """A write-only worksheet whose appended rows are ready-made ``<row>`` XML."""
 
     def _get_writer(self) -> None:
         if self._writer is None:  # type: ignore[has-type]
@@ -152,10 +171,7 @@ class Sheet:
     def append(self, cells: Iterable[Cell | None] = (), height: float | None = None) -> int:
         """Write the next row (cells, or None for an empty cell); returns its row number."""
         r = self.rows = self.rows + 1
-        attrs = {"r": str(r)}
-        if height is not None:
-            attrs["ht"], attrs["customHeight"] = str(height), "1"
-        row = Element("row", attrs)
+        parts = [f'<row r="{r}" ht="{height}" customHeight="1">' if height is not None else f'<row r="{r}">']
         letters = self._letters
         comments, links = [], []
         for col, cell in enumerate(cells):
@@ -173,17 +189,15 @@ class Sheet:
                 text = sheet_text(value)
                 if looks_like_formula(text):
                     style = self._quoted(style)
-                c = SubElement(row, "c", {"r": ref, "s": str(style), "t": "inlineStr"} if style else {"r": ref, "t": "inlineStr"})
-                t = SubElement(SubElement(c, "is"), "t")
-                if text != text.strip():
-                    t.set(XML_SPACE, "preserve")
-                t.text = text
+                s = f' s="{style}"' if style else ""
+                space = ' xml:space="preserve"' if text != text.strip() else ""
+                parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
+            elif value is None:
+                parts.append(f'<c r="{ref}" s="{style}"/>' if style else f'<c r="{ref}"/>')
             else:
-                c = SubElement(row, "c", {"r": ref, "s": str(style)} if style else {"r": ref})
-                if value is not None:
-                    kind, shown = _number(value)
-                    c.set("t", kind)
-                    SubElement(c, "v").text = shown
+                kind, shown = _number(value)
+                s = f' s="{style}"' if style else ""
+                parts.append(f'<c r="{ref}"{s} t="{kind}"><v>{shown}</v></c>')
             if cell.comment is not None:
                 comment = cell.comment
                 record = CommentRecord(ref=ref, author=comment.author, height=comment.height, width=comment.width)
@@ -191,7 +205,8 @@ class Sheet:
                 comments.append(record)
             if cell.link is not None:
                 links.append(Hyperlink(ref=ref, target=cell.link))
-        self.ws.append([row])
+        parts.append("</row>")
+        self.ws.append(["".join(parts).encode("utf-8")])
         # After the row: openpyxl's writer, made with the first row, starts these lists afresh.
         self.ws._comments.extend(comments)
         self.ws._hyperlinks.extend(links)
@@ -216,6 +231,12 @@ class Sheet:
             per_line = max(1, int(width * 1.05))
             lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in text.split("\n")))
         return LINE_HEIGHT * lines + 3 if lines > 1 else None
+
+
+def _escape(text: str) -> str:
+    """Text as XML character data (sheet_text has already removed what XML cannot hold)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;") if "\r" in text else text  # a parser would read a bare CR as LF
 
 
 def _number(value: Any) -> tuple[str, str]:
