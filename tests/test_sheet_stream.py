@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font
 
-from apdocs.reports.sheet_stream import Sheet, Styles
+from apdocs.reports.sheet_stream import Sheet, Styles, save
 
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -40,10 +40,7 @@ def test_values_styles_comments_and_links_read_back() -> None:
     )
     sheet.blank()
     sheet.append([sheet.cell("after a blank row")])
-    buf = io.BytesIO()
-    wb.save(buf)
-
-    ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))["S"]
+    ws = openpyxl.load_workbook(io.BytesIO(save(wb)))["S"]
     row1 = [c.value for c in ws[1][:7]]
     assert row1 == ["a & b <c> \"d\" 'e'", "  spaced  ", "line\r\nbreak", "=1+1", "-2", "café ✓ 𝄞", "bad"]
     assert all(c.data_type == "s" for c in ws[1][:7])  # text, never a formula

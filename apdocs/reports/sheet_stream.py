@@ -22,22 +22,27 @@ formula styled ``quotePrefix`` so editing it keeps it text.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterable, Sequence
 from copy import copy
 from decimal import Decimal
 from typing import Any, NamedTuple
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from lxml.etree import xmlfile
 from openpyxl.comments import Comment
-from openpyxl.comments.comment_sheet import CommentRecord
+from openpyxl.comments.author import AuthorList
+from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.packaging.relationship import Relationship
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from apdocs.reports.safe import looks_like_formula, sheet_text
@@ -152,7 +157,7 @@ class _StreamedWorksheet(WriteOnlyWorksheet):
 
 
 class Sheet:
-    """One streamed worksheet, fed whole rows in order (row 1 first)."""
+    """One streamed worksheet, fed whole rows in order (row 1 first). Save its workbook with :func:`save`."""
 
     def __init__(self, wb: Workbook, title: str, styles: Styles, widths: Sequence[float] = ()) -> None:
         self.ws = _StreamedWorksheet(parent=wb, title=title)
@@ -190,8 +195,7 @@ class Sheet:
                 if looks_like_formula(text):
                     style = self._quoted(style)
                 s = f' s="{style}"' if style else ""
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
+                parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{_space(text)}>{_escape(text)}</t></is></c>')
             elif value is None:
                 parts.append(f'<c r="{ref}" s="{style}"/>' if style else f'<c r="{ref}"/>')
             else:
@@ -200,9 +204,7 @@ class Sheet:
                 parts.append(f'<c r="{ref}"{s} t="{kind}"><v>{shown}</v></c>')
             if cell.comment is not None:
                 comment = cell.comment
-                record = CommentRecord(ref=ref, author=comment.author, height=comment.height, width=comment.width)
-                record.text.t = comment.content
-                comments.append(record)
+                comments.append(_Note(ref, comment.author, comment.content, comment.width, comment.height))
             if cell.link is not None:
                 links.append(Hyperlink(ref=ref, target=cell.link))
         parts.append("</row>")
@@ -231,6 +233,100 @@ class Sheet:
             per_line = max(1, int(width * 1.05))
             lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in text.split("\n")))
         return LINE_HEIGHT * lines + 3 if lines > 1 else None
+
+
+class _Note(NamedTuple):
+    """A cell comment, as little as it takes to write it (see _Writer._write_comment)."""
+
+    ref: str
+    author: str
+    text: str
+    width: int
+    height: int
+
+
+def save(wb: Workbook) -> bytes:
+    """The workbook's package as bytes: openpyxl's ``wb.save``, but with comments written as streams."""
+    buf = io.BytesIO()
+    wb.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # as openpyxl's save does
+    archive = ZipFile(buf, "w", ZIP_DEFLATED, allowZip64=True)
+    _Writer(wb, archive).save()  # closes the archive
+    return buf.getvalue()
+
+
+class _Writer(ExcelWriter):
+    """openpyxl's package writer, writing a streamed sheet's comments part and its VML shapes as streams.
+
+    openpyxl builds both as whole trees in memory: some 450 MB for the 35,000 dated
+    comments of a country's Evidence sheet. The parts written are the ones openpyxl writes.
+    """
+
+    def _write_comment(self, ws: Any) -> None:
+        notes = ws._comments
+        if not all(isinstance(n, _Note) for n in notes):
+            super()._write_comment(ws)
+            return
+        cs = CommentSheet(authors=AuthorList(), commentList=[])  # for its part name and content type
+        self._comments.append(cs)
+        cs._id = len(self._comments)
+        authors = {a: i for i, a in enumerate(dict.fromkeys(n.author for n in notes))}
+        with self._archive.open(cs.path[1:], "w") as fh:
+            fh.write(f'<comments xmlns="{SHEET_MAIN_NS}"><authors>'.encode())
+            fh.write("".join(f"<author>{_escape(a)}</author>" for a in authors).encode())
+            fh.write(b"</authors><commentList>")
+            for chunk in _chunks(notes):
+                fh.write(
+                    "".join(
+                        f'<comment ref="{n.ref}" authorId="{authors[n.author]}" shapeId="0"><text>'
+                        f"<t{_space(n.text)}>{_escape(sheet_text(n.text))}</t></text></comment>"
+                        for n in chunk
+                    ).encode()
+                )
+            fh.write(b"</commentList></comments>")
+        self.manifest.append(cs)
+        ws.legacy_drawing = f"xl/drawings/commentsDrawing{cs._id}.vml"
+        with self._archive.open(ws.legacy_drawing, "w") as fh:
+            fh.write(_VML_HEAD)
+            for first, chunk in enumerate(_chunks(notes)):
+                fh.write("".join(_vml_shape(1026 + first * _CHUNK + i, n) for i, n in enumerate(chunk)).encode())
+            fh.write(b"</xml>")
+        self.vba_modified.add(ws.legacy_drawing)
+        ws._rels.append(Relationship(Id="comments", type=cs._rel_type, Target=cs.path))
+
+
+_CHUNK = 2000
+# As openpyxl's ShapeWriter writes them: one shape type, then a hidden note shape per comment.
+_VML_HEAD = (
+    b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
+    b' xmlns:x="urn:schemas-microsoft-com:office:excel">'
+    b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
+    b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+    b'<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+)
+
+
+def _chunks(notes: list[_Note]) -> Iterable[list[_Note]]:
+    for i in range(0, len(notes), _CHUNK):
+        yield notes[i : i + _CHUNK]
+
+
+def _vml_shape(idx: int, note: _Note) -> str:
+    row, col = coordinate_to_tuple(note.ref)
+    style = (
+        "position:absolute; margin-left:59.25pt;margin-top:1.5pt;"
+        f"width:{note.width}px;height:{note.height}px;z-index:1;visibility:hidden"
+    )
+    return (
+        f'<v:shape id="_x0000_s{idx:04d}" type="#_x0000_t202" style="{style}" fillcolor="#ffffe1" o:insetmode="auto">'
+        '<v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/><v:path o:connecttype="none"/>'
+        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"/></v:textbox>'
+        '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:AutoFill>False</x:AutoFill>'
+        f"<x:Row>{row - 1}</x:Row><x:Column>{col - 1}</x:Column></x:ClientData></v:shape>"
+    )
+
+
+def _space(text: str) -> str:
+    return ' xml:space="preserve"' if text != text.strip() else ""
 
 
 def _escape(text: str) -> str:

@@ -49,7 +49,7 @@ from apdocs.register.model import RunView
 from apdocs.register.providers import ProviderRow
 from apdocs.reports import history_sheets
 from apdocs.reports.safe import csv_cell
-from apdocs.reports.sheet_stream import Sheet, Styles
+from apdocs.reports.sheet_stream import Sheet, Styles, save
 from apdocs.reports.tracker_decisions import FINDINGS_SHEET, write_written_sheet
 from apdocs.roster import PROVIDER_TYPE_LABELS
 
@@ -118,9 +118,7 @@ def build_tracker(
         history_sheets.providers(wb, styles, providers or [])
         # Key, Decision and Officer note exactly as the Findings rows show them.
         write_written_sheet(wb, written)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb)
 
 
 def write_tracker(
