@@ -107,7 +107,8 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
     raised: dict[str, Finding] = {}
     for f in result.findings:
         raised.setdefault(finding_key(f), f)
-    known = {r.key: r for r in conn.execute(sa.select(t.findings))}
+    # Only what deciding each status needs: a country's register holds some 100,000 findings.
+    known = {r.key: r for r in conn.execute(sa.select(t.findings.c.key, t.findings.c.status, t.findings.c.school))}
     decided = latest_decisions(conn)
     previous = conn.execute(sa.select(sa.func.max(t.runs.c.id)).where(t.runs.c.id < run_id, t.runs.c.finished_at.is_not(None)))
     prev_id = previous.scalar()
@@ -167,13 +168,14 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
     _execute_many(conn, by_key, updates)
     _execute_many(conn, by_key, statuses)
     _execute_many(conn, t.finding_events.insert(), events)
-    del inserts, updates, statuses, events
+    del inserts, updates, statuses, events, known
 
     # Read back whole tables rather than `key IN (...)`: a large run's keys could pass a database's parameter limit.
-    rows = {r.key: r for r in conn.execute(sa.select(t.findings)) if r.key in raised}
     decided = latest_decisions(conn)
-    states = {k: _state(rows[k], decided.get(k)) for k in raised}
-    changes = _changes_since(conn, since or 0)
+    read = {r.key: _state(r, decided.get(r.key)) for r in conn.execute(sa.select(t.findings)) if r.key in raised}
+    states = {k: read[k] for k in raised}
+    del read
+    changes = _changes_since(conn, since or 0, states, decided)
     prev_as_of = conn.execute(sa.select(t.runs.c.as_of).where(t.runs.c.id == prev_id)).scalar() if prev_id else None
     return RunView(run_id, as_of, prev_as_of, states, changes)
 
@@ -186,13 +188,23 @@ def _execute_many(conn: Connection, statement: Any, rows: list[dict[str, Any]]) 
         conn.execute(statement, rows[i : i + BATCH])
 
 
-def _changes_since(conn: Connection, after_event_id: int) -> tuple[Change, ...]:
+def _changes_since(
+    conn: Connection, after_event_id: int, states: dict[str, FindingState], decided: dict[str, Decision]
+) -> tuple[Change, ...]:
+    """The events after ``after_event_id``, each with its finding's state now.
+
+    ``states`` (this run's findings, read after its writes) and ``decided`` (the latest
+    decisions, likewise) are the same as reading them again here: they are shared, not
+    read twice, because a country's first run has a change for each of some 100,000 findings.
+    """
     q = (
         sa.select(t.finding_events, t.findings)
         .join(t.findings, t.findings.c.key == t.finding_events.c.key)
         .where(t.finding_events.c.id > after_event_id)
         .order_by(t.finding_events.c.id)
     )
-    rows = list(conn.execute(q))
-    decided = latest_decisions(conn, {r.key for r in rows}) if rows else {}
-    return tuple(Change(r.event, r.on, _state(r, decided.get(r.key))) for r in rows)
+    changes = []
+    for r in conn.execute(q):
+        state = states.get(r.key)
+        changes.append(Change(r.event, r.on, state if state is not None else _state(r, decided.get(r.key))))
+    return tuple(changes)

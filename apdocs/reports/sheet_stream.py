@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from copy import copy
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from lxml.etree import xmlfile
 from openpyxl.comments import Comment
 from openpyxl.comments.author import AuthorList
 from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.packaging.relationship import Relationship
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
@@ -119,28 +122,30 @@ class Cell(NamedTuple):
 class _RowWriter(WorksheetWriter):
     """openpyxl's sheet writer, given each row as ready-made XML to put between its own parts.
 
-    openpyxl writes the sheet with lxml's incremental writer (``xmlfile``) into a temporary
-    file; here that file is opened by the writer itself, so a row's bytes can go straight into
-    it once lxml has flushed what it wrote before (the head of the sheet, ``<sheetData>``).
+    openpyxl writes a write-only sheet with lxml's incremental writer (``xmlfile``) into a
+    named temporary file. Here it is an unnamed one (``tempfile.TemporaryFile``: nothing is
+    left behind if the run is killed), which :class:`_Writer` copies into the package; and a
+    row's bytes go straight into it once lxml has flushed what it wrote before.
     """
 
+    def __init__(self, ws: Any) -> None:
+        super().__init__(ws, out=tempfile.TemporaryFile())
+
     def get_stream(self) -> Any:
-        with open(self.out, "wb") as fh:
-            self._fh = fh
-            with xmlfile(fh) as xf, xf.element("worksheet", xmlns=SHEET_MAIN_NS):
-                try:
-                    while True:
-                        el = yield
-                        if el is True:
-                            yield xf
-                        elif el is not None:
-                            xf.write(el)
-                except GeneratorExit:
-                    pass
+        with xmlfile(self.out) as xf, xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+            try:
+                while True:
+                    el = yield
+                    if el is True:
+                        yield xf
+                    elif el is not None:
+                        xf.write(el)
+            except GeneratorExit:
+                pass
 
     def write_row(self, xf: Any, row: Any, row_idx: int) -> None:
         xf.flush()  # lxml's own buffer first, so the bytes stay in order
-        self._fh.write(row[0])
+        self.out.write(row[0])
 
 
 class _StreamedWorksheet(WriteOnlyWorksheet):
@@ -245,13 +250,23 @@ class _Note(NamedTuple):
     height: int
 
 
-def save(wb: Workbook) -> bytes:
-    """The workbook's package as bytes: openpyxl's ``wb.save``, but with comments written as streams."""
-    buf = io.BytesIO()
+def save(wb: Workbook, out: IO[bytes] | None = None) -> bytes | None:
+    """Write the workbook's package into ``out`` (a binary file), or return it as bytes.
+
+    openpyxl's ``wb.save``, but streamed sheets are copied in from their unnamed temporary
+    files and their comments written as streams.
+    """
+    buf = io.BytesIO() if out is None else out
     wb.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # as openpyxl's save does
     archive = ZipFile(buf, "w", ZIP_DEFLATED, allowZip64=True)
-    _Writer(wb, archive).save()  # closes the archive
-    return buf.getvalue()
+    try:
+        _Writer(wb, archive).save()  # closes the archive
+    finally:
+        for ws in wb.worksheets:  # a failed save still lets go of its temporary files
+            writer = getattr(ws, "_writer", None)
+            if isinstance(writer, _RowWriter):
+                writer.out.close()
+    return buf.getvalue() if isinstance(buf, io.BytesIO) and out is None else None
 
 
 class _Writer(ExcelWriter):
@@ -260,6 +275,24 @@ class _Writer(ExcelWriter):
     openpyxl builds both as whole trees in memory: some 450 MB for the 35,000 dated
     comments of a country's Evidence sheet. The parts written are the ones openpyxl writes.
     """
+
+    def write_worksheet(self, ws: Any) -> None:
+        if not isinstance(ws, _StreamedWorksheet):
+            super().write_worksheet(ws)
+            return
+        # As ExcelWriter.write_worksheet does for a write-only sheet, but copying from a file object.
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        if not ws.closed:
+            ws.close()
+        writer = ws._writer
+        ws._rels = writer._rels
+        writer.out.seek(0)
+        with self._archive.open(ws.path[1:], "w") as part:
+            shutil.copyfileobj(writer.out, part, 1 << 20)
+        writer.out.close()
+        self.manifest.append(ws)
 
     def _write_comment(self, ws: Any) -> None:
         notes = ws._comments

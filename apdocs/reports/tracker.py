@@ -23,7 +23,7 @@ import urllib.parse
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -38,7 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from apdocs.fileio import atomic_write_bytes
+from apdocs.fileio import atomic_write_bytes, scratch_file
 from apdocs.forms import load_form
 from apdocs.reconcile import SEVERITIES, Result
 from apdocs.reconcile.engine import FORM_TITLES, FORMS
@@ -98,12 +98,26 @@ def build_tracker(
     view: RunView | None = None,
     providers: list[ProviderRow] | None = None,
 ) -> bytes:
-    """The tracker workbook as bytes (no I/O but openpyxl's temporary files). Links are relative to ``base_dir`` if given.
+    """The tracker workbook as bytes (no I/O but unnamed temporary files). Links are relative to ``base_dir`` if given.
 
     ``view``: the register's view of this run (statuses, decisions, changes); ``providers``: the
     register's providers across schools. Without them the tracker is a snapshot of ``result``.
     """
-    # Streamed: each sheet's rows go to openpyxl's temporary file as they are made (sheet_stream).
+    buf = io.BytesIO()
+    save_tracker(result, buf, base_dir=base_dir, view=view, providers=providers)
+    return buf.getvalue()
+
+
+def save_tracker(
+    result: Result,
+    out: IO[bytes],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    view: RunView | None = None,
+    providers: list[ProviderRow] | None = None,
+) -> None:
+    """Write the tracker workbook into the binary file ``out`` (see :func:`build_tracker`)."""
+    # Streamed: each sheet's rows go to a temporary file as they are made (sheet_stream).
     wb = Workbook(write_only=True)
     wb.properties.title = TITLE
     wb.properties.language = "en-GB"
@@ -118,7 +132,7 @@ def build_tracker(
         history_sheets.providers(wb, styles, providers or [])
         # Key, Decision and Officer note exactly as the Findings rows show them.
         write_written_sheet(wb, written)
-    return save(wb)
+    save(wb, out)
 
 
 def write_tracker(
@@ -126,8 +140,10 @@ def write_tracker(
 ) -> Path:
     """Write the tracker to ``path``, replacing any previous tracker atomically."""
     target = Path(path)
-    data = build_tracker(result, base_dir=target.resolve().parent, view=view, providers=providers)
-    return atomic_write_bytes(target, data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with scratch_file(target.resolve().parent) as data:  # unnamed: nothing left if killed
+        save_tracker(result, data, base_dir=target.resolve().parent, view=view, providers=providers)
+        return atomic_write_bytes(target, data)
 
 
 def findings_csv(result: Result, view: RunView | None = None) -> bytes:
