@@ -13,11 +13,14 @@ lose what an officer typed.
 
 from __future__ import annotations
 
+import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
@@ -115,17 +118,15 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
     if missing:
         raise _reshaped(target, f"the {FINDINGS_SHEET} sheet has no {', '.join(repr(m) for m in missing)} column")
     written: dict[str, tuple[str, str]] = {}
-    for key, decision, note in wb[WRITTEN_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
+    for _, (key, decision, note) in _values(wb, WRITTEN_SHEET, (1, 2, 3), min_row=2):
         if key:
             written[str(key).strip()] = (_text(decision), _text(note))
     edits: dict[str, OfficerEdit] = {}
-    last = max(cols[name] for name in WRITTEN_COLUMNS)
-    # Row numbers by counting: a read-only sheet yields every row, empty ones too, in order.
-    for number, row in enumerate(ws.iter_rows(min_row=2, max_col=last, values_only=True), 2):
-        row = (*row, *([None] * (last - len(row))))  # a short row is blank to the right
-        key = _text(row[cols[KEY] - 1])
-        decision = _text(row[cols[DECISION] - 1]).casefold()
-        note = _text(row[cols[NOTE] - 1])
+    wanted = (cols[KEY], cols[DECISION], cols[NOTE])
+    for number, (key_value, decision_value, note_value) in _values(wb, FINDINGS_SHEET, wanted, min_row=2):
+        key = _text(key_value)
+        decision = _text(decision_value).casefold()
+        note = _text(note_value)
         where = f"{FINDINGS_SHEET} row {number}"
         if not key:
             if decision or note:
@@ -151,6 +152,76 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
 def _columns(ws: Any) -> dict[str, int]:
     """Heading -> column number, from the sheet's first row (officers may move columns)."""
     return {_text(c.value): c.column for c in next(ws.iter_rows(min_row=1, max_row=1), ()) if _text(c.value)}
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _C, _V, _F, _IS, _T = (f"{_MAIN}{n}" for n in ("row", "c", "v", "f", "is", "t"))
+_LETTERS = re.compile(r"[A-Z]+")
+
+
+def _values(wb: Any, sheet: str, columns: tuple[int, ...], min_row: int = 1) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, the values of ``columns``) for each row of ``sheet`` from ``min_row`` that the sheet holds.
+
+    A country's tracker has ~100,000 findings rows of 16 cells: openpyxl's reader types every
+    cell (~20 s). This reads the sheet's XML as a stream, keeps only the cells of ``columns``,
+    and gives their values as openpyxl (``data_only=False``) would: text, shared or inline;
+    numbers; booleans; ``=formula`` for a formula.
+    """
+    ws = wb[sheet]
+    strings = ws._shared_strings  # a read-only workbook's sheet: its path and shared strings
+    index = {col: i for i, col in enumerate(columns)}
+    last = 0
+    with wb._archive.open(ws._worksheet_path) as src:
+        for _, row in etree.iterparse(src, events=("end",), tag=_ROW, **_SAFE):
+            r = row.get("r")
+            number = last = int(r) if r else last + 1
+            if number >= min_row:
+                values: list[Any] = [None] * len(columns)
+                col = 0
+                for c in row.iterchildren(_C):
+                    ref = c.get("r")
+                    col = _column(ref) if ref else col + 1
+                    if col in index:
+                        values[index[col]] = _cell_value(c, strings)
+                yield number, tuple(values)
+            row.clear()
+            while row.getprevious() is not None:  # what is read is let go
+                del row.getparent()[0]
+
+
+_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+
+
+def _column(ref: str) -> int:
+    letters = _LETTERS.match(ref)
+    n = 0
+    for ch in letters.group() if letters else "":
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _cell_value(c: Any, strings: list[Any]) -> Any:
+    f = c.find(_F)
+    if f is not None and f.text:
+        return "=" + f.text
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        inline = c.find(_IS)
+        return "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+    v = c.findtext(_V)
+    if v is None:
+        return None
+    if kind == "s":
+        return str(strings[int(v)])
+    if kind in ("str", "e"):
+        return v
+    if kind == "b":
+        return v.strip() in ("1", "true")
+    try:
+        number = float(v)
+    except ValueError:
+        return v
+    return int(number) if number.is_integer() and "." not in v and "E" not in v.upper() else number
 
 
 def _text(value: Any) -> str:
