@@ -40,7 +40,11 @@ def test_values_styles_comments_and_links_read_back() -> None:
     )
     sheet.blank()
     sheet.append([sheet.cell("after a blank row")])
-    ws = openpyxl.load_workbook(io.BytesIO(save(wb)))["S"]
+    data = save(wb)
+    assert data is not None
+    # The sheet's <dimension>, written before its rows were known, is put right afterwards.
+    assert openpyxl.load_workbook(io.BytesIO(data), read_only=True)["S"].calculate_dimension() == "A1:H4"
+    ws = openpyxl.load_workbook(io.BytesIO(data))["S"]
     row1 = [c.value for c in ws[1][:7]]
     assert row1 == ["a & b <c> \"d\" 'e'", "  spaced  ", "line\r\nbreak", "=1+1", "-2", "café ✓ 𝄞", "bad"]
     assert all(c.data_type == "s" for c in ws[1][:7])  # text, never a formula

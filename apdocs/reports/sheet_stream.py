@@ -160,6 +160,19 @@ class _StreamedWorksheet(WriteOnlyWorksheet):
     def _values_to_row(self, values: Any, row_idx: int) -> Any:
         return values
 
+    def calculate_dimension(self) -> str:
+        # Written at the top, before the rows are known: a placeholder the size of any range,
+        # put right by _Writer once the sheet is complete. Readers use it (openpyxl's read-only
+        # mode reads the whole sheet looking for it when it is missing).
+        return _ANY_RANGE
+
+    def _dimension(self) -> str:
+        return f"A1:{get_column_letter(max(1, self._max_col))}{max(1, self._max_row)}"
+
+
+_ANY_RANGE = "A1:XFD1048576"
+_DIMENSION = f'<dimension ref="{_ANY_RANGE}"/>'.encode()
+
 
 class Sheet:
     """One streamed worksheet, fed whole rows in order (row 1 first). Save its workbook with :func:`save`."""
@@ -214,6 +227,8 @@ class Sheet:
                 links.append(Hyperlink(ref=ref, target=cell.link))
         parts.append("</row>")
         self.ws.append(["".join(parts).encode("utf-8")])
+        self.ws._max_row = r
+        self.ws._max_col = max(self.ws._max_col, len(letters))
         # After the row: openpyxl's writer, made with the first row, starts these lists afresh.
         self.ws._comments.extend(comments)
         self.ws._hyperlinks.extend(links)
@@ -238,6 +253,18 @@ class Sheet:
             per_line = max(1, int(width * 1.05))
             lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in text.split("\n")))
         return LINE_HEIGHT * lines + 3 if lines > 1 else None
+
+
+def _fix_dimension(fh: IO[bytes], ref: str) -> None:
+    """Overwrite the placeholder <dimension> at the head of a sheet with ``ref``, padded to the same length."""
+    fh.seek(0)
+    head = fh.read(4096)
+    at = head.find(_DIMENSION)
+    if at < 0:
+        return
+    actual = f'<dimension ref="{ref}"'.encode()
+    fh.seek(at)
+    fh.write(actual + b" " * (len(_DIMENSION) - len(actual) - 2) + b"/>")
 
 
 class _Note(NamedTuple):
@@ -288,6 +315,7 @@ class _Writer(ExcelWriter):
             ws.close()
         writer = ws._writer
         ws._rels = writer._rels
+        _fix_dimension(writer.out, ws._dimension())
         writer.out.seek(0)
         with self._archive.open(ws.path[1:], "w") as part:
             shutil.copyfileobj(writer.out, part, 1 << 20)
