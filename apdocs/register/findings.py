@@ -7,6 +7,7 @@ officer's decision: an accepted finding stays accepted on every later run while 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,6 +67,15 @@ def _state(row: Any, decision: Decision | None) -> FindingState:
         row.status_changed,
         decision,
     )
+
+
+_TEXTS = ("code", "severity", "school", "pupil_reference", "provider", "form", "item", "message")
+
+
+def _shared(state: FindingState, f: Finding) -> FindingState:
+    """``state`` holding the finding's own strings where the register's equal them (not a second copy of each)."""
+    same = {name: getattr(f, name) for name in _TEXTS if getattr(f, name) == getattr(state, name)}
+    return replace(state, **same) if same else state
 
 
 def _require(conn: Connection, key: str) -> FindingState:
@@ -172,7 +182,8 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
 
     # Read back whole tables rather than `key IN (...)`: a large run's keys could pass a database's parameter limit.
     decided = latest_decisions(conn)
-    read = {r.key: _state(r, decided.get(r.key)) for r in conn.execute(sa.select(t.findings)) if r.key in raised}
+    rows = conn.execute(sa.select(t.findings))
+    read = {r.key: _shared(_state(r, decided.get(r.key)), raised[r.key]) for r in rows if r.key in raised}
     states = {k: read[k] for k in raised}
     del read
     changes = _changes_since(conn, since or 0, states, decided)

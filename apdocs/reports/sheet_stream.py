@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from copy import copy
 from decimal import Decimal
 from typing import IO, Any, NamedTuple
+from xml.sax.saxutils import quoteattr
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from lxml.etree import xmlfile
@@ -36,7 +37,7 @@ from openpyxl.comments import Comment
 from openpyxl.comments.author import AuthorList
 from openpyxl.comments.comment_sheet import CommentSheet
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.packaging.relationship import Relationship
+from openpyxl.packaging.relationship import Relationship, get_rels_path
 from openpyxl.styles import Alignment, Border, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import coordinate_to_tuple, get_column_letter
@@ -44,9 +45,9 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import WorksheetWriter
-from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.writer.excel import ExcelWriter
-from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.constants import PKG_REL_NS, REL_NS, SHEET_MAIN_NS
+from openpyxl.xml.functions import tostring
 
 from apdocs.reports.safe import looks_like_formula, sheet_text
 
@@ -147,6 +148,22 @@ class _RowWriter(WorksheetWriter):
         xf.flush()  # lxml's own buffer first, so the bytes stay in order
         self.out.write(row[0])
 
+    def write_hyperlinks(self) -> None:
+        """The sheet's <hyperlinks>, written as a stream (a country's Placements sheet links
+        ~15,000 returns, which openpyxl would hold as objects and trees). Their relationships,
+        ``link1``, ``link2`` ..., are written with the sheet's others by :class:`_Writer`."""
+        links: list[tuple[str, str]] = self.ws._links
+        if not links:
+            return
+        xf = self.xf.send(True)
+        xf.flush()
+        self.out.write(f'<hyperlinks xmlns:r="{REL_NS}">'.encode())
+        for i in range(0, len(links), _CHUNK):
+            chunk = enumerate(links[i : i + _CHUNK], i + 1)
+            self.out.write("".join(f'<hyperlink ref="{ref}" r:id="link{n}"/>' for n, (ref, _) in chunk).encode())
+        self.out.write(b"</hyperlinks>")
+        self.xf.send(None)
+
 
 class _StreamedWorksheet(WriteOnlyWorksheet):
     """A write-only worksheet whose appended rows are ready-made ``<row>`` XML."""
@@ -156,6 +173,8 @@ class _StreamedWorksheet(WriteOnlyWorksheet):
             writer = _RowWriter(self)
             writer.write_top()
             self._writer = writer
+
+    _links: list[tuple[str, str]]  # (cell, target): see _RowWriter.write_hyperlinks
 
     def _values_to_row(self, values: Any, row_idx: int) -> Any:
         return values
@@ -179,6 +198,7 @@ class Sheet:
 
     def __init__(self, wb: Workbook, title: str, styles: Styles, widths: Sequence[float] = ()) -> None:
         self.ws = _StreamedWorksheet(parent=wb, title=title)
+        self.ws._links = []
         wb._add_sheet(self.ws)
         self.styles = styles
         self.widths = list(widths)
@@ -224,14 +244,14 @@ class Sheet:
                 comment = cell.comment
                 comments.append(_Note(ref, comment.author, comment.content, comment.width, comment.height))
             if cell.link is not None:
-                links.append(Hyperlink(ref=ref, target=cell.link))
+                links.append((ref, cell.link))
         parts.append("</row>")
         self.ws.append(["".join(parts).encode("utf-8")])
         self.ws._max_row = r
         self.ws._max_col = max(self.ws._max_col, len(letters))
         # After the row: openpyxl's writer, made with the first row, starts these lists afresh.
         self.ws._comments.extend(comments)
-        self.ws._hyperlinks.extend(links)
+        self.ws._links.extend(links)
         return r
 
     def blank(self, n: int = 1) -> None:
@@ -303,6 +323,45 @@ class _Writer(ExcelWriter):
     comments of a country's Evidence sheet. The parts written are the ones openpyxl writes.
     """
 
+    def _write_worksheets(self) -> None:
+        # openpyxl's ExcelWriter._write_worksheets (3.1), but a streamed sheet's relationships
+        # part is written as a stream, its links' relationships with it. Pivot tables: none here.
+        for idx, ws in enumerate(self.workbook.worksheets, 1):
+            ws._id = idx
+            self.write_worksheet(ws)
+            if ws._drawing:
+                self._write_drawing(ws._drawing)
+                for r in ws._rels:
+                    if "drawing" in r.Type:
+                        r.Target = ws._drawing.path
+            if ws._comments:
+                self._write_comment(ws)
+            if ws.legacy_drawing is not None:
+                ws._rels.append(Relationship(type="vmlDrawing", Id="anysvml", Target="/" + ws.legacy_drawing))
+            for t in ws._tables.values():
+                self._tables.append(t)
+                t.id = len(self._tables)
+                t._write(self._archive)
+                self.manifest.append(t)
+                ws._rels.get(t._rel_id).Target = t.path
+            if ws._pivots:
+                raise NotImplementedError("the tracker has no pivot tables")
+            links = getattr(ws, "_links", [])
+            if ws._rels or links:
+                with self._archive.open(get_rels_path(ws.path)[1:], "w") as part:
+                    part.write(f'<Relationships xmlns="{PKG_REL_NS}">'.encode())
+                    for rel in ws._rels:
+                        part.write(tostring(rel.to_tree()))
+                    for i in range(0, len(links), _CHUNK):
+                        part.write(
+                            "".join(
+                                f'<Relationship Id="link{n}" Type="{_HYPERLINK}" Target={quoteattr(target)}'
+                                ' TargetMode="External"/>'
+                                for n, (_, target) in enumerate(links[i : i + _CHUNK], i + 1)
+                            ).encode()
+                        )
+                    part.write(b"</Relationships>")
+
     def write_worksheet(self, ws: Any) -> None:
         if not isinstance(ws, _StreamedWorksheet):
             super().write_worksheet(ws)
@@ -318,7 +377,7 @@ class _Writer(ExcelWriter):
         _fix_dimension(writer.out, ws._dimension())
         writer.out.seek(0)
         with self._archive.open(ws.path[1:], "w") as part:
-            shutil.copyfileobj(writer.out, part, 1 << 20)
+            shutil.copyfileobj(writer.out, part, 1 << 16)
         writer.out.close()
         self.manifest.append(ws)
 
@@ -356,6 +415,7 @@ class _Writer(ExcelWriter):
 
 
 _CHUNK = 2000
+_HYPERLINK = f"{REL_NS}/hyperlink"
 # As openpyxl's ShapeWriter writes them: one shape type, then a hidden note shape per comment.
 _VML_HEAD = (
     b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
