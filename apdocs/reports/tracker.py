@@ -1,17 +1,18 @@
 """The tracker workbook a VS officer works from daily, and the findings CSV.
 
-Sheets: Summary (counts by severity, RAG per school), Placements (pupil x provider,
-each form's status linked to its file), Findings (an Excel table with filters),
-Evidence (commissioner x provider against e1..e25, conditionally formatted) and
-Chase list (what each school still owes, with its contact email).
+Sheets: Summary (counts by severity, RAG per school, a chart of findings by school),
+Placements (pupil x provider, each form's status linked to its file), Findings (an Excel
+table with filters), Evidence (commissioner x provider against e1..e25, conditionally
+formatted) and Chase list (what each school still owes, with its contact email; filtered).
 
 Given the register's view of the run (:class:`apdocs.register.model.RunView`), the Findings
 sheet also shows each finding's status, first raised, days open, and the columns officers
 edit (Key, Decision, Officer note: see :mod:`apdocs.reports.tracker_decisions`); the chase
 list leaves out accepted findings; and Changes and Providers sheets are added.
 
-All text that came from a school or the roster is written through
-:func:`apdocs.reports.safe.set_cell`, so it can never become a formula.
+The workbook is streamed, each row written once (:mod:`apdocs.reports.sheet_stream`), and
+all text that came from a school or the roster is written as text there, never a formula
+(:mod:`apdocs.reports.safe`).
 """
 
 from __future__ import annotations
