@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from apdocs.errors import ApdocsError
 
@@ -18,9 +20,14 @@ class OutputExistsError(ApdocsError):
 
 
 def atomic_write_bytes(
-    path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True, mode: int | None = None, durable: bool = True
+    path: str | os.PathLike[str],
+    data: bytes | IO[bytes],
+    *,
+    overwrite: bool = True,
+    mode: int | None = None,
+    durable: bool = True,
 ) -> Path:
-    """Write ``data`` to ``path`` via temp file + fsync + rename.
+    """Write ``data`` (bytes, or a binary file read from its start) to ``path`` via temp file + fsync + rename.
 
     A crash leaves either the old file or the new one, never a torn file.
     With ``overwrite=False`` an existing file is an :class:`OutputExistsError`.
@@ -35,13 +42,13 @@ def atomic_write_bytes(
         # /dev/null, /dev/stdout, a pipe: nothing to replace atomically, and renaming over a
         # device node (as root) would put a plain file where /dev/null was. Write into it.
         with open(target, "wb") as fh:
-            fh.write(data)
+            _write(fh, data)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            _write(fh, data)
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
@@ -60,6 +67,23 @@ def atomic_write_bytes(
     if durable:
         _fsync_dir(target.parent)
     return target
+
+
+def scratch_file(near: str | os.PathLike[str]) -> IO[bytes]:
+    """An unnamed temporary file for output on its way to ``near`` (a folder): on the same disk if
+    it can be (not in memory, as /tmp may be), and gone when closed, or when the process is killed."""
+    try:
+        return tempfile.TemporaryFile(dir=near)
+    except OSError:  # a folder that takes no files of ours (/dev for /dev/null, say)
+        return tempfile.TemporaryFile()
+
+
+def _write(fh: IO[bytes], data: bytes | IO[bytes]) -> None:
+    if isinstance(data, bytes | bytearray | memoryview):
+        fh.write(data)
+    else:
+        data.seek(0)
+        shutil.copyfileobj(data, fh, 1 << 20)
 
 
 def sync_files(paths: Iterable[Path]) -> None:

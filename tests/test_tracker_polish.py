@@ -33,3 +33,7 @@ def test_findings_and_chase_list_filter_and_summary_has_a_chart() -> None:
     chart = next(z.read(n).decode() for n in names if n.startswith("xl/charts/chart"))
     assert "<barChart>" in chart and 'val="stacked"' in chart
     assert "'Summary'!$E$" in chart or "Summary!$E$" in chart
+    # with a title and alt text (the graphic frame's description) for screen readers
+    assert "Findings by school and severity" in chart
+    drawing = next(z.read(n).decode() for n in names if n.startswith("xl/drawings/drawing"))
+    assert re.search(r'<cNvPr [^>]*descr="Stacked bar chart: for each of the \d+ schools', drawing)

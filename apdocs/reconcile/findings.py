@@ -64,7 +64,7 @@ def guidance_for(code: str) -> str:
     return quotes[codes[code]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a country's run holds some 100,000 of them
 class Finding:
     code: str
     severity: Severity

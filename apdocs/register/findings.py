@@ -7,6 +7,7 @@ officer's decision: an accepted finding stays accepted on every later run while 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,6 +69,15 @@ def _state(row: Any, decision: Decision | None) -> FindingState:
     )
 
 
+_TEXTS = ("code", "severity", "school", "pupil_reference", "provider", "form", "item", "message")
+
+
+def _shared(state: FindingState, f: Finding) -> FindingState:
+    """``state`` holding the finding's own strings where the register's equal them (not a second copy of each)."""
+    same = {name: getattr(f, name) for name in _TEXTS if getattr(f, name) == getattr(state, name)}
+    return replace(state, **same) if same else state
+
+
 def _require(conn: Connection, key: str) -> FindingState:
     row = conn.execute(sa.select(t.findings).where(t.findings.c.key == key)).first()
     if row is None:
@@ -107,13 +117,20 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
     raised: dict[str, Finding] = {}
     for f in result.findings:
         raised.setdefault(finding_key(f), f)
-    known = {r.key: r for r in conn.execute(sa.select(t.findings))}
+    # Only what deciding each status needs: a country's register holds some 100,000 findings.
+    known = {r.key: r for r in conn.execute(sa.select(t.findings.c.key, t.findings.c.status, t.findings.c.school))}
     decided = latest_decisions(conn)
     previous = conn.execute(sa.select(sa.func.max(t.runs.c.id)).where(t.runs.c.id < run_id, t.runs.c.finished_at.is_not(None)))
     prev_id = previous.scalar()
     # Changes since the previous run start after the newest event any earlier run made; CLI
     # decisions made between runs have no run but later ids, so they count as changes too.
     since = conn.execute(sa.select(sa.func.max(t.finding_events.c.id)).where(t.finding_events.c.run_id.is_not(None))).scalar()
+    # Written in batches (executemany), in the order a row-at-a-time loop would write them, so the
+    # events keep their order: a whole country's run raises some 100,000 findings.
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    statuses: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for key, f in raised.items():
         d = decided.get(key)
         accepted = d is not None and d.accepts_on(as_of)
@@ -121,8 +138,8 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
         values = {"severity": f.severity, "message": printable_text(f.message), "last_raised": as_of}
         if row is None:
             status: Status = "accepted" if accepted else "open"
-            conn.execute(
-                t.findings.insert().values(
+            inserts.append(
+                dict(
                     key=key,
                     code=f.code,
                     # Text a school typed (or a file name) may carry lone surrogates no database can store.
@@ -137,39 +154,68 @@ def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:
                     **values,
                 )
             )
-            conn.execute(t.finding_events.insert().values(key=key, event="new", on=as_of, run_id=run_id))
+            events.append({"key": key, "event": "new", "on": as_of, "run_id": run_id})
             if accepted:
-                conn.execute(t.finding_events.insert().values(key=key, event="accepted", on=as_of, run_id=run_id))
+                events.append({"key": key, "event": "accepted", "on": as_of, "run_id": run_id})
             continue
-        conn.execute(t.findings.update().where(t.findings.c.key == key).values(**values))
+        updates.append({"k": key, **values})
         new_status: Status = row.status
         if accepted:
             new_status = "accepted"
         elif row.status in ("resolved", "accepted"):
             new_status = "reopened"
         if new_status != row.status:
-            _set_status(conn, key, new_status, as_of, run_id)
+            statuses.append({"k": key, "status": new_status, "status_changed": as_of})
+            events.append({"key": key, "event": new_status, "on": as_of, "run_id": run_id})
     in_scope = {name_key(s.name) for s in result.schools}
     for key, row in known.items():
         if key not in raised and row.status != "resolved" and (row.school is None or name_key(row.school) in in_scope):
-            _set_status(conn, key, "resolved", as_of, run_id)
+            statuses.append({"k": key, "status": "resolved", "status_changed": as_of})
+            events.append({"key": key, "event": "resolved", "on": as_of, "run_id": run_id})
+    # An UPDATE given rows of parameters sets the columns they name ("k" is the key matched).
+    by_key = t.findings.update().where(t.findings.c.key == sa.bindparam("k"))
+    _execute_many(conn, t.findings.insert(), inserts)
+    _execute_many(conn, by_key, updates)
+    _execute_many(conn, by_key, statuses)
+    _execute_many(conn, t.finding_events.insert(), events)
+    del inserts, updates, statuses, events, known
 
     # Read back whole tables rather than `key IN (...)`: a large run's keys could pass a database's parameter limit.
-    rows = {r.key: r for r in conn.execute(sa.select(t.findings)) if r.key in raised}
     decided = latest_decisions(conn)
-    states = {k: _state(rows[k], decided.get(k)) for k in raised}
-    changes = _changes_since(conn, since or 0)
+    rows = conn.execute(sa.select(t.findings))
+    read = {r.key: _shared(_state(r, decided.get(r.key)), raised[r.key]) for r in rows if r.key in raised}
+    states = {k: read[k] for k in raised}
+    del read
+    changes = _changes_since(conn, since or 0, states, decided)
     prev_as_of = conn.execute(sa.select(t.runs.c.as_of).where(t.runs.c.id == prev_id)).scalar() if prev_id else None
     return RunView(run_id, as_of, prev_as_of, states, changes)
 
 
-def _changes_since(conn: Connection, after_event_id: int) -> tuple[Change, ...]:
+BATCH = 2000  # rows per executemany: few round trips, and no huge parameter lists held at once
+
+
+def _execute_many(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(rows), BATCH):
+        conn.execute(statement, rows[i : i + BATCH])
+
+
+def _changes_since(
+    conn: Connection, after_event_id: int, states: dict[str, FindingState], decided: dict[str, Decision]
+) -> tuple[Change, ...]:
+    """The events after ``after_event_id``, each with its finding's state now.
+
+    ``states`` (this run's findings, read after its writes) and ``decided`` (the latest
+    decisions, likewise) are the same as reading them again here: they are shared, not
+    read twice, because a country's first run has a change for each of some 100,000 findings.
+    """
     q = (
         sa.select(t.finding_events, t.findings)
         .join(t.findings, t.findings.c.key == t.finding_events.c.key)
         .where(t.finding_events.c.id > after_event_id)
         .order_by(t.finding_events.c.id)
     )
-    rows = list(conn.execute(q))
-    decided = latest_decisions(conn, {r.key for r in rows}) if rows else {}
-    return tuple(Change(r.event, r.on, _state(r, decided.get(r.key))) for r in rows)
+    changes = []
+    for r in conn.execute(q):
+        state = states.get(r.key)
+        changes.append(Change(r.event, r.on, state if state is not None else _state(r, decided.get(r.key))))
+    return tuple(changes)

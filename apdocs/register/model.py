@@ -54,7 +54,7 @@ class Decision:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a country's run holds some 100,000 of them
 class FindingState:
     """A finding as the register knows it, across runs."""
 

@@ -71,14 +71,15 @@ def store_returns(conn: Connection, run_id: int, records: Iterable[ParsedReturn]
     """Remember every return read (once per file content); returns how many were new."""
     known = set(conn.execute(sa.select(t.returns.c.sha256)).scalars())
     added = 0
+    batch: list[dict[str, Any]] = []
     for r in records:
         if r.source.sha256 in known:
             continue
         known.add(r.source.sha256)
         h = r.header
         done = as_date(h.get("date_completed")) or as_date(h.get("visit_date"))
-        conn.execute(
-            t.returns.insert().values(
+        batch.append(
+            dict(
                 sha256=r.source.sha256,
                 form=r.form,
                 school=_text(h.get("school_name")),
@@ -93,6 +94,11 @@ def store_returns(conn: Connection, run_id: int, records: Iterable[ParsedReturn]
             )
         )
         added += 1
+        if len(batch) >= BATCH:  # in batches: each return's record is a few kB of JSON
+            conn.execute(t.returns.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(t.returns.insert(), batch)
     return added
 
 
@@ -125,31 +131,52 @@ def returns_from_register(conn: Connection, exclude: Iterable[str] = ()) -> list
 
 def store_roster(conn: Connection, roster: Roster, on: dt.date) -> None:
     """Schools, providers and placements as the roster gives them today (names, never pupils' names)."""
-    for s in roster.schools:
-        _upsert(conn, t.schools, {"key": s.key}, {"name": s.name, "urn": s.urn, "email": s.email, "last_seen": on})
-    seen: set[str] = set()
+    schools = {s.key: {"name": s.name, "urn": s.urn, "email": s.email, "last_seen": on} for s in roster.schools}
+    providers: dict[str, dict[str, Any]] = {}
+    placements: dict[tuple[str, ...], dict[str, Any]] = {}
     for p in roster:
-        if p.provider.key not in seen:
-            seen.add(p.provider.key)
-            values = {"name": p.provider.name, "urn": p.provider.urn, "type": p.provider.type, "last_seen": on}
-            _upsert(conn, t.providers, {"key": p.provider.key}, values)
-        where = {"pupil_reference": p.pupil_reference, "provider_key": p.provider.key}
-        values = {
-            "school_key": p.school.key,
-            "commissioned_by": p.commissioned_by,
-            "hours_per_week": p.hours_per_week,
-            "start": p.start,
-            "last_seen": on,
-        }
-        _upsert(conn, t.placements, where, values, {"first_seen": on})
+        if p.provider.key not in providers:
+            providers[p.provider.key] = {"name": p.provider.name, "urn": p.provider.urn, "type": p.provider.type, "last_seen": on}
+        placements[p.pupil_reference, p.provider.key] = (  # the roster's last row for a placement wins
+            {
+                "school_key": p.school.key,
+                "commissioned_by": p.commissioned_by,
+                "hours_per_week": p.hours_per_week,
+                "start": p.start,
+                "last_seen": on,
+            }
+        )
+    _upsert_many(conn, t.schools, ("key",), {(k,): v for k, v in schools.items()})
+    _upsert_many(conn, t.providers, ("key",), {(k,): v for k, v in providers.items()})
+    _upsert_many(conn, t.placements, ("pupil_reference", "provider_key"), placements, {"first_seen": on})
 
 
-def _upsert(
-    conn: Connection, table: sa.Table, where: dict[str, Any], values: dict[str, Any], on_insert: dict[str, Any] | None = None
+BATCH = 2000  # rows per executemany
+
+
+def _upsert_many(
+    conn: Connection,
+    table: sa.Table,
+    where: tuple[str, ...],
+    rows: dict[tuple[str, ...], dict[str, Any]],
+    on_insert: dict[str, Any] | None = None,
 ) -> None:
-    # Select-then-write is safe here: every writer holds the register's write lock.
-    cond = sa.and_(*(table.c[k] == v for k, v in where.items()))
-    if conn.execute(sa.select(sa.literal(1)).select_from(table).where(cond)).first():
-        conn.execute(table.update().where(cond).values(**values))
-    else:
-        conn.execute(table.insert().values(**where, **values, **(on_insert or {})))
+    """Update the rows already there (matched on the ``where`` columns), insert the others, in batches.
+
+    Select-then-write is safe here: every writer holds the register's write lock. The rows
+    there are read whole rather than by ``IN (...)``: a country's keys could pass a database's
+    parameter limit.
+    """
+    there = {tuple(r) for r in conn.execute(sa.select(*(table.c[k] for k in where)))}
+    # Parameters named b_<column> match the row; the others name the columns set.
+    update = table.update().where(sa.and_(*(table.c[k] == sa.bindparam(f"b_{k}") for k in where)))
+    updates, inserts = [], []
+    for ident, values in rows.items():
+        if ident in there:
+            updates.append({**{f"b_{k}": v for k, v in zip(where, ident, strict=True)}, **values})
+        else:
+            inserts.append({**dict(zip(where, ident, strict=True)), **values, **(on_insert or {})})
+    for i in range(0, len(updates), BATCH):
+        conn.execute(update, updates[i : i + BATCH])
+    for i in range(0, len(inserts), BATCH):
+        conn.execute(table.insert(), inserts[i : i + BATCH])

@@ -20,12 +20,12 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup
+from apdocs.fileio import atomic_write_bytes, exclusive_lock, keep_backup, scratch_file
 from apdocs.profile import Profile
 from apdocs.reconcile import Config, Result, reconcile
 from apdocs.reconcile.findings import Finding
@@ -37,7 +37,7 @@ from apdocs.register.keys import finding_key
 from apdocs.register.model import RunView
 from apdocs.register.providers import provider_rows
 from apdocs.reports.qa_figures import PeriodSummary, period_label, summarise
-from apdocs.reports.tracker import build_tracker
+from apdocs.reports.tracker import save_tracker
 from apdocs.reports.tracker_decisions import ReadBack, read_officer_edits
 from apdocs.roster import Roster
 
@@ -108,8 +108,9 @@ def run_with_register(
     engine = open_engine(db)
     records = list(records)
     inputs = [r for r in records if isinstance(r, ParsedReturn)]
+    data: IO[bytes] | None = None
     try:
-        with _tracker_lock(target):
+        with ExitStack() as stack, _tracker_lock(target):
             read_back = read_officer_edits(target) if target is not None else ReadBack([])
             checkpoint("tracker-read")
             started = utc_now()
@@ -124,15 +125,20 @@ def run_with_register(
                 checkpoint("returns-stored")
                 prior = runs.returns_from_register(conn, exclude={r.source.sha256 for r in inputs})
                 result = reconcile(roster, records, config, as_of, prior_returns=prior, profile=profile)
+                # The returns themselves are not needed past here (the result holds what the
+                # tracker shows of them): let them go before the findings and the tracker are made.
+                providers = provider_rows(roster, [*prior, *inputs]) if target is not None else []
+                del records, inputs, prior
                 view = findings.record_findings(conn, run_id, result)
                 result = without_accepted(result, view)  # what officers see: accepted findings are not chased
                 checkpoint("findings-recorded")
                 # Its headline figures, as officers see them, for the QA report's trend in later terms.
                 runs.finish_run(conn, run_id, result, utc_now(), summary=summarise(result).to_dict())
-                data = None
                 if target is not None:
-                    providers = provider_rows(roster, [*prior, *inputs])
-                    data = build_tracker(result, base_dir=target.resolve().parent, view=view, providers=providers)
+                    # Built into an unnamed temporary file beside the tracker (gone if the run is
+                    # killed), copied into place atomically once the register has committed.
+                    data = stack.enter_context(scratch_file(target.resolve().parent))
+                    save_tracker(result, data, base_dir=target.resolve().parent, view=view, providers=providers)
                 if before_commit is not None:
                     before_commit(result)
                 checkpoint("before-commit")

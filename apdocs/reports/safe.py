@@ -19,8 +19,8 @@ from typing import Any
 from apdocs.record_scrub import printable_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-# Control characters XML 1.0 cannot hold (openpyxl refuses them); tab, LF and CR stay.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 cannot hold (openpyxl refuses them): controls but tab, LF and CR; U+FFFE, U+FFFF.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def looks_like_formula(text: str) -> bool:
@@ -35,10 +35,19 @@ def csv_cell(value: Any) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
+def sheet_text(text: str) -> str:
+    """``text`` as a spreadsheet cell can hold it: without characters XML cannot hold, lone surrogates as U+FFFD."""
+    return _ILLEGAL.sub("", printable_text(text))
+
+
 def set_cell(cell: Any, value: Any) -> Any:
-    """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula."""
+    """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula.
+
+    (The tracker's streamed sheets do the same in :mod:`apdocs.reports.sheet_stream`: an inline
+    string, and ``quotePrefix`` when it looks like a formula.)
+    """
     if isinstance(value, str):
-        value = _ILLEGAL.sub("", printable_text(value))  # lone surrogates (U+FFFD) cannot be saved either
+        value = sheet_text(value)
         cell.value = value
         cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
         if looks_like_formula(value):

@@ -1,17 +1,18 @@
 """The tracker workbook a VS officer works from daily, and the findings CSV.
 
-Sheets: Summary (counts by severity, RAG per school), Placements (pupil x provider,
-each form's status linked to its file), Findings (an Excel table with filters),
-Evidence (commissioner x provider against e1..e25, conditionally formatted) and
-Chase list (what each school still owes, with its contact email).
+Sheets: Summary (counts by severity, RAG per school, a chart of findings by school),
+Placements (pupil x provider, each form's status linked to its file), Findings (an Excel
+table with filters), Evidence (commissioner x provider against e1..e25, conditionally
+formatted) and Chase list (what each school still owes, with its contact email; filtered).
 
 Given the register's view of the run (:class:`apdocs.register.model.RunView`), the Findings
 sheet also shows each finding's status, first raised, days open, and the columns officers
 edit (Key, Decision, Officer note: see :mod:`apdocs.reports.tracker_decisions`); the chase
 list leaves out accepted findings; and Changes and Providers sheets are added.
 
-All text that came from a school or the roster is written through
-:func:`apdocs.reports.safe.set_cell`, so it can never become a formula.
+The workbook is streamed, each row written once (:mod:`apdocs.reports.sheet_stream`), and
+all text that came from a school or the roster is written as text there, never a formula
+(:mod:`apdocs.reports.safe`).
 """
 
 from __future__ import annotations
@@ -20,19 +21,25 @@ import csv
 import io
 import os
 import urllib.parse
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
+from openpyxl.drawing.spreadsheet_drawing import OneCellAnchor
+from openpyxl.drawing.xdr import XDRPositiveSize2D
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.units import cm_to_EMU
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from apdocs.fileio import atomic_write_bytes
+from apdocs.fileio import atomic_write_bytes, scratch_file
 from apdocs.forms import load_form
 from apdocs.reconcile import SEVERITIES, Result
 from apdocs.reconcile.engine import FORM_TITLES, FORMS
@@ -42,7 +49,8 @@ from apdocs.register.keys import finding_key
 from apdocs.register.model import RunView
 from apdocs.register.providers import ProviderRow
 from apdocs.reports import history_sheets
-from apdocs.reports.safe import csv_cell, set_cell
+from apdocs.reports.safe import csv_cell
+from apdocs.reports.sheet_stream import Sheet, Styles, save
 from apdocs.reports.tracker_decisions import FINDINGS_SHEET, write_written_sheet
 from apdocs.roster import PROVIDER_TYPE_LABELS
 
@@ -55,11 +63,20 @@ FILLS = {
     "header": PatternFill("solid", fgColor="1F4E78"),
 }
 FONTS = {"red": Font(color="9C0006"), "amber": Font(color="9C5700"), "green": Font(color="006100")}
+RAG_FONTS = {rag: Font(bold=True, color=font.color) for rag, font in FONTS.items()}
 SEVERITY_RAG = {"critical": "red", "error": "red", "warning": "amber", "info": "green"}
 HEADER_FONT = Font(bold=True, color="FFFFFF")
+BOLD = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14)
+LINK_FONT = Font(color="0563C1", underline="single")
+SMALL = Font(size=8)
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
+CENTRE = Alignment(horizontal="center", vertical="center")
+CENTRE_WRAP = Alignment(horizontal="center", vertical="center", wrap_text=True)
 THIN = Border(bottom=Side(style="thin", color="BFBFBF"))
+HEADER_HEIGHT = 30
+DATE_FORMAT = "yyyy-mm-dd"
 FINDING_COLUMNS = ("Severity", "Code", "School", "Pupil reference", "Provider", "Form", "Item", "Message", "Guidance", "Source")
 # With a register: what it remembers, then the three columns an officer may edit.
 REGISTER_COLUMNS = ("Status", "First raised", "Days open", "Key", "Decision", "Officer note")
@@ -72,6 +89,7 @@ EVIDENCE_LABELS = {
     "no_return": "-",
 }
 STATUS_LABELS = {"received": "Received", "missing": "MISSING", "not_required": "Not required (SEIP)"}
+TITLE = "Alternative provision quality assurance: tracker"
 
 
 def build_tracker(
@@ -81,28 +99,41 @@ def build_tracker(
     view: RunView | None = None,
     providers: list[ProviderRow] | None = None,
 ) -> bytes:
-    """The tracker workbook as bytes (no I/O). Links to returns are relative to ``base_dir`` if given.
+    """The tracker workbook as bytes (no I/O but unnamed temporary files). Links are relative to ``base_dir`` if given.
 
     ``view``: the register's view of this run (statuses, decisions, changes); ``providers``: the
     register's providers across schools. Without them the tracker is a snapshot of ``result``.
     """
-    wb = Workbook()
-    wb.properties.title = "Alternative provision quality assurance: tracker"
-    wb.properties.language = "en-GB"
-    _summary(wb.active, result)
-    _placements(wb.create_sheet("Placements"), result, base_dir)
-    _findings(wb.create_sheet(FINDINGS_SHEET), result, view)
-    _evidence(wb.create_sheet("Evidence"), result)
-    _chase(wb.create_sheet("Chase list"), result, view)
-    if view is not None:
-        history_sheets.changes(wb.create_sheet("Changes"), view)
-        history_sheets.providers(wb.create_sheet("Providers"), providers or [])
-        # Key, Decision and Officer note exactly as the Findings rows show them.
-        key_decision_note = [_register_row(f, view)[3:] for f in result.findings]
-        write_written_sheet(wb, [(k, d, n) for k, d, n in key_decision_note])
     buf = io.BytesIO()
-    wb.save(buf)
+    save_tracker(result, buf, base_dir=base_dir, view=view, providers=providers)
     return buf.getvalue()
+
+
+def save_tracker(
+    result: Result,
+    out: IO[bytes],
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    view: RunView | None = None,
+    providers: list[ProviderRow] | None = None,
+) -> None:
+    """Write the tracker workbook into the binary file ``out`` (see :func:`build_tracker`)."""
+    # Streamed: each sheet's rows go to a temporary file as they are made (sheet_stream).
+    wb = Workbook(write_only=True)
+    wb.properties.title = TITLE
+    wb.properties.language = "en-GB"
+    styles = Styles(wb)
+    _summary(wb, styles, result)
+    _placements(wb, styles, result, base_dir)
+    written = _findings(wb, styles, result, view)
+    _evidence(wb, styles, result)
+    _chase(wb, styles, result, view)
+    if view is not None:
+        history_sheets.changes(wb, styles, view)
+        history_sheets.providers(wb, styles, providers or [])
+        # Key, Decision and Officer note exactly as the Findings rows show them.
+        write_written_sheet(wb, written)
+    save(wb, out)
 
 
 def write_tracker(
@@ -110,8 +141,10 @@ def write_tracker(
 ) -> Path:
     """Write the tracker to ``path``, replacing any previous tracker atomically."""
     target = Path(path)
-    data = build_tracker(result, base_dir=target.resolve().parent, view=view, providers=providers)
-    return atomic_write_bytes(target, data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with scratch_file(target.resolve().parent) as data:  # unnamed: nothing left if killed
+        save_tracker(result, data, base_dir=target.resolve().parent, view=view, providers=providers)
+        return atomic_write_bytes(target, data)
 
 
 def findings_csv(result: Result, view: RunView | None = None) -> bytes:
@@ -144,44 +177,17 @@ def _register_row(f: Finding, view: RunView) -> list[Any]:
     return [s.status, s.first_raised, s.days_open(view.as_of), s.key, s.shown_decision, s.note]
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Any, *, wrap: bool = False, bold: bool = False) -> Any:
-    cell = set_cell(ws.cell(row=row, column=col), value)
-    cell.alignment = WRAP if wrap else TOP
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+def _header(sheet: Sheet, names: Sequence[str], comments: dict[int, Comment] | None = None, style: Any = None) -> int:
+    """The heading row: white bold on dark blue, two lines high; ``comments`` by column number."""
+    st = style or sheet.styles(font=HEADER_FONT, fill=FILLS["header"], alignment=WRAP)
+    comments = comments or {}
+    return sheet.append([sheet.cell(n, st, comment=comments.get(i)) for i, n in enumerate(names, 1)], height=HEADER_HEIGHT)
 
 
-def _header(ws: Worksheet, row: int, names: tuple[str, ...] | list[str]) -> None:
-    for i, name in enumerate(names, 1):
-        c = _put(ws, row, i, name, wrap=True)
-        c.font = HEADER_FONT
-        c.fill = FILLS["header"]
-    ws.row_dimensions[row].height = 30
-
-
-def _widths(ws: Worksheet, widths: list[float]) -> None:
-    for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-
-
-def _fit_rows(ws: Worksheet, first: int = 2, last: int | None = None) -> None:
-    """Set row heights for wrapped text: openpyxl cannot measure text and LibreOffice keeps set rows as they are."""
-    widths = {k: (d.width or 8.43) for k, d in ws.column_dimensions.items()}
-    for row in ws.iter_rows(min_row=first, max_row=last):
-        lines = 1
-        for cell in row:
-            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
-                continue
-            per_line = max(1, int(widths.get(cell.column_letter, 8.43) * 1.05))
-            lines = max(lines, sum(-(-max(1, len(seg)) // per_line) for seg in cell.value.split("\n")))
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = 12.75 * lines + 3
-
-
-def _print_setup(ws: Worksheet, *, title_rows: str | None = None, landscape: bool = True) -> None:
+def _print_setup(ws: Any, *, title_rows: str | None = None, landscape: bool = True) -> None:
+    """Page setup: before the sheet's first row (its sheetPr is written with the first row)."""
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4 if hasattr(ws, "PAPERSIZE_A4") else "9"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -194,55 +200,69 @@ def _print_setup(ws: Worksheet, *, title_rows: str | None = None, landscape: boo
     ws.oddFooter.center.size = 8
 
 
-def _rag(cell: Any, rag: str) -> None:
-    cell.fill = FILLS[rag]
-    cell.font = Font(bold=True, color=FONTS[rag].color)
+def _rag_style(styles: Styles, rag: str, alignment: Alignment = TOP, border: Border | None = None) -> Any:
+    return styles(font=RAG_FONTS[rag], fill=FILLS[rag], alignment=alignment, border=border)
 
 
-def _summary(ws: Worksheet, result: Result) -> None:
-    ws.title = "Summary"
-    _put(ws, 1, 1, "Alternative provision quality assurance: tracker", bold=True).font = Font(bold=True, size=14)
-    _put(ws, 2, 1, "Findings as of")
-    _put(ws, 2, 2, result.as_of.isoformat(), bold=True)
-    _put(ws, 3, 1, "Returns read")
-    _put(ws, 3, 2, result.returns_read)
-    _put(ws, 4, 1, "Returns that could not be read")
-    c = _put(ws, 4, 2, len(result.failures))
-    if result.failures:
-        _rag(c, "red")
+def _summary(wb: Workbook, styles: Styles, result: Result) -> None:
+    sheet = Sheet(wb, "Summary", styles, [34, 12, 36, 10, 10, 10, 10, 8, 12])
+    _print_setup(sheet.ws, landscape=False)
+    top_style, bold = styles(alignment=TOP), styles(font=BOLD, alignment=TOP)
+    sheet.append([sheet.cell(TITLE, styles(font=TITLE_FONT, alignment=TOP))])
+    sheet.append([sheet.cell("Findings as of", top_style), sheet.cell(result.as_of.isoformat(), bold)])
+    sheet.append([sheet.cell("Returns read", top_style), sheet.cell(result.returns_read, top_style)])
+    failed = _rag_style(styles, "red") if result.failures else top_style
+    sheet.append([sheet.cell("Returns that could not be read", top_style), sheet.cell(len(result.failures), failed)])
+    sheet.blank()
 
-    _header(ws, 6, ["Severity", "Findings"])
-    for i, sev in enumerate(SEVERITIES, 7):
-        _put(ws, i, 1, sev.capitalize())
-        c = _put(ws, i, 2, result.counts[sev])
-        if result.counts[sev] and sev != "info":
-            _rag(c, SEVERITY_RAG[sev])
+    _header(sheet, ["Severity", "Findings"])
+    for sev in SEVERITIES:
+        n = result.counts[sev]
+        style = _rag_style(styles, SEVERITY_RAG[sev]) if n and sev != "info" else top_style
+        sheet.append([sheet.cell(sev.capitalize(), top_style), sheet.cell(n, style)])
+    sheet.blank()
 
-    top = 7 + len(SEVERITIES) + 1
     cols = ["School", "URN", "Contact email", "RAG", "Critical", "Errors", "Warnings", "Info", "Items owed"]
-    _header(ws, top, cols)
-    for r, s in enumerate(result.schools, top + 1):
-        _put(ws, r, 1, s.name)
-        _put(ws, r, 2, s.urn)
-        _put(ws, r, 3, s.email)
-        _rag(_put(ws, r, 4, s.rag.upper()), s.rag)
-        for j, sev in enumerate(SEVERITIES, 5):
-            _put(ws, r, j, s.counts[sev])
-        _put(ws, r, 9, len(s.owes))
-    note = top + len(result.schools) + 2
-    _put(ws, note, 1, "RAG: RED = a critical or error finding; AMBER = warnings only; GREEN = nothing outstanding.", wrap=False)
-    _widths(ws, [34, 12, 36, 10, 10, 10, 10, 8, 12])
-    _summary_chart(ws, top, len(result.schools))
-    _print_setup(ws, landscape=False)
+    top = _header(sheet, cols)
+    for s in result.schools:
+        row = [sheet.cell(s.name, top_style), sheet.cell(s.urn, top_style), sheet.cell(s.email, top_style)]
+        row.append(sheet.cell(s.rag.upper(), _rag_style(styles, s.rag)))
+        row += [sheet.cell(s.counts[sev], top_style) for sev in SEVERITIES]
+        row.append(sheet.cell(len(s.owes), top_style))
+        sheet.append(row)
+    sheet.blank()
+    note = "RAG: RED = a critical or error finding; AMBER = warnings only; GREEN = nothing outstanding."
+    sheet.append([sheet.cell(note, top_style)])
+    _summary_chart(sheet.ws, top, len(result.schools))
 
 
-def _summary_chart(ws: Worksheet, header_row: int, schools: int) -> None:
+class _DescribedAnchor(OneCellAnchor):
+    """A chart's anchor whose frame carries alt text (``cNvPr descr``) for screen readers.
+
+    openpyxl makes each chart's graphic frame when it saves the drawing, with a name but no
+    description; this anchor adds the description as the frame is set on it.
+    """
+
+    # openpyxl's serialiser lists a class's own parts: these are OneCellAnchor's.
+    __attrs__ = OneCellAnchor.__attrs__
+    __elements__ = OneCellAnchor.__elements__
+    __nested__ = OneCellAnchor.__nested__
+
+    def __init__(self, description: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        object.__setattr__(self, "_description", description)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "graphicFrame" and value is not None:
+            value.nvGraphicFramePr.cNvPr.descr = self._description
+        super().__setattr__(name, value)
+
+
+def _summary_chart(ws: Any, header_row: int, schools: int) -> None:
     """A stacked bar per school of its critical, error and warning findings, drawn from the table above.
 
     A native Excel chart (not a picture), so it redraws when an officer edits the counts.
     """
-    from openpyxl.chart import BarChart, Reference
-
     if not schools:
         return
     chart = BarChart()
@@ -258,10 +278,17 @@ def _summary_chart(ws: Worksheet, header_row: int, schools: int) -> None:
     for series, colour in zip(chart.series, ("7F0000", "C0392B", "E6A100"), strict=True):
         series.graphicalProperties.solidFill = colour
     chart.height, chart.width = 3 + 0.8 * schools, 17
-    ws.add_chart(chart, f"A{header_row + schools + 4}")
+    description = (
+        f"Stacked bar chart: for each of the {schools} schools in the table above, its critical, error and "
+        "warning findings (columns Critical, Errors and Warnings)."
+    )
+    anchor = _DescribedAnchor(description)
+    anchor._from.row, anchor._from.col = header_row + schools + 3, 0  # cell A(header_row + schools + 4)
+    anchor.ext = XDRPositiveSize2D(cm_to_EMU(chart.width), cm_to_EMU(chart.height))
+    ws.add_chart(chart, anchor)
 
 
-def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> None:
+def _href(source: str, base_dir: str | os.PathLike[str] | None) -> str:
     target = Path(source)
     try:
         href = os.path.relpath(target.resolve(), base_dir).replace(os.sep, "/") if base_dir else target.resolve().as_uri()
@@ -270,29 +297,48 @@ def _link(cell: Any, source: str, base_dir: str | os.PathLike[str] | None) -> No
     if printable_text(href) != href:
         # a file name that is not UTF-8: its bytes, percent-encoded, are what the link must name
         href = urllib.parse.quote(os.fsencode(href), safe="/:")
-    cell.hyperlink = href
-    cell.font = Font(color="0563C1", underline="single")
+    return href
 
 
-def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] | None) -> None:
+def _placements(wb: Workbook, styles: Styles, result: Result, base_dir: str | os.PathLike[str] | None) -> None:
     cols = ["School", "Pupil reference", "Provider", "Provider URN", "Provider type", "Commissioned by", "Hours / week"]
     cols += ["School hours / week", "Start"]
     school_hours_col, start_col = len(cols) - 1, len(cols)
     first_form = start_col + 1
     cols += [FORM_TITLES[f] for f in FORMS] + ["RAG", "Critical", "Errors", "Warnings"]
     rag_col = first_form + len(FORMS)
-    _header(ws, 1, cols)
+    # "Commissioned by" and "School hours / week" must fit the two-line bold heading row
+    sheet = Sheet(wb, "Placements", styles, [22, 12, 24, 11, 17, 14, 9, 12, 11, 17, 17, 17, 8, 8, 7, 9])
+    ws = sheet.ws
+    ws.freeze_panes = "D2"
+    _print_setup(ws, title_rows="1:1")
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(result.placements) + 1)}"
     # Own-school hours belong to the pupil, so a pupil with two placements shows them on both rows.
-    ws.cell(row=1, column=school_hours_col).comment = Comment(
+    hours_note = Comment(
         "The pupil's hours a week in their own school (roster column school_hours_per_week), "
         "shown on each of the pupil's placements: do not add them up down the column. Blank: none recorded.",
         "apdocs",
         width=300,
         height=90,
     )
-    for r, pr in enumerate(result.placements, 2):
+    _header(sheet, cols, {school_hours_col: hours_note})
+    top, wrap = styles(alignment=TOP, border=THIN), styles(alignment=WRAP, border=THIN)
+    date = styles(alignment=TOP, border=THIN, number_format=DATE_FORMAT)
+    form_styles = {
+        (status, linked): styles(
+            font=LINK_FONT if linked else RAG_FONTS["red"] if status == "missing" else None,
+            fill=FILLS["red"] if status == "missing" else FILLS["grey"] if status == "not_required" else None,
+            alignment=WRAP,
+            border=THIN,
+        )
+        for status in STATUS_LABELS
+        for linked in (False, True)
+    }
+    rag_styles = {rag: _rag_style(styles, rag, border=THIN) for rag in FILLS if rag in RAG_FONTS}
+    wrapped = (1, 3, 5, *range(first_form, rag_col))
+    for pr in result.placements:
         p = pr.placement
-        values = [
+        values: list[Any] = [
             p.school.name,
             p.pupil_reference,
             p.provider.name,
@@ -303,103 +349,105 @@ def _placements(ws: Worksheet, result: Result, base_dir: str | os.PathLike[str] 
             p.school_hours_per_week or None,  # blank rather than 0 when the roster records none
             p.start,
         ]
-        for c, v in enumerate(values, 1):
-            cell = _put(ws, r, c, v, wrap=c in (1, 3, 5))
-            if c == start_col:
-                cell.number_format = "yyyy-mm-dd"
-        for c, fs in enumerate(pr.forms, first_form):
+        row = [sheet.cell(v, date if c == start_col else wrap if c in (1, 3, 5) else top) for c, v in enumerate(values, 1)]
+        for fs in pr.forms:
             text = STATUS_LABELS[fs.status] + (f" {fs.completed}" if fs.completed else "")
-            cell = _put(ws, r, c, text, wrap=True)
-            if fs.status == "missing":
-                _rag(cell, "red")
-            elif fs.status == "not_required":
-                cell.fill = FILLS["grey"]
-            if fs.source:
-                _link(cell, fs.source, base_dir)
-        _rag(_put(ws, r, rag_col, pr.rag.upper()), pr.rag)
-        for c, sev in enumerate(("critical", "error", "warning"), rag_col + 1):
-            _put(ws, r, c, sum(f.severity == sev for f in pr.findings))
-        for c in range(1, len(cols) + 1):
-            ws.cell(row=r, column=c).border = THIN
-    # "Commissioned by" and "School hours / week" must fit the two-line bold heading row
-    _widths(ws, [22, 12, 24, 11, 17, 14, 9, 12, 11, 17, 17, 17, 8, 8, 7, 9])
-    _fit_rows(ws)
-    ws.freeze_panes = "D2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(result.placements) + 1)}"
-    _print_setup(ws, title_rows="1:1")
+            values.append(text)
+            link = _href(fs.source, base_dir) if fs.source else None
+            row.append(sheet.cell(text, form_styles[fs.status, link is not None], link=link))
+        row.append(sheet.cell(pr.rag.upper(), rag_styles[pr.rag]))
+        row += [sheet.cell(sum(f.severity == sev for f in pr.findings), top) for sev in ("critical", "error", "warning")]
+        sheet.append(row, height=sheet.fit_height(values, wrapped))
 
 
-def _findings(ws: Worksheet, result: Result, view: RunView | None = None) -> None:
+def _findings(wb: Workbook, styles: Styles, result: Result, view: RunView | None = None) -> list[tuple[str, str, str]]:
+    """The Findings sheet; returns each row's (key, decision, note) as written, for the hidden record."""
     columns = FINDING_COLUMNS + (REGISTER_COLUMNS if view else ())
-    _header(ws, 1, columns)
-    for r, f in enumerate(result.findings, 2):
-        for c, v in enumerate(_finding_row(f) + (_register_row(f, view) if view else []), 1):
-            cell = _put(ws, r, c, v, wrap=c in (3, 5, 8, 9, 10, len(columns)))
-            if c == 1:
-                cell.fill = FILLS[SEVERITY_RAG[f.severity]] if f.severity != "info" else FILLS["grey"]
-            elif c == len(FINDING_COLUMNS) + 2:
-                cell.number_format = "yyyy-mm-dd"
     widths: list[float] = [10, 36, 20, 12, 22, 11, 28, 60, 60, 22]
-    _widths(ws, widths + ([10, 11, 8, 14, 11, 40] if view else []))
+    sheet = Sheet(wb, FINDINGS_SHEET, styles, widths + ([10, 11, 8, 14, 11, 40] if view else []))
+    ws = sheet.ws
+    ws.freeze_panes = "C2"
+    _print_setup(ws, title_rows="1:1")
     last = len(result.findings) + 1
+    notes: dict[int, Comment] = {}
     if view is not None and result.findings:
         decision_col = get_column_letter(len(columns) - 1)
         choices = DataValidation(type="list", formula1='"accept,chase"', allow_blank=True)
         choices.error = "Choose accept or chase, or leave it blank."
         choices.prompt = "accept: the VS agrees this finding needs no action; chase: keep chasing the school."
-        ws.add_data_validation(choices)
+        ws.data_validations.append(choices)  # what add_data_validation does; write-only sheets lack it
         choices.add(f"{decision_col}2:{decision_col}{last}")
         # Say on the sheet itself which columns are the officer's, and that the next run keeps them.
-        notes = {
+        texts = {
             "Key": "The finding's identity in the register. Leave it as it is.",
             "Decision": "Yours to edit: accept (no action needed), chase, or blank. The next run stores it.",
             "Officer note": "Yours to edit. The next run stores it with your decision and shows it again.",
         }
-        for c in range(len(FINDING_COLUMNS) + 1, len(columns) + 1):
-            heading = ws.cell(row=1, column=c)
-            if heading.value in notes:
-                heading.comment = Comment(notes[heading.value], "apdocs", width=260, height=70)
+        for c, name in enumerate(columns, 1):
+            if c > len(FINDING_COLUMNS) and name in texts:
+                notes[c] = Comment(texts[name], "apdocs", width=260, height=70)
     if result.findings:
-        # A real Excel table: banded, filterable and sortable from its header row.
+        # A real Excel table: banded, filterable and sortable from its header row. Its columns are
+        # named here: a write-only sheet cannot be read back for its headings.
         table = Table(displayName="Findings", ref=f"A1:{get_column_letter(len(columns))}{last}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-        ws.add_table(table)
-    else:
-        _put(ws, 2, 1, "No findings.")
-    _fit_rows(ws)
-    ws.freeze_panes = "C2"
-    _print_setup(ws, title_rows="1:1")
+        table.tableColumns = [TableColumn(id=i, name=name) for i, name in enumerate(columns, 1)]
+        table.autoFilter = AutoFilter(ref=table.ref)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "add table columns manually": they are
+            ws.add_table(table)
+    _header(sheet, columns, notes)
+    wrapped = (3, 5, 8, 9, 10, len(columns))
+    sev_fills = {sev: FILLS[SEVERITY_RAG[sev]] if sev != "info" else FILLS["grey"] for sev in SEVERITIES}
+    sev_styles = {sev: styles(fill=fill, alignment=TOP) for sev, fill in sev_fills.items()}
+    col_styles = [styles(alignment=WRAP if c in wrapped else TOP) for c in range(1, len(columns) + 1)]
+    if view is not None:  # First raised
+        col_styles[len(FINDING_COLUMNS) + 1] = styles(alignment=TOP, number_format=DATE_FORMAT)
+    written: list[tuple[str, str, str]] = []
+    for f in result.findings:
+        values = _finding_row(f)
+        if view is not None:
+            extra = _register_row(f, view)
+            values += extra
+            written.append((extra[3], extra[4], extra[5]))
+        row = [sheet.cell(v, sev_styles[f.severity] if c == 1 else col_styles[c - 1]) for c, v in enumerate(values, 1)]
+        sheet.append(row, height=sheet.fit_height(values, wrapped))
+    if not result.findings:
+        sheet.append([sheet.cell("No findings.", styles(alignment=TOP))])
+    return written
 
 
-def _evidence(ws: Worksheet, result: Result) -> None:
+def _evidence(wb: Workbook, styles: Styles, result: Result) -> None:
     items = load_form("appendix2").items
     cols = ["Provider", "School", *[it.id for it in items]]
-    _header(ws, 1, cols)
-    for c, it in enumerate(items, 3):
-        ws.cell(row=1, column=c).comment = Comment(it.text, "apdocs", width=300, height=80)
-        ws.cell(row=1, column=c).alignment = Alignment(horizontal="center", vertical="center")
-    for r, row in enumerate(result.evidence, 2):
-        _put(ws, r, 1, row.provider, wrap=True)
-        _put(ws, r, 2, row.school, wrap=True)
-        for c, it in enumerate(items, 3):
-            cell = _put(ws, r, c, EVIDENCE_LABELS[row.items[it.id]])
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.font = Font(size=8)
-            date = row.dates.get(it.id)
-            if date:
-                cell.comment = Comment(f"Seen {date}", "apdocs", width=120, height=30)
+    sheet = Sheet(wb, "Evidence", styles, [24, 20, *[7.5] * len(items)])
+    ws = sheet.ws
+    ws.freeze_panes = "C2"
+    _print_setup(ws, title_rows="1:1")
+    header = styles(font=HEADER_FONT, fill=FILLS["header"], alignment=WRAP)
+    header_item = styles(font=HEADER_FONT, fill=FILLS["header"], alignment=CENTRE)
+    row = [sheet.cell(c, header) for c in cols[:2]]
+    row += [sheet.cell(it.id, header_item, comment=Comment(it.text, "apdocs", width=300, height=80)) for it in items]
+    sheet.append(row, height=HEADER_HEIGHT)
+    wrap, grid = styles(alignment=WRAP), styles(font=SMALL, alignment=CENTRE_WRAP)
+    wrapped = range(1, len(cols) + 1)
+    for ev in result.evidence:
+        values = [ev.provider, ev.school, *[EVIDENCE_LABELS[ev.items[it.id]] for it in items]]
+        row = [sheet.cell(ev.provider, wrap), sheet.cell(ev.school, wrap)]
+        for it, label in zip(items, values[2:], strict=True):
+            seen = ev.dates.get(it.id)
+            row.append(sheet.cell(label, grid, comment=Comment(f"Seen {seen}", "apdocs", width=120, height=30) if seen else None))
+        sheet.append(row, height=sheet.fit_height(values, wrapped))
     last_row = max(2, len(result.evidence) + 1)
-    grid = f"C2:{get_column_letter(len(cols))}{last_row}"
+    grid_ref = f"C2:{get_column_letter(len(cols))}{last_row}"
     # Conditional formatting (not fixed fills) so an officer's edits recolour themselves.
     for label, rag in (("SEEN", "green"), ("NOT SEEN", "red"), ("NO DATE", "amber"), ("STALE", "amber"), ("EXEMPT", "grey")):
         font = FONTS.get(rag)
-        ws.conditional_formatting.add(grid, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=FILLS[rag], font=font))
-    _widths(ws, [24, 20, *[7.5] * len(items)])
-    _fit_rows(ws, 2, len(result.evidence) + 1)
-    ws.freeze_panes = "C2"
+        ws.conditional_formatting.add(grid_ref, CellIsRule(operator="equal", formula=[f'"{label}"'], fill=FILLS[rag], font=font))
 
-    key = len(result.evidence) + 3
-    _put(ws, key, 1, "Key", bold=True)
+    sheet.blank()
+    top, bold = styles(alignment=TOP), styles(font=BOLD, alignment=TOP)
+    sheet.append([sheet.cell("Key", bold)])
     months = result.config.evidence_stale_months  # the key says what this run's config judged, not the default
     legend = {
         "SEEN": f"seen, dated within {months} months of the as-of date ({result.as_of.isoformat()})",
@@ -409,22 +457,16 @@ def _evidence(ws: Worksheet, result: Result) -> None:
         "EXEMPT": "not required (e1 for a sole trader)",
         "-": "no Appendix 2 received",
     }
-    for i, (label, meaning) in enumerate(legend.items(), key + 1):
-        _put(ws, i, 1, label)
-        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=14)
-        _put(ws, i, 2, meaning)
-    top = key + len(legend) + 2
-    _put(ws, top, 1, "Evidence required (Appendix 2)", bold=True)
-    for i, it in enumerate(items, top + 1):
-        _put(ws, i, 1, it.id)
-        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=len(cols))
-        _put(ws, i, 2, it.text, wrap=True)
-        if len(it.text) > 150:
-            ws.row_dimensions[i].height = 30
-    _print_setup(ws, title_rows="1:1")
+    # One wide cell each (a streamed sheet cannot merge cells): the text runs on over the empty cells beside it.
+    for label, meaning in legend.items():
+        sheet.append([sheet.cell(label, top), sheet.cell(meaning, top)])
+    sheet.blank()
+    sheet.append([sheet.cell("Evidence required (Appendix 2)", bold)])
+    for it in items:
+        sheet.append([sheet.cell(it.id, top), sheet.cell(it.text, top)])
 
 
-def _chase(ws: Worksheet, result: Result, view: RunView | None = None) -> None:
+def _chase(wb: Workbook, styles: Styles, result: Result, view: RunView | None = None) -> None:
     cols = [
         "School",
         "Contact email",
@@ -436,25 +478,26 @@ def _chase(ws: Worksheet, result: Result, view: RunView | None = None) -> None:
         "What is owed",
         "Why (guidance)",
     ]
-    _header(ws, 1, cols)
-    r = 2
-    for s in result.schools:
-        for f in s.owes:
-            state = view.state(finding_key(f)) if view else None
-            if state is not None and state.status == "accepted":
-                continue  # an officer accepted it: the school is not chased for it
-            values = [s.name, s.email, f.severity, f.pupil_reference, f.provider, FORM_TITLES.get(f.form or "", f.form), f.item]
-            values += [f.message, f.guidance]
-            for c, v in enumerate(values, 1):
-                cell = _put(ws, r, c, v, wrap=c in (1, 2, 5, 8, 9))
-                cell.border = THIN
-                if c == 3:
-                    cell.fill = FILLS[SEVERITY_RAG[f.severity]]
-            r += 1
-    if r == 2:
-        _put(ws, 2, 1, "Nothing is owed.")
-    _widths(ws, [20, 26, 9, 11, 20, 11, 26, 50, 60])
-    _fit_rows(ws)
+    chased = [
+        (s, f)
+        for s in result.schools
+        for f in s.owes
+        # an officer accepted it: the school is not chased for it
+        if not (view is not None and (state := view.state(finding_key(f))) is not None and state.status == "accepted")
+    ]
+    sheet = Sheet(wb, "Chase list", styles, [20, 26, 9, 11, 20, 11, 26, 50, 60])
+    ws = sheet.ws
     ws.freeze_panes = "C2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, r - 1)}"
     _print_setup(ws, title_rows="1:1")
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(2, len(chased) + 1)}"
+    _header(sheet, cols)
+    wrapped = (1, 2, 5, 8, 9)
+    col_styles = [styles(alignment=WRAP if c in wrapped else TOP, border=THIN) for c in range(1, len(cols) + 1)]
+    sev_styles = {sev: styles(fill=FILLS[SEVERITY_RAG[sev]], alignment=TOP, border=THIN) for sev in SEVERITIES}
+    for s, f in chased:
+        values = [s.name, s.email, f.severity, f.pupil_reference, f.provider, FORM_TITLES.get(f.form or "", f.form), f.item]
+        values += [f.message, f.guidance]
+        row = [sheet.cell(v, sev_styles[f.severity] if c == 3 else col_styles[c - 1]) for c, v in enumerate(values, 1)]
+        sheet.append(row, height=sheet.fit_height(values, wrapped))
+    if not chased:
+        sheet.append([sheet.cell("Nothing is owed.", styles(alignment=TOP))])

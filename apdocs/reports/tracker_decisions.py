@@ -13,17 +13,20 @@ lose what an officer typed.
 
 from __future__ import annotations
 
+import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from apdocs.errors import ApdocsError
 from apdocs.register.model import TRACKER_DECISIONS, OfficerEdit
-from apdocs.reports.safe import set_cell
+from apdocs.reports.sheet_stream import Cell, Sheet, Styles
 
 FINDINGS_SHEET = "Findings"
 WRITTEN_SHEET = "apdocs written"  # very hidden: officers never see or edit it
@@ -38,14 +41,15 @@ class TrackerUnreadable(ApdocsError):
 
 
 def write_written_sheet(wb: Workbook, rows: list[tuple[str, str, str]]) -> None:
-    """Record each Findings row's (key, decision, note) as written, for the next run's three-way merge."""
-    ws = wb.create_sheet(WRITTEN_SHEET)
-    ws.sheet_state = "veryHidden"
-    for c, name in enumerate(WRITTEN_COLUMNS, 1):
-        ws.cell(row=1, column=c, value=name)
-    for r, values in enumerate(rows, 2):
-        for c, value in enumerate(values, 1):
-            set_cell(ws.cell(row=r, column=c), value)
+    """Record each Findings row's (key, decision, note) as written, for the next run's three-way merge.
+
+    ``wb`` is the tracker's write-only workbook: the rows are streamed, unstyled.
+    """
+    sheet = Sheet(wb, WRITTEN_SHEET, Styles(wb))
+    sheet.ws.sheet_state = "veryHidden"
+    sheet.append([Cell(name) for name in WRITTEN_COLUMNS])
+    for values in rows:
+        sheet.append([Cell(value) for value in values])
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -76,7 +80,9 @@ def read_officer_edits(path: str | Path) -> ReadBack:
             path=str(target),
         )
     try:
-        wb = load_workbook(target, data_only=False)
+        # Read-only: the sheets are read as streams, not built in memory (a country's tracker has
+        # some 100,000 findings rows).
+        wb = load_workbook(target, read_only=True, data_only=False)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
         raise TrackerUnreadable(
             f"the tracker cannot be read back ({type(exc).__name__}); it was left as it is. Move it aside "
@@ -112,15 +118,16 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
     if missing:
         raise _reshaped(target, f"the {FINDINGS_SHEET} sheet has no {', '.join(repr(m) for m in missing)} column")
     written: dict[str, tuple[str, str]] = {}
-    for key, decision, note in wb[WRITTEN_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
+    for _, (key, decision, note) in _values(wb, WRITTEN_SHEET, (1, 2, 3), min_row=2):
         if key:
             written[str(key).strip()] = (_text(decision), _text(note))
     edits: dict[str, OfficerEdit] = {}
-    for row in ws.iter_rows(min_row=2):
-        key = _text(row[cols[KEY] - 1].value)
-        decision = _text(row[cols[DECISION] - 1].value).casefold()
-        note = _text(row[cols[NOTE] - 1].value)
-        where = f"{FINDINGS_SHEET} row {row[0].row}"
+    wanted = (cols[KEY], cols[DECISION], cols[NOTE])
+    for number, (key_value, decision_value, note_value) in _values(wb, FINDINGS_SHEET, wanted, min_row=2):
+        key = _text(key_value)
+        decision = _text(decision_value).casefold()
+        note = _text(note_value)
+        where = f"{FINDINGS_SHEET} row {number}"
         if not key:
             if decision or note:
                 raise _reshaped(target, f"{where} has a decision or note but no key")
@@ -145,6 +152,76 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
 def _columns(ws: Any) -> dict[str, int]:
     """Heading -> column number, from the sheet's first row (officers may move columns)."""
     return {_text(c.value): c.column for c in next(ws.iter_rows(min_row=1, max_row=1), ()) if _text(c.value)}
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _C, _V, _F, _IS, _T = (f"{_MAIN}{n}" for n in ("row", "c", "v", "f", "is", "t"))
+_LETTERS = re.compile(r"[A-Z]+")
+
+
+def _values(wb: Any, sheet: str, columns: tuple[int, ...], min_row: int = 1) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, the values of ``columns``) for each row of ``sheet`` from ``min_row`` that the sheet holds.
+
+    A country's tracker has ~100,000 findings rows of 16 cells: openpyxl's reader types every
+    cell (~20 s). This reads the sheet's XML as a stream, keeps only the cells of ``columns``,
+    and gives their values as openpyxl (``data_only=False``) would: text, shared or inline;
+    numbers; booleans; ``=formula`` for a formula.
+    """
+    ws = wb[sheet]
+    strings = ws._shared_strings  # a read-only workbook's sheet: its path and shared strings
+    index = {col: i for i, col in enumerate(columns)}
+    last = 0
+    with wb._archive.open(ws._worksheet_path) as src:
+        for _, row in etree.iterparse(src, events=("end",), tag=_ROW, **_SAFE):
+            r = row.get("r")
+            number = last = int(r) if r else last + 1
+            if number >= min_row:
+                values: list[Any] = [None] * len(columns)
+                col = 0
+                for c in row.iterchildren(_C):
+                    ref = c.get("r")
+                    col = _column(ref) if ref else col + 1
+                    if col in index:
+                        values[index[col]] = _cell_value(c, strings)
+                yield number, tuple(values)
+            row.clear()
+            while row.getprevious() is not None:  # what is read is let go
+                del row.getparent()[0]
+
+
+_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+
+
+def _column(ref: str) -> int:
+    letters = _LETTERS.match(ref)
+    n = 0
+    for ch in letters.group() if letters else "":
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _cell_value(c: Any, strings: list[Any]) -> Any:
+    f = c.find(_F)
+    if f is not None and f.text:
+        return "=" + f.text
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        inline = c.find(_IS)
+        return "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+    v = c.findtext(_V)
+    if v is None:
+        return None
+    if kind == "s":
+        return str(strings[int(v)])
+    if kind in ("str", "e"):
+        return v
+    if kind == "b":
+        return v.strip() in ("1", "true")
+    try:
+        number = float(v)
+    except ValueError:
+        return v
+    return int(number) if number.is_integer() and "." not in v and "E" not in v.upper() else number
 
 
 def _text(value: Any) -> str:
