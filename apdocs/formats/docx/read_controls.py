@@ -16,7 +16,22 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from apdocs.formats.docx.read_text import SDT, SDT_CONTENT, SDT_PR, TC, W14, P, R, inline_text, paragraphs, w
+from apdocs.formats.docx.read_text import (
+    CHAR_OF,
+    HIDDEN_SUBTREES,
+    SDT,
+    SDT_CONTENT,
+    SDT_PR,
+    SOFT_HYPHEN,
+    TC,
+    W14,
+    P,
+    R,
+    T,
+    inline_text,
+    paragraphs,
+    w,
+)
 from apdocs.formats.wording import check_text_size
 from apdocs.forms.model import TAG_PREFIX, parse_tag, slot_id_from_title
 
@@ -126,13 +141,60 @@ def _control(sdt: etree._Element, pr: etree._Element) -> Control | None:
 
 def _content_text(sdt: etree._Element, content: etree._Element) -> str:
     """Run-level controls hold runs; block, row and cell controls hold paragraphs."""
-    first = next(content.iterchildren(tag=etree.Element), None)  # elements only: no comments or PIs
-    if first is None:
+    pieces: list[str] = []
+    quick = _runs_text(content, pieces)
+    if quick is None:  # something the quick walk leaves to the general readers
+        element = next(content.iterchildren(tag=etree.Element), None)  # elements only: no comments or PIs
+        first = "" if element is None else element.tag
+    else:
+        first = quick
+    if not first:
         return ""
     parent = sdt.getparent()  # None only when a caller hands in a control as the root
-    if first.tag == R or (parent is not None and parent.tag == P):
-        return inline_text(content)
+    if first == R or (parent is not None and parent.tag == P):
+        return "".join(pieces) if quick is not None else inline_text(content)
     return "\n".join(paragraphs(content))
+
+
+# Children of a run the quick walk passes over: subtrees inline_text hides whole (HIDDEN_SUBTREES:
+# properties, deletions, drawings ...; a soft hyphen contributes nothing and hides its inside).
+_RUN_SILENT = HIDDEN_SUBTREES | {SOFT_HYPHEN}
+
+
+def _runs_text(content: etree._Element, out: list[str]) -> str | None:
+    """Append the text of ``content``'s runs to ``out``, when it is nothing but runs of plain
+    text (what apdocs writes and Word keeps); return the first element's tag ("" when there is
+    none) then, or None as soon as anything else turns up (the caller reads it the long way).
+
+    The same text as :func:`inline_text` on such content, at a fraction of its cost: lxml
+    builds a tag filter per ``iterdescendants`` call (~1 us), and each text element walks up
+    to the control (~1 us); a return holds ~100 controls. Every element inline_text would
+    judge differently (an unknown run child, a wrapper between the control and its runs)
+    sends the control to it, so nothing is read differently.
+    """
+    first = ""  # no element yet
+    for run in content:
+        tag = run.tag
+        if tag != R:
+            if not isinstance(tag, str):
+                continue  # a comment: no text, and not an element for "first"
+            first = first or tag
+            if tag in HIDDEN_SUBTREES:
+                continue  # a hidden subtree at the content level: no text
+            return None
+        first = first or R
+        for child in run:
+            ctag = child.tag
+            if ctag == T:
+                if child.text:
+                    out.append(child.text)
+            elif ctag in CHAR_OF:
+                out.append(CHAR_OF[ctag])
+            elif ctag in _RUN_SILENT or not isinstance(ctag, str):
+                continue
+            else:
+                return None
+    return first
 
 
 def _list_value(lst: etree._Element, shown: str) -> str:

@@ -90,6 +90,9 @@ _BLOCK_HOMES = frozenset({w("body"), TC})
 _TEXT_TAGS = (T, TAB, BR, CR, NO_BREAK_HYPHEN)
 _HIDES = _SKIP | {T, TAB, BR, CR, NO_BREAK_HYPHEN, SOFT_HYPHEN}
 _TEXT_OF = {TAB: "\t", BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
+#: For readers that walk runs themselves (read_controls' quick walk): subtrees whose text is
+#: never read, and the text each empty text element stands for.
+HIDDEN_SUBTREES, CHAR_OF = _SKIP, _TEXT_OF
 
 
 def inline_text(el: etree._Element) -> str:
