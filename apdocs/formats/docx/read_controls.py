@@ -40,6 +40,8 @@ _DATE, _DROPDOWN, _COMBO, _LIST_ITEM = w("date"), w("dropDownList"), w("comboBox
 _CHECKBOX, _CHECKED = f"{{{W14}}}checkbox", f"{{{W14}}}checked"
 _VAL, _FULL_DATE, _DISPLAY, _VALUE = w("val"), w("fullDate"), w("displayText"), w("value")
 _W14_VAL = f"{{{W14}}}val"
+#: The property-block children _control reads, each to what it is read as (a combo box as a dropdown).
+_PR_CHILD = {t: t for t in (_TAG, _ALIAS, _PLACEHOLDER, _DATE, _DROPDOWN, _CHECKBOX)} | {_COMBO: _DROPDOWN}
 
 # Every return repeats the same ~100 tags and titles: parse each string once per process.
 _TAG_START = TAG_PREFIX + ":"
@@ -72,6 +74,9 @@ def find_controls(root: etree._Element) -> list[Control]:
     done = None  # the property block last read: its tag and alias both lead to it
     total = 0  # text read so far: nested controls each read their inner controls' text again
     for named in root.iter(_TAG, _ALIAS):
+        pr = named.getparent()
+        if pr is done:  # the other of the pair: its block is read (an attribute read costs more)
+            continue
         value = named.get(_VAL)
         if not value:
             continue
@@ -80,8 +85,7 @@ def find_controls(root: etree._Element) -> list[Control]:
                 continue
         elif "]" not in value:  # no "[slot]" at the end of the title
             continue
-        pr = named.getparent()
-        if pr is done or pr is None or pr.tag != SDT_PR:
+        if pr is None or pr.tag != SDT_PR:
             continue
         done = pr
         sdt = pr.getparent()
@@ -102,18 +106,20 @@ def _control(sdt: etree._Element, pr: etree._Element) -> Control | None:
     full_date = checked = None
     choice_list = None
     for c in pr:
-        t = c.tag
-        if t == _TAG:
+        kind = _PR_CHILD.get(c.tag)  # one look-up: most children (id, lock, text ...) are none of these
+        if kind is None:
+            continue
+        if kind == _TAG:
             tag = c.get(_VAL)
-        elif t == _ALIAS:
+        elif kind == _ALIAS:
             alias = c.get(_VAL)
-        elif t == _PLACEHOLDER:
+        elif kind == _PLACEHOLDER:
             placeholder = True
-        elif t == _DATE:
+        elif kind == _DATE:
             full_date = c.get(_FULL_DATE) or None
-        elif t == _DROPDOWN or t == _COMBO:
+        elif kind == _DROPDOWN:
             choice_list = c
-        elif t == _CHECKBOX:
+        else:  # _CHECKBOX
             state = next(c.iterchildren(_CHECKED), None)
             checked = state is not None and state.get(_W14_VAL, "0").lower() in ("1", "true", "on")
     parsed = _parse_tag(tag) if tag else None
@@ -199,6 +205,17 @@ def _runs_text(content: etree._Element, out: list[str]) -> str | None:
 
 def _list_value(lst: etree._Element, shown: str) -> str:
     """Dropdown display text -> the item's value (Word shows one, stores both)."""
+    # Items are the list's children: walk them, up to any child with children of its own, where
+    # an item could sit deeper - then the document-order search (lxml's iter builds a tag filter
+    # per call; a return holds ~25 dropdowns). Items before that child are the same in both.
+    for item in lst:
+        if len(item):
+            break
+        if item.tag == _LIST_ITEM and item.get(_DISPLAY) == shown:
+            value = item.get(_VALUE)
+            return value if value is not None else shown
+    else:
+        return shown
     for item in lst.iter(_LIST_ITEM):
         if item.get(_DISPLAY) == shown:
             value = item.get(_VALUE)
