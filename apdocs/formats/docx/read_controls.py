@@ -156,8 +156,7 @@ def _content_text(sdt: etree._Element, content: etree._Element) -> str:
         first = quick
     if not first:
         return ""
-    parent = sdt.getparent()  # None only when a caller hands in a control as the root
-    if first == R or (parent is not None and parent.tag == P):
+    if first == R or ((parent := sdt.getparent()) is not None and parent.tag == P):  # None: a control handed in as the root
         return "".join(pieces) if quick is not None else inline_text(content)
     return "\n".join(paragraphs(content))
 

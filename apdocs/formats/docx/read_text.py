@@ -394,8 +394,9 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
         if tag == T:
             if para is None or (up := node.getparent()) is None or up.tag != R:  # the schema puts text only in runs
                 return None
-            if node.text:
-                para.append(node.text)
+            text = node.text  # each read of .text builds a new string
+            if text:
+                para.append(text)
         elif tag == P:
             if paras is None or (up := node.getparent()) is None or up.tag not in _PARA_HOMES:
                 return None
@@ -428,8 +429,9 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
         else:
             return None  # something careful (_CAREFUL)
     n = 0
+    join = "".join
     for row_cells in rows:
         for i in range(len(row_cells)):
-            row_cells[i] = Cell(tuple("".join(p) for p in cells[n]), spans[n])
+            row_cells[i] = Cell(tuple(map(join, cells[n])), spans[n])
             n += 1
     return rows
