@@ -235,6 +235,8 @@ def spill_after(control: Control) -> list[str]:
     p = sdt.getparent()
     if p is None or p.tag != P:
         return []
+    if p.getnext() is None:  # nothing after it (the common case; itersiblings costs ~4x more)
+        return []
     cell = p.getparent()
     if cell is None or cell.tag != TC:
         return []
