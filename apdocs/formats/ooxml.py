@@ -396,9 +396,16 @@ def _whole_if_sound(data: bytes, info: zipfile.ZipInfo, path: str | None) -> byt
         return None
 
 
+#: The prolog Office writes (an XML declaration, then the root element): what the walk in
+#: :func:`_prolog` calls "root", matched in C (a returned package has a dozen XML parts).
+_PLAIN_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[^?]*\?>[ \t\r\n]*<[^?!].{2}", re.DOTALL)
+
+
 def _prolog(buf: bytes, *, complete: bool) -> str | None:
     """ "dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
     starts with no DTD before it), "other" (judge the whole part) or None (read further)."""
+    if _PLAIN_PROLOG.match(buf):
+        return "root"
     i = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
     n = len(buf)
     if buf[i : i + 1] == b"\x00" or buf[i : i + 2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00"):
@@ -631,8 +638,12 @@ class OoxmlPackage:
 
 
 def _is_vba(name: str, content_type: str | None) -> bool:
+    return content_type in _VBA_TYPES or _is_vba_name(name)
+
+
+def _is_vba_name(name: str) -> bool:
     base = posixpath.basename(name).lower()
-    return content_type in _VBA_TYPES or base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
+    return base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
 
 
 def _plain_content_types(raw: bytes, dropped: set[str]) -> bytes:
@@ -801,8 +812,11 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     if main and not pkg.has(main):
         raise _err("PART_MISSING", f"the package has no main part {main!r}; it is damaged", path, part=main)
     _check_cells(pkg)
-    vba = [n for n in names if _is_vba(n, ctypes.of(n))]
-    if vba or (ctypes.values() & set(_MACRO_MAIN_TYPES)):
+    type_values = ctypes.values()
+    # Each part's content type is looked up only when some part is declared a VBA type at all.
+    by_type = bool(type_values.intersection(_VBA_TYPES))
+    vba = any(_is_vba(n, ctypes.of(n)) if by_type else _is_vba_name(n) for n in names)
+    if vba or (type_values & _MACRO_MAIN_TYPES.keys()):
         pkg.macro_enabled = True
         pkg.notices.append(
             Notice("MACROS_IGNORED", "the file contains macros; the answers were read and the macros ignored", where=path)
