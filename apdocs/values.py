@@ -75,9 +75,11 @@ def normalise(text: str) -> str:
 
 
 #: For ASCII text, a quick no: what is_placeholder strips from the front (whitespace as
-#: str.split() sees it, then its trimming set) and the first letters a prompt can then have.
+#: str.split() sees it, then its trimming set) and the three characters a prompt can then
+#: start with. None of them holds a space, so they are the text's own, only lower-cased.
 _PROMPT_LEAD = "".join(c for c in map(chr, range(128)) if c.isspace()) + " .:[]()<>_-"
-_PROMPT_FIRST = frozenset(p[0] for p in PLACEHOLDERS) | {"c", "t"}  # _PLACEHOLDER_RE: "click" or "tap"
+_PROMPT_START = frozenset(p[:3] for p in PLACEHOLDERS) | {"cli", "tap"}  # _PLACEHOLDER_RE: "click" or "tap"
+assert all(len(p) == 3 and " " not in p for p in _PROMPT_START)
 
 
 def is_placeholder(text: Any) -> bool:
@@ -85,10 +87,9 @@ def is_placeholder(text: Any) -> bool:
     if not isinstance(text, str):
         return False
     if text.isascii():
-        # Most answers: their first letter already rules a prompt out, with no normalising
+        # Most answers: how they start already rules a prompt out, with no normalising
         # (for ASCII, normalise() only collapses whitespace and lower-cases).
-        lead = text.lstrip(_PROMPT_LEAD)
-        if not lead or lead[0].lower() not in _PROMPT_FIRST:
+        if text.lstrip(_PROMPT_LEAD)[:3].lower() not in _PROMPT_START:
             return False
     t = normalise(text).strip(" .:…[]()<>_-")
     return bool(t) and (t in PLACEHOLDERS or bool(_PLACEHOLDER_RE.match(t)))
