@@ -74,10 +74,23 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+#: For ASCII text, a quick no: what is_placeholder strips from the front (whitespace as
+#: str.split() sees it, then its trimming set) and the three characters a prompt can then
+#: start with. None of them holds a space, so they are the text's own, only lower-cased.
+_PROMPT_LEAD = "".join(c for c in map(chr, range(128)) if c.isspace()) + " .:[]()<>_-"
+_PROMPT_START = frozenset(p[:3] for p in PLACEHOLDERS) | {"cli", "tap"}  # _PLACEHOLDER_RE: "click" or "tap"
+assert all(len(p) == 3 and " " not in p for p in _PROMPT_START)
+
+
 def is_placeholder(text: Any) -> bool:
     """Whether ``text`` is an empty field's prompt, e.g. "Click or tap here to enter text."."""
     if not isinstance(text, str):
         return False
+    if text.isascii():
+        # Most answers: how they start already rules a prompt out, with no normalising
+        # (for ASCII, normalise() only collapses whitespace and lower-cases).
+        if text.lstrip(_PROMPT_LEAD)[:3].lower() not in _PROMPT_START:
+            return False
     t = normalise(text).strip(" .:…[]()<>_-")
     return bool(t) and (t in PLACEHOLDERS or bool(_PLACEHOLDER_RE.match(t)))
 
@@ -436,7 +449,9 @@ def read_typed(kind: str, text: Any, *, choices: Sequence[str] = (), where: str 
     The one dispatch from slot type to reader, shared by the Word and Excel readers so
     a typed answer means the same in either format.
     """
-    if kind != "text" and type(text) is str and len(text) <= _SHORT:
+    if kind == "text":  # free text, the commonest slot: straight to the cleaner _read_typed ends with
+        return clean_text(text), None
+    if type(text) is str and len(text) <= _SHORT:
         # Yes/No, dates, judgements, amounts and prompts: a small vocabulary that recurs in
         # every return of a batch, read once each (free text is never kept)
         return _read_short(kind, text, tuple(choices), where)

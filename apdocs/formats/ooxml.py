@@ -68,6 +68,7 @@ STRICT_NAMESPACE = "http://purl.oclc.org/ooxml/"
 CONTENT_TYPES = "[Content_Types].xml"
 _CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_RELATIONSHIP = f"{{{_REL_NS}}}Relationship"
 
 #: Main-part content types: macro-enabled -> the plain equivalent.
 _MACRO_MAIN_TYPES = {
@@ -372,9 +373,39 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
     return has_doctype(_read_member(data, info, path))
 
 
+def _prolog_declares_dtd(whole: bytes) -> bool:
+    """:func:`_declares_dtd`'s verdict on a part already read whole: the same test on the same
+    bytes (a DOCTYPE-like string after the root element is left to :func:`parse_xml`, as there)."""
+    verdict = _prolog(whole, complete=True)
+    return verdict == "dtd" or (verdict != "root" and has_doctype(whole))
+
+
+#: Small parts every return's reader reads whole anyway: vetted by reading them whole, once
+#: (rather than inflating their prolog for the DTD check and then all of them again).
+_READ_WHOLE = frozenset({"_rels/.rels", "docProps/custom.xml"})
+
+
+def _whole_if_sound(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes | None:
+    """The part read whole and verified, or None when reading it fails in any way.
+
+    On None the caller vets the part as any other (:func:`_declares_dtd`), so a damaged part
+    fails exactly where and how it always did (or not at all, if no reader needs it)."""
+    try:
+        return _read_member(data, info, path)
+    except ParseError:
+        return None
+
+
+#: The prolog Office writes (an XML declaration, then the root element): what the walk in
+#: :func:`_prolog` calls "root", matched in C (a returned package has a dozen XML parts).
+_PLAIN_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[^?]*\?>[ \t\r\n]*<[^?!].{2}", re.DOTALL)
+
+
 def _prolog(buf: bytes, *, complete: bool) -> str | None:
     """ "dtd" (a DOCTYPE or other ``<!`` declaration before the root), "root" (the root element
     starts with no DTD before it), "other" (judge the whole part) or None (read further)."""
+    if _PLAIN_PROLOG.match(buf):
+        return "root"
     i = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
     n = len(buf)
     if buf[i : i + 1] == b"\x00" or buf[i : i + 2] in (b"\xff\xfe", b"\xfe\xff", b"<\x00"):
@@ -531,6 +562,9 @@ class OoxmlPackage:
     # Parsed XML parts by stored name: each part is parsed once (open_package vets the main
     # part by parsing it; the reader then reuses that tree). Readers must not modify them.
     _trees: dict[str, etree._Element] = field(default_factory=dict, repr=False)
+    # Relationships by source part: the package's own are asked for four times per return
+    # (vetting, format detection, the reader's main part); each answer is built once.
+    _rels: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
 
     def _key(self, name: str) -> str | None:
         return self._lower.get(name.lstrip("/").lower())
@@ -559,20 +593,27 @@ class OoxmlPackage:
 
     def relationships(self, source: str = "") -> list[dict[str, str]]:
         """Relationships of a part ("" = the package), as dicts with Id, Type, Target, TargetMode."""
+        cached = self._rels.get(source)
+        if cached is not None:
+            return [dict(rel) for rel in cached]  # copies: a caller may change what it is given
         folder, base = posixpath.split(source)
         rels = posixpath.join(folder, "_rels", base + ".rels")
         if not self.has(rels):
             return []
         # lxml gives str names and values; the isinstance tests only tell the stubs (str | bytes).
-        return [
+        found = [
             {k: v for k, v in r.attrib.items() if isinstance(k, str) and isinstance(v, str)}
             for r in self.xml(rels)
-            if isinstance(r.tag, str) and r.tag == f"{{{_REL_NS}}}Relationship"
+            if isinstance(r.tag, str) and r.tag == _RELATIONSHIP
         ]
+        self._rels[source] = found
+        return [dict(rel) for rel in found]
 
     def main_part(self) -> str | None:
         """Name of the office document part the package relationships point to."""
-        for rel in self.relationships(""):
+        if "" not in self._rels:
+            self.relationships("")
+        for rel in self._rels.get("", ()):  # read only: no copies needed
             if rel.get("Type", "").endswith("/officeDocument"):
                 return rel.get("Target", "").lstrip("/")
         return None
@@ -597,8 +638,12 @@ class OoxmlPackage:
 
 
 def _is_vba(name: str, content_type: str | None) -> bool:
+    return content_type in _VBA_TYPES or _is_vba_name(name)
+
+
+def _is_vba_name(name: str) -> bool:
     base = posixpath.basename(name).lower()
-    return content_type in _VBA_TYPES or base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
+    return base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
 
 
 def _plain_content_types(raw: bytes, dropped: set[str]) -> bytes:
@@ -732,11 +777,20 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     infos_by_name = {i.filename: i for i in infos}
     types_raw = _read_member(data, infos_by_name[CONTENT_TYPES], path)
     ctypes = _read_content_types(types_raw, path)
+    parts = {CONTENT_TYPES: types_raw}
     for info in infos:
         # Every part an office library might parse as XML is vetted here, before any reader sees it.
         # Images are left alone: an SVG may carry a harmless DOCTYPE and no reader parses it.
         name = info.filename
-        if (_is_xml_name(name) or _is_xml_type(ctypes.of(name))) and _declares_dtd(data, info, path):
+        if name == CONTENT_TYPES:
+            continue  # read whole and parsed above, where a DTD in it is refused (parse_xml)
+        if not (_is_xml_name(name) or _is_xml_type(ctypes.of(name))):
+            continue
+        if name in _READ_WHOLE:
+            raw = _whole_if_sound(data, info, path)
+            if raw is not None:
+                parts[name] = raw
+        if _prolog_declares_dtd(parts[name]) if name in parts else _declares_dtd(data, info, path):
             raise _err("DTD_FORBIDDEN", f"part {name!r} declares a DTD, which is not allowed in a returned form", path, part=name)
     pkg = OoxmlPackage(
         path=path,
@@ -745,7 +799,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
         content_types=ctypes,
         _data=data,
         _infos=infos_by_name,
-        _parts={CONTENT_TYPES: types_raw},
+        _parts=parts,
         _lower={n.lower(): n for n in names},
     )
     if not pkg.has("_rels/.rels"):
@@ -758,8 +812,11 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     if main and not pkg.has(main):
         raise _err("PART_MISSING", f"the package has no main part {main!r}; it is damaged", path, part=main)
     _check_cells(pkg)
-    vba = [n for n in names if _is_vba(n, ctypes.of(n))]
-    if vba or (ctypes.values() & set(_MACRO_MAIN_TYPES)):
+    type_values = ctypes.values()
+    # Each part's content type is looked up only when some part is declared a VBA type at all.
+    by_type = bool(type_values.intersection(_VBA_TYPES))
+    vba = any(_is_vba(n, ctypes.of(n)) if by_type else _is_vba_name(n) for n in names)
+    if vba or (type_values & _MACRO_MAIN_TYPES.keys()):
         pkg.macro_enabled = True
         pkg.notices.append(
             Notice("MACROS_IGNORED", "the file contains macros; the answers were read and the macros ignored", where=path)

@@ -90,6 +90,9 @@ _BLOCK_HOMES = frozenset({w("body"), TC})
 _TEXT_TAGS = (T, TAB, BR, CR, NO_BREAK_HYPHEN)
 _HIDES = _SKIP | {T, TAB, BR, CR, NO_BREAK_HYPHEN, SOFT_HYPHEN}
 _TEXT_OF = {TAB: "\t", BR: "\n", CR: "\n", NO_BREAK_HYPHEN: "-"}
+#: For readers that walk runs themselves (read_controls' quick walk): subtrees whose text is
+#: never read, and the text each empty text element stands for.
+HIDDEN_SUBTREES, CHAR_OF = _SKIP, _TEXT_OF
 
 
 def inline_text(el: etree._Element) -> str:
@@ -391,8 +394,9 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
         if tag == T:
             if para is None or (up := node.getparent()) is None or up.tag != R:  # the schema puts text only in runs
                 return None
-            if node.text:
-                para.append(node.text)
+            text = node.text  # each read of .text builds a new string
+            if text:
+                para.append(text)
         elif tag == P:
             if paras is None or (up := node.getparent()) is None or up.tag not in _PARA_HOMES:
                 return None
@@ -425,8 +429,9 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
         else:
             return None  # something careful (_CAREFUL)
     n = 0
+    join = "".join
     for row_cells in rows:
         for i in range(len(row_cells)):
-            row_cells[i] = Cell(tuple("".join(p) for p in cells[n]), spans[n])
+            row_cells[i] = Cell(tuple(map(join, cells[n])), spans[n])
             n += 1
     return rows
