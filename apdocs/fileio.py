@@ -165,7 +165,9 @@ def keep_backup(target: str | os.PathLike[str], when: dt.datetime) -> Path | Non
     not available, a no-clobber copy. Returns the backup's path, or None if there was no file.
     """
     path = Path(target)
-    if not path.exists():
+    if not path.is_file():
+        # Nothing, or a device or pipe (``-o /dev/null``): no file of the user's to keep, and a
+        # "backup" of /dev/null would be a second name for the device beside it.
         return None
     for n in range(1, 1000):
         name = backup_name(path, when, n)

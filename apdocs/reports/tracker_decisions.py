@@ -22,6 +22,7 @@ from typing import Any
 
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
 from apdocs.errors import ApdocsError
@@ -70,7 +71,8 @@ def read_officer_edits(path: str | Path) -> ReadBack:
     Raises :class:`TrackerUnreadable` when the file exists but cannot be read back with certainty.
     """
     target = Path(path)
-    if not target.exists():
+    if not target.exists() or not target.is_file():
+        # No file, or a device or pipe (``-o /dev/null``): nothing an officer could have typed into.
         return ReadBack([])
     locks = lock_files(target)
     if locks:
@@ -83,7 +85,7 @@ def read_officer_edits(path: str | Path) -> ReadBack:
         # Read-only: the sheets are read as streams, not built in memory (a country's tracker has
         # some 100,000 findings rows).
         wb = load_workbook(target, read_only=True, data_only=False)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError) as exc:
         raise TrackerUnreadable(
             f"the tracker cannot be read back ({type(exc).__name__}); it was left as it is. Move it aside "
             "(keeping it: it may hold officers' decisions) or repair it, then run again",
