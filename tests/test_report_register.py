@@ -67,9 +67,7 @@ def test_a_report_reads_the_register_and_changes_nothing_in_it(two_terms: tuple[
     assert json.loads(before), "the two runs left findings to compare"
 
 
-def test_without_a_register_there_is_no_trend_and_none_is_created(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_without_a_register_there_is_no_trend_and_none_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("APDOCS_DB", raising=False)
     run("report", "--roster", ROSTER, "--as-of", "2025-03-31", "-o", "r.docx", RETURNS)
