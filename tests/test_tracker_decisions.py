@@ -51,6 +51,27 @@ def test_a_corrupt_tracker_is_refused_not_replaced(first_run: tuple[str, Path, P
     _refused(first_run, "cannot be read back")
 
 
+def test_a_tracker_whose_sheet_xml_is_damaged_is_refused_not_replaced(first_run: tuple[str, Path, Path, Path]) -> None:
+    """Damage that opens fine but breaks the streamed read-back: a shared-string index past the table."""
+    import re
+    import zipfile
+
+    tracker = first_run[3]
+    with zipfile.ZipFile(tracker) as zin:
+        parts = {i.filename: zin.read(i) for i in zin.infolist()}
+    key_cell = re.compile(rb't="inlineStr"><is><t>F-[0-9a-f]{10}</t></is>')
+    damaged = 0
+    for name, data in parts.items():
+        if name.startswith("xl/worksheets/sheet"):
+            parts[name], n = key_cell.subn(b't="s"><v>99999</v>', data)
+            damaged += n
+    assert damaged, "the tracker's keys are inline strings, as apdocs writes them"
+    with zipfile.ZipFile(tracker, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
+    _refused(first_run, "cannot be read back (IndexError)")
+
+
 def test_a_tracker_open_in_excel_is_refused(first_run: tuple[str, Path, Path, Path]) -> None:
     tracker = first_run[3]
     (tracker.parent / f"~${tracker.name}").write_bytes(b"\0" * 162)

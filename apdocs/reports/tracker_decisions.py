@@ -22,6 +22,7 @@ from typing import Any
 
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
@@ -71,7 +72,7 @@ def read_officer_edits(path: str | Path) -> ReadBack:
     Raises :class:`TrackerUnreadable` when the file exists but cannot be read back with certainty.
     """
     target = Path(path)
-    if not target.exists() or not target.is_file():
+    if not target.is_file():
         # No file, or a device or pipe (``-o /dev/null``): nothing an officer could have typed into.
         return ReadBack([])
     locks = lock_files(target)
@@ -86,17 +87,25 @@ def read_officer_edits(path: str | Path) -> ReadBack:
         # some 100,000 findings rows).
         wb = load_workbook(target, read_only=True, data_only=False)
     except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError) as exc:
-        raise TrackerUnreadable(
-            f"the tracker cannot be read back ({type(exc).__name__}); it was left as it is. Move it aside "
-            "(keeping it: it may hold officers' decisions) or repair it, then run again",
-            path=str(target),
-        ) from None
+        raise _unreadable(target, exc) from None
     try:
         edits = _edits(wb, target)
         editor = _text(wb.properties.lastModifiedBy) if edits else ""
         return ReadBack(edits, editor or None)
+    except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, IndexError, ValueError) as exc:
+        # A damaged sheet part, or a shared-string index past the table: read as a stream, such a
+        # file fails here rather than at load_workbook.
+        raise _unreadable(target, exc) from None
     finally:
         wb.close()
+
+
+def _unreadable(target: Path, exc: Exception) -> TrackerUnreadable:
+    return TrackerUnreadable(
+        f"the tracker cannot be read back ({type(exc).__name__}); it was left as it is. Move it aside "
+        "(keeping it: it may hold officers' decisions) or repair it, then run again",
+        path=str(target),
+    )
 
 
 def _reshaped(target: Path, why: str) -> TrackerUnreadable:
@@ -196,10 +205,7 @@ _SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge
 
 def _column(ref: str) -> int:
     letters = _LETTERS.match(ref)
-    n = 0
-    for ch in letters.group() if letters else "":
-        n = n * 26 + ord(ch) - 64
-    return n
+    return column_index_from_string(letters.group()) if letters else 0
 
 
 def _cell_value(c: Any, strings: list[Any]) -> Any:
