@@ -51,7 +51,7 @@ def report_cmd(
     from apdocs.parse import iter_files, parse_many
     from apdocs.reconcile import load_config, reconcile
     from apdocs.reports.qa_report import write_report
-    from apdocs.reports.registered_run import earlier_periods, reconcile_with_memory
+    from apdocs.reports.registered_run import report_from_register
     from apdocs.roster import load_roster
 
     day = _as_of(as_of)
@@ -62,12 +62,10 @@ def report_cmd(
         ours = {os.path.realpath(output), os.path.realpath(output.with_suffix(".pdf"))}
         files = (f for f in iter_files(returns) if os.path.realpath(f) not in ours)
         records = parse_many(files, jobs=jobs)
-        history = []
         if _has_register(db):
-            result = reconcile_with_memory(db, roster, records, as_of=day, config=cfg, profile=profile)
-            history = earlier_periods(db, day)
+            result, history = report_from_register(db, roster, records, as_of=day, config=cfg, profile=profile)
         else:
-            result = reconcile(roster, records, cfg, day, profile=profile)
+            result, history = reconcile(roster, records, cfg, day, profile=profile), []
         paths = write_report(result, output, profile=profile, history=history, pdf=pdf, overwrite=force)
     except ApdocsError as exc:
         fail(exc)

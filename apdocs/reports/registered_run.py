@@ -153,7 +153,7 @@ def run_with_register(
     return RegisteredRun(result, view, target, backup, stored)
 
 
-def reconcile_with_memory(
+def report_from_register(
     db: str | os.PathLike[str] | None,
     roster: Roster,
     records: Iterable[ParsedReturn | ParseFailure],
@@ -161,11 +161,13 @@ def reconcile_with_memory(
     as_of: dt.date,
     config: Config | None = None,
     profile: Profile | None = None,
-) -> Result:
-    """Reconcile as a registered run would (returns remembered from earlier runs count), recording nothing.
+) -> tuple[Result, list[PeriodSummary]]:
+    """Reconcile as a registered run would (returns remembered from earlier runs count), recording
+    nothing, and the earlier terms for the trend: what the QA report needs, in one read of the register.
 
-    For readers of the register such as the QA report: they must not move findings' statuses or
-    add a run, which only ``reconcile`` and ``ingest`` do.
+    A reader such as the report must not move findings' statuses or add a run, which only
+    ``reconcile`` and ``ingest`` do. The trend has one summary per earlier term (its latest run),
+    oldest first; runs of ``as_of``'s own term are left out, since the report's figures stand for it.
     """
     records = list(records)
     inputs = {r.source.sha256 for r in records if isinstance(r, ParsedReturn)}
@@ -173,22 +175,14 @@ def reconcile_with_memory(
     try:
         with read_transaction(engine) as conn:
             prior = runs.returns_from_register(conn, exclude=inputs)
-    finally:
-        engine.dispose()
-    return reconcile(roster, records, config, as_of, prior_returns=prior, profile=profile)
-
-
-def earlier_periods(db: str | os.PathLike[str] | None, as_of: dt.date) -> list[PeriodSummary]:
-    """One summary per earlier term (its latest run), oldest first, for the QA report's trend.
-
-    Runs of ``as_of``'s own term are left out: the report's current figures stand for that term.
-    """
-    engine = open_engine(db)
-    try:
-        with read_transaction(engine) as conn:
             stored = runs.run_summaries(conn, before=as_of)
     finally:
         engine.dispose()
+    result = reconcile(roster, records, config, as_of, prior_returns=prior, profile=profile)
+    return result, _earlier_terms(stored, period_label(as_of))
+
+
+def _earlier_terms(stored: list[dict[str, Any]], current: str) -> list[PeriodSummary]:
     latest: dict[str, PeriodSummary] = {}
     for data in stored:
         try:
@@ -196,7 +190,6 @@ def earlier_periods(db: str | os.PathLike[str] | None, as_of: dt.date) -> list[P
         except (KeyError, TypeError, ValueError):
             continue  # a summary this version cannot read: left out of the trend, not guessed
         latest[summary.label] = summary  # oldest first, so the term's latest run wins
-    current = period_label(as_of)
     return sorted((p for label, p in latest.items() if label != current), key=lambda p: p.as_of)
 
 
