@@ -4,6 +4,7 @@ that run's tracker, and the report only reads the register."""
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -13,7 +14,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from apdocs.cli import main
-from tests.test_report import RETURNS, ROSTER, tables
+from apdocs.reports.qa_figures import KEY_FINDINGS
+from tests.test_report import RETURNS, ROSTER, paragraphs, tables
+
+KEY_CODES = {code for codes in KEY_FINDINGS.values() for code in codes}
 
 TERM2 = RETURNS.parent / "returns-term2"
 
@@ -73,3 +77,44 @@ def test_without_a_register_there_is_no_trend_and_none_is_created(tmp_path: Path
     run("report", "--roster", ROSTER, "--as-of", "2025-03-31", "-o", "r.docx", RETURNS)
     assert "Period" not in tables((tmp_path / "r.docx").read_bytes())
     assert not (tmp_path / "apdocs.db").exists() and os.listdir(tmp_path) == ["r.docx"]
+
+
+def test_each_key_finding_says_where_officers_stand_as_the_register_has_it(
+    two_terms: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Ofsted's next question is what the school and the VS are doing about each key finding: with a
+    register, every key finding's row says so (accepted, lapsed acceptance, or open since when)."""
+    db, _, _ = two_terms
+    as_of = "2025-07-31"
+    raised = [
+        f
+        for f in json.loads(run("findings", "list", "--db", db, "--json"))
+        if f["code"] in KEY_CODES and f["last_raised"] == as_of
+    ]
+    assert len(raised) >= 2, "the sample returns raise key findings to decide on"
+    accepted, lapsed = raised[0], raised[1]
+    run("findings", "accept", accepted["key"], "--note", "insurer renewing", "--by", "A Officer", "--db", db)
+    run("findings", "accept", lapsed["key"], "--note", "visit booked", "--until", "2025-06-30", "--by", "B Officer", "--db", db)
+    today = dt.datetime.now(dt.UTC).strftime("%d/%m/%Y")
+
+    def expected(f: dict) -> str:
+        since = dt.date.fromisoformat(f["first_raised"]).strftime("%d/%m/%Y")
+        if f["key"] == accepted["key"]:
+            return f"Accepted by A Officer on {today}"
+        if f["key"] == lapsed["key"]:
+            return f"Acceptance lapsed after 30/06/2025; open since {since}"
+        return f"Reopened; first raised {since}" if f["status"] == "reopened" else f"Open since {since}"
+
+    report = tmp_path / "report.docx"
+    run("report", "--roster", ROSTER, "--db", db, "--as-of", as_of, "-o", report, RETURNS, TERM2)
+    got: collections.Counter[tuple[str, ...]] = collections.Counter()
+    for rows in tables(report.read_bytes()).values():
+        if rows[0][:1] == ["School"] and rows[0][-1] == "Officers' action":
+            got.update((r[0], r[1], r[2], r[4]) for r in rows[1:])
+    want = collections.Counter((f["school"] or "", f["pupil_reference"] or "", f["provider"] or "", expected(f)) for f in raised)
+    assert got == want
+    # the officers' notes are free text and stay out of the report
+    every_cell = [cell for rows in tables(report.read_bytes()).values() for row in rows for cell in row]
+    text = "\n".join(paragraphs(report.read_bytes()) + every_cell)
+    assert "Accepted by A Officer" in text and "insurer renewing" not in text and "visit booked" not in text
+    assert any(p.startswith(f"Key findings: {len(raised)}; accepted by officers: 1;") for p in paragraphs(report.read_bytes()))

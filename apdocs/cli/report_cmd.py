@@ -63,10 +63,11 @@ def report_cmd(
         files = (f for f in iter_files(returns) if os.path.realpath(f) not in ours)
         records = parse_many(files, jobs=jobs)
         if _has_register(db):
-            result, history = report_from_register(db, roster, records, as_of=day, config=cfg, profile=profile)
+            got = report_from_register(db, roster, records, as_of=day, config=cfg, profile=profile)
+            result, history, standing = got.result, got.history, got.standing
         else:
-            result, history = reconcile(roster, records, cfg, day, profile=profile), []
-        paths = write_report(result, output, profile=profile, history=history, pdf=pdf, overwrite=force)
+            result, history, standing = reconcile(roster, records, cfg, day, profile=profile), [], None
+        paths = write_report(result, output, profile=profile, history=history, standing=standing, pdf=pdf, overwrite=force)
     except ApdocsError as exc:
         fail(exc)
         return

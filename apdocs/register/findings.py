@@ -7,6 +7,7 @@ officer's decision: an accepted finding stays accepted on every later run while 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -100,6 +101,20 @@ def list_findings(conn: Connection, *, status: str | None = None, school: str | 
         rows = [r for r in rows if name_key(r.school) == name_key(school)]
     latest = latest_decisions(conn, [r.key for r in rows]) if rows else {}
     return [_state(r, latest.get(r.key)) for r in rows]
+
+
+def states_with_codes(conn: Connection, codes: Iterable[str]) -> dict[str, FindingState]:
+    """key -> state of every finding the register holds with one of ``codes``, with its latest decision.
+
+    For readers that show where officers stand on a few kinds of finding (the QA report's key
+    findings) without loading a country's worth of findings.
+    """
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = list(conn.execute(sa.select(t.findings).where(t.findings.c.code.in_(wanted))))
+    latest = latest_decisions(conn, [r.key for r in rows]) if rows else {}
+    return {r.key: _state(r, latest.get(r.key)) for r in rows}
 
 
 def record_findings(conn: Connection, run_id: int, result: Result) -> RunView:

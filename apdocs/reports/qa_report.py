@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,9 @@ from docx.shared import Cm, Pt, RGBColor
 from apdocs.fileio import OutputExistsError, atomic_write_bytes
 from apdocs.profile import Profile, default_profile
 from apdocs.reconcile import SEVERITIES, Result
+from apdocs.reconcile.findings import Finding
+from apdocs.register.keys import finding_key
+from apdocs.register.model import FindingState
 from apdocs.reports import charts
 from apdocs.reports.accessible import finish_docx, set_alt_text
 from apdocs.reports.letter_templates import mark_header_row
@@ -143,8 +146,37 @@ def _pct(c: Coverage) -> str:
     return f"{c.percent}%"
 
 
-def build_report(result: Result, *, profile: Profile | None = None, history: Sequence[PeriodSummary] = ()) -> bytes:
-    """The report as .docx bytes (no I/O). ``history``: earlier periods, oldest first; the trend shows only with it."""
+def standing_of(f: Finding, standing: Mapping[str, FindingState], as_of: dt.date) -> str:
+    """Where officers stand on a finding, as the register says: what Ofsted asks next ("what are you doing about it?").
+
+    An acceptance counts only while it is in force on ``as_of`` (after its review-by date the finding is
+    open again, as the next run would make it). Officers' notes are free text that may hold names, so
+    the report says who decided and when, never the note.
+    """
+    state = standing.get(finding_key(f))
+    if state is None:
+        return "New: not yet in the register"
+    d = state.decision
+    if d is not None and d.accepts_on(as_of):
+        until = f", review by {d.until.strftime('%d/%m/%Y')}" if d.until else ""
+        return f"Accepted by {d.by} on {d.at.strftime('%d/%m/%Y')}{until}"
+    since = f"since {state.first_raised.strftime('%d/%m/%Y')}"
+    if d is not None and d.decision == "accept" and d.until is not None:
+        return f"Acceptance lapsed after {d.until.strftime('%d/%m/%Y')}; open {since}"
+    if d is not None and d.decision == "chase":
+        return f"Being chased (decided {d.at.strftime('%d/%m/%Y')}); open {since}"
+    return f"Reopened; first raised {state.first_raised.strftime('%d/%m/%Y')}" if state.status == "reopened" else f"Open {since}"
+
+
+def build_report(
+    result: Result,
+    *,
+    profile: Profile | None = None,
+    history: Sequence[PeriodSummary] = (),
+    standing: Mapping[str, FindingState] | None = None,
+) -> bytes:
+    """The report as .docx bytes (no I/O). ``history``: earlier periods, oldest first; the trend shows only
+    with it. ``standing``: the register's findings by key; with it, each key finding says where officers stand."""
     prof = profile or default_profile()
     d = _doc(prof, result.as_of)
     d.add_heading(TITLE, level=0)
@@ -164,6 +196,7 @@ def build_report(result: Result, *, profile: Profile | None = None, history: Seq
         f"Placements with every required form returned: {total.complete} of {total.required} ({_pct(total)}).",
         "Findings: " + ", ".join(f"{result.counts[s]} {s}" for s in SEVERITIES) + ".",
         f"Returns read: {result.returns_read}; returns that could not be read: {len(result.failures)}.",
+        *([_actions_line(keys, standing, result.as_of)] if standing is not None else []),
     ):
         d.add_paragraph(line, style="List Bullet")
 
@@ -188,11 +221,23 @@ def build_report(result: Result, *, profile: Profile | None = None, history: Seq
         if not found:
             d.add_paragraph("None found.")
             continue
+        if standing is None:
+            _table(
+                d,
+                ("School", "Pupil", "Provider", "Finding"),
+                [(f.school or "", f.pupil_reference or "", f.provider or "", long_dates(f.message)) for f in found],
+                (3.6, 2.2, 3.4, 6.6),
+            )
+            continue
         _table(
             d,
-            ("School", "Pupil", "Provider", "Finding"),
-            [(f.school or "", f.pupil_reference or "", f.provider or "", long_dates(f.message)) for f in found],
-            (3.6, 2.2, 3.4, 6.6),
+            ("School", "Pupil", "Provider", "Finding", "Officers' action"),
+            [
+                (f.school or "", f.pupil_reference or "", f.provider or "", long_dates(f.message), action)
+                for f in found
+                for action in [standing_of(f, standing, result.as_of)]
+            ],
+            (3.0, 1.9, 2.8, 5.0, 3.1),
         )
 
     d.add_heading("Findings by category and severity", level=1)
@@ -243,12 +288,21 @@ def build_report(result: Result, *, profile: Profile | None = None, history: Seq
     return finish_docx(d, title=f"{TITLE}: {long_date(result.as_of)}", author=prof.organisation, logo=prof.logo)
 
 
+def _actions_line(keys: Mapping[str, list[Finding]], standing: Mapping[str, FindingState], as_of: dt.date) -> str:
+    said = [standing_of(f, standing, as_of) for found in keys.values() for f in found]
+    accepted = sum(s.startswith("Accepted") for s in said)
+    chased = sum(s.startswith("Being chased") for s in said)
+    rest = "the rest open (see Key findings)"
+    return f"Key findings: {len(said)}; accepted by officers: {accepted}; being chased: {chased}; {rest}."
+
+
 def write_report(
     result: Result,
     path: str | os.PathLike[str],
     *,
     profile: Profile | None = None,
     history: Sequence[PeriodSummary] = (),
+    standing: Mapping[str, FindingState] | None = None,
     pdf: bool = False,
     overwrite: bool = False,
 ) -> list[Path]:
@@ -256,7 +310,7 @@ def write_report(
     from apdocs.reports.pdf import to_pdf
 
     target = Path(path)
-    data = build_report(result, profile=profile, history=history)
+    data = build_report(result, profile=profile, history=history, standing=standing)
     pdf_path = target.with_suffix(".pdf")
     if not overwrite:
         for p in (target, pdf_path) if pdf else (target,):

@@ -34,9 +34,9 @@ from apdocs.register import decisions, findings, runs
 from apdocs.register.db import open_engine, read_transaction, write_transaction
 from apdocs.register.faults import checkpoint
 from apdocs.register.keys import finding_key
-from apdocs.register.model import RunView
+from apdocs.register.model import FindingState, RunView
 from apdocs.register.providers import provider_rows
-from apdocs.reports.qa_figures import PeriodSummary, period_label, summarise
+from apdocs.reports.qa_figures import KEY_FINDINGS, PeriodSummary, period_label, summarise
 from apdocs.reports.tracker import save_tracker
 from apdocs.reports.tracker_decisions import ReadBack, read_officer_edits
 from apdocs.roster import Roster
@@ -153,6 +153,15 @@ def run_with_register(
     return RegisteredRun(result, view, target, backup, stored)
 
 
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the QA report takes from a register, besides its own reconcile result."""
+
+    result: Result
+    history: list[PeriodSummary]  # one summary per earlier term, oldest first
+    standing: dict[str, FindingState]  # finding key -> where officers stand on it (key-finding codes only)
+
+
 def report_from_register(
     db: str | os.PathLike[str] | None,
     roster: Roster,
@@ -161,9 +170,10 @@ def report_from_register(
     as_of: dt.date,
     config: Config | None = None,
     profile: Profile | None = None,
-) -> tuple[Result, list[PeriodSummary]]:
+) -> ReportInputs:
     """Reconcile as a registered run would (returns remembered from earlier runs count), recording
-    nothing, and the earlier terms for the trend: what the QA report needs, in one read of the register.
+    nothing; add the earlier terms for the trend and where officers stand on the key findings: what
+    the QA report needs, in one read of the register.
 
     A reader such as the report must not move findings' statuses or add a run, which only
     ``reconcile`` and ``ingest`` do. The trend has one summary per earlier term (its latest run),
@@ -171,15 +181,17 @@ def report_from_register(
     """
     records = list(records)
     inputs = {r.source.sha256 for r in records if isinstance(r, ParsedReturn)}
+    key_codes = {code for codes in KEY_FINDINGS.values() for code in codes}
     engine = open_engine(db)
     try:
         with read_transaction(engine) as conn:
             prior = runs.returns_from_register(conn, exclude=inputs)
             stored = runs.run_summaries(conn, before=as_of)
+            standing = findings.states_with_codes(conn, key_codes)
     finally:
         engine.dispose()
     result = reconcile(roster, records, config, as_of, prior_returns=prior, profile=profile)
-    return result, _earlier_terms(stored, period_label(as_of))
+    return ReportInputs(result, _earlier_terms(stored, period_label(as_of)), standing)
 
 
 def _earlier_terms(stored: list[dict[str, Any]], current: str) -> list[PeriodSummary]:
