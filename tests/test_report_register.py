@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from apdocs.cli import main
 from apdocs.reports.qa_figures import KEY_FINDINGS
+from tests.register_helpers import officer_edits
 from tests.test_report import RETURNS, ROSTER, paragraphs, tables
 
 KEY_CODES = {code for codes in KEY_FINDINGS.values() for code in codes}
@@ -84,17 +85,22 @@ def test_each_key_finding_says_where_officers_stand_as_the_register_has_it(
 ) -> None:
     """Ofsted's next question is what the school and the VS are doing about each key finding: with a
     register, every key finding's row says so (accepted, lapsed acceptance, or open since when)."""
-    db, _, _ = two_terms
+    db, _, summer = two_terms
     as_of = "2025-07-31"
     raised = [
         f
         for f in json.loads(run("findings", "list", "--db", db, "--json"))
         if f["code"] in KEY_CODES and f["last_raised"] == as_of
     ]
-    assert len(raised) >= 2, "the sample returns raise key findings to decide on"
-    accepted, lapsed = raised[0], raised[1]
+    assert len(raised) >= 3, "the sample returns raise key findings to decide on"
+    accepted, lapsed, chased = raised[0], raised[1], raised[2]
     run("findings", "accept", accepted["key"], "--note", "insurer renewing", "--by", "A Officer", "--db", db)
     run("findings", "accept", lapsed["key"], "--note", "visit booked", "--until", "2025-06-30", "--by", "B Officer", "--db", db)
+    # a decision typed into the tracker reaches the register with the next run
+    officer_edits(summer, {chased["key"]: ("chase", "emailed the school")})
+    run("reconcile", "--roster", ROSTER, "--db", db, "--as-of", as_of, "-o", summer, RETURNS, TERM2)
+    now = {f["key"]: f for f in json.loads(run("findings", "list", "--db", db, "--json"))}
+    raised = [now[f["key"]] for f in raised]
     today = dt.datetime.now(dt.UTC).strftime("%d/%m/%Y")
 
     def expected(f: dict) -> str:
@@ -103,6 +109,8 @@ def test_each_key_finding_says_where_officers_stand_as_the_register_has_it(
             return f"Accepted by A Officer on {today}"
         if f["key"] == lapsed["key"]:
             return f"Acceptance lapsed after 30/06/2025; open since {since}"
+        if f["key"] == chased["key"]:
+            return f"Being chased (decided {today}); open since {since}"
         return f"Reopened; first raised {since}" if f["status"] == "reopened" else f"Open since {since}"
 
     report = tmp_path / "report.docx"
@@ -116,5 +124,6 @@ def test_each_key_finding_says_where_officers_stand_as_the_register_has_it(
     # the officers' notes are free text and stay out of the report
     every_cell = [cell for rows in tables(report.read_bytes()).values() for row in rows for cell in row]
     text = "\n".join(paragraphs(report.read_bytes()) + every_cell)
-    assert "Accepted by A Officer" in text and "insurer renewing" not in text and "visit booked" not in text
-    assert any(p.startswith(f"Key findings: {len(raised)}; accepted by officers: 1;") for p in paragraphs(report.read_bytes()))
+    assert "Accepted by A Officer" in text and "Being chased" in text
+    assert not any(note in text for note in ("insurer renewing", "visit booked", "emailed the school"))
+    assert f"Key findings: {len(raised)}; accepted by officers: 1; being chased: 1; the rest open (see Key findings)." in text
