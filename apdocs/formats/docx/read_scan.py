@@ -34,7 +34,7 @@ from lxml import etree
 from apdocs.formats.docx.read_controls import Control, Properties, control, names_slot, properties
 from apdocs.formats.docx.read_text import CHAR_OF, W14, W, w
 from apdocs.formats.ooxml import safe_parser
-from apdocs.formats.wording import check_text_size
+from apdocs.formats.wording import MAX_FORM_TEXT, check_text_size
 
 # -- the document around the controls --------------------------------------------------------
 
@@ -137,7 +137,8 @@ def _scan(xml: bytes) -> list[Control]:
             found = control(props, None if props.placeholder else _content_text(xml, after), None)
             out.append(found)
             total += len(found.text or "")
-            check_text_size(total)
+            if total > MAX_FORM_TEXT:  # check_text_size's own test, without a call per control
+                check_text_size(total)
         at = find(_PR, after)
     return out
 
@@ -238,9 +239,9 @@ def _known_blocks(root_tag: bytes) -> dict[bytes, tuple[Properties | None]]:
 
 
 def _new_block(known: dict[bytes, tuple[Properties | None]], root_tag: bytes, block: bytes) -> Properties | None:
-    """What a block not seen before says. A date picker's block is remembered with its date as
-    :data:`_ANY_DATE` (one parse for every date; each return has its own dates): when what the
-    block says carries that date, it is the attribute read, and the real one takes its place."""
+    """What a block not seen before says (and remember it). A date picker's block is parsed with
+    its date as :data:`_ANY_DATE`, once for every date (each return has its own dates): when
+    what the block says carries that date, it is the attribute read, and the real one takes its place."""
     at = block.find(_FULL_DATE)
     if at >= 0:
         begin = at + len(_FULL_DATE)
@@ -254,7 +255,8 @@ def _new_block(known: dict[bytes, tuple[Properties | None]], root_tag: bytes, bl
                 entry = known[key] = (_read_block(root_tag, key),)
             props = entry[0]
             if props is not None and props.full_date == _ANY_DATE:
-                return props._replace(full_date=date.decode("utf-8") or None)
+                props = props._replace(full_date=date.decode("utf-8") or None)
+            known[block] = (props,)  # a batch meets each date again and again
             return props
     entry = known[block] = (_read_block(root_tag, block),)
     return entry[0]
