@@ -37,6 +37,7 @@ from typing import Any
 from lxml import etree
 
 from apdocs.errors import Notice, ParseError
+from apdocs.forms.model import TAG_PREFIX
 
 # -- caps (a returned form is a few hundred KB; these leave wide headroom) -------
 
@@ -779,15 +780,24 @@ def _read_content_types(raw: bytes, path: str | None) -> ContentTypes:
     return ContentTypes(defaults, overrides)
 
 
+#: How apdocs' own tag values ("apdocs:FORM:VERSION:SLOT") start in a part's bytes, and how far
+#: into the main part one is looked for (a form's first answer is within its first few KB).
+_OWN_TAG, _OWN_TAG_WITHIN = f'="{TAG_PREFIX}:'.encode(), 64 * 1024
+
+
 def _main_namespace(pkg: OoxmlPackage, main: str) -> str:
     """The main part's root namespace, the part vetted as parsing it would: its bytes read (size
     and checksum), a DTD refused, damaged XML refused as XML_INVALID.
 
-    A well-formed part is checked without building its tree (half the cost of parsing a return;
-    the docx reader reads its own controls from the bytes, see ``docx.read_scan``); anything
-    else goes through :meth:`OoxmlPackage.xml`, which raises the typed error it always did."""
+    A well-formed part holding apdocs' own tags is checked without building its tree (half the
+    cost of parsing a return; the docx reader reads its own controls from the bytes, see
+    ``docx.read_scan``). Any other part - a re-save that dropped the tags, someone else's
+    document - is parsed into its tree at once (its reader needs the tree; checking it first
+    would parse it twice), as is anything the check cannot vouch for: through
+    :meth:`OoxmlPackage.xml`, which raises the typed error it always did."""
     raw = pkg.part(main)
-    found = None if has_doctype(raw) else _checked_root_namespace(raw)
+    own = raw.find(_OWN_TAG, 0, _OWN_TAG_WITHIN) >= 0
+    found = _checked_root_namespace(raw) if own and not has_doctype(raw) else None
     if found is None:
         return etree.QName(pkg.xml(main)).namespace or ""
     key = pkg._key(main)
