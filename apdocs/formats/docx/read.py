@@ -18,7 +18,7 @@ the tree is built only when that scan declines or another route needs it.
 The form is named by ``docProps/custom.xml`` (``apdocs.form``), else the control tags,
 else the slot ids in control titles, else by which definition's texts the document
 holds (with a threshold: an unrelated document is ``NOT_A_FORM``, not an empty record).
-Everything is read with lxml from the vetted package; nothing is executed or fetched.
+Everything is read from the vetted package (with lxml, or from bytes libxml2 has checked); nothing is executed or fetched.
 """
 
 from __future__ import annotations
