@@ -10,7 +10,9 @@
 (c) an editor without content controls: every ``w:sdt`` unwrapped keeping its content,
     done with lxml here - this simulates a real class of editors (Google Docs, older
     Word/WordPad/Pages exports) that keep text but drop controls;
-(d) the .xlsx re-saved by real LibreOffice Calc.
+(d) the .xlsx re-saved by real LibreOffice Calc;
+(e) every .docx above read the same with and without the scan of the controls' bytes
+    (``docx.read_scan``): the same record, whichever way the scan went.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from apdocs.forms import FORM_IDS, load_form
 from apdocs.parse import parse
 from apdocs.record import flatten_answers
 from tests.docx_edit import unwrap_controls
+from tests.scan_compare import read_both
 
 pytestmark = pytest.mark.libreoffice
 
@@ -127,3 +130,13 @@ def test_c_editor_without_content_controls(form_id):
 def test_d_xlsx_resaved_by_libreoffice_calc(resaved, form_id, multi):
     want = filled(form_id, multiline=multi)
     assert differences(read_flat(resaved[(form_id, "xlsx", multi)], form_id, "lo.xlsx"), want) == {}
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+@pytest.mark.parametrize("multi", [False, True])
+def test_e_docx_read_the_same_with_and_without_the_scan(resaved, form_id, multi):
+    rendered = render_form(form_id, "docx", filled(form_id, multiline=multi))
+    assert read_both(rendered).engaged  # our own form, controls intact: read from the bytes
+    for data in (resaved[(form_id, "docx", multi)], unwrap_controls(rendered)):
+        both = read_both(data)
+        assert both.same(), (both.scanned, both.tree)

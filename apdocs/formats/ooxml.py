@@ -37,6 +37,7 @@ from typing import Any
 from lxml import etree
 
 from apdocs.errors import Notice, ParseError
+from apdocs.forms.model import TAG_PREFIX
 
 # -- caps (a returned form is a few hundred KB; these leave wide headroom) -------
 
@@ -496,6 +497,80 @@ def has_doctype(raw: bytes) -> bool:
     return False
 
 
+class _NoTree:
+    """A parser target that builds nothing: libxml2 still reads every byte and refuses what is not
+    well-formed, for about half the cost of building the tree (which a reader may never need)."""
+
+    def close(self) -> None:
+        return None
+
+
+def _checking_parser() -> etree.XMLParser:
+    """:func:`safe_parser`'s options without a tree (one per thread, as :func:`_parser`)."""
+    parser = getattr(_parsers, "checker", None)
+    if parser is None:
+        parser = _parsers.checker = etree.XMLParser(
+            # lxml calls only the target methods that exist (each one defined would cost a Python
+            # call per element); lxml-stubs' ParserTarget lists them all.
+            target=_NoTree(),  # type: ignore[arg-type]
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=False,
+            remove_pis=True,
+        )
+    return parser
+
+
+#: What :func:`_checked_root_namespace` can read without doubt: a UTF-8 part (an XML declaration
+#: naming UTF-8 or none) whose root element comes straight after it, its start tag in group 1
+#: (name) and 2 (attributes). Anything else (another encoding, a comment before the root ...)
+#: is left to the tree.
+_CHECKABLE_HEAD = re.compile(
+    rb"(?:\xef\xbb\xbf)?"
+    rb"(?:<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*([\"'])1\.0\1"
+    rb"(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])(?i:utf-8)\2)?"
+    rb"(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*([\"'])(?:yes|no)\3)?[ \t\r\n]*\?>)?"
+    rb"[ \t\r\n]*<([^ \t\r\n/>!?][^ \t\r\n/>]*)((?:[ \t\r\n]+[^ \t\r\n=/>]+[ \t\r\n]*=[ \t\r\n]*(?:\"[^\"]*\"|'[^']*'))*)"
+    rb"[ \t\r\n]*/?>"
+)
+_ATTRIBUTE = re.compile(rb"([^ \t\r\n=]+)[ \t\r\n]*=[ \t\r\n]*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _checked_root_namespace(raw: bytes) -> str | None:
+    """The namespace of the part's root element, once libxml2 has found the part well-formed and
+    its namespaces sound WITHOUT building a tree; None when that is not certain (then the caller
+    builds the tree, which raises the typed error or answers).
+
+    The tree-less check refuses everything the tree parser refuses except namespace errors (an
+    unbound prefix, say), which libxml2 only logs: any error-level entry means "not checked".
+    """
+    head = _CHECKABLE_HEAD.match(raw)
+    if head is None:
+        return None
+    parser = _checking_parser()
+    try:
+        etree.fromstring(raw, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+    if any(entry.level >= etree.ErrorLevels.ERROR for entry in parser.error_log):
+        return None
+    prefix, colon, _local = head.group(4).rpartition(b":")
+    want = b"xmlns:" + prefix if colon else b"xmlns"
+    found = b""  # no declaration: no namespace (an unbound prefix was refused above)
+    for name, double, single in _ATTRIBUTE.findall(head.group(5)):
+        if name == want:
+            found = double or single
+    if b"&" in found or any(c in found for c in b"\t\r\n"):
+        return None  # references and whitespace normalisation: left to the tree
+    try:
+        return found.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def parse_xml(raw: bytes, *, path: str | None, part: str) -> etree._Element:
     """Parse one XML part safely or raise DTD_FORBIDDEN / XML_INVALID naming the part."""
     if has_doctype(raw):
@@ -559,9 +634,12 @@ class OoxmlPackage:
     _infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict, repr=False)
     _parts: dict[str, bytes] = field(default_factory=dict, repr=False)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
-    # Parsed XML parts by stored name: each part is parsed once (open_package vets the main
-    # part by parsing it; the reader then reuses that tree). Readers must not modify them.
+    # Parsed XML parts by stored name: each part is parsed once, when first asked for.
+    # Readers must not modify them.
     _trees: dict[str, etree._Element] = field(default_factory=dict, repr=False)
+    # Parts libxml2 found well-formed without a tree (open_package's check of the main part):
+    # a reader that reads their bytes itself needs no tree (see checked_bytes).
+    _checked: set[str] = field(default_factory=set, repr=False)
     # Relationships by source part: the package's own are asked for four times per return
     # (vetting, format detection, the reader's main part); each answer is built once.
     _rels: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
@@ -590,6 +668,12 @@ class OoxmlPackage:
             if key is not None:  # else part() has raised PART_MISSING
                 self._trees[key] = tree
         return tree
+
+    def checked_bytes(self, name: str) -> bytes | None:
+        """The part's bytes when libxml2 has found them well-formed with sound namespaces (no tree
+        built), else None. Only the main part is checked so (see :func:`open_package`)."""
+        key = self._key(name)
+        return self._parts.get(key) if key is not None and key in self._checked else None
 
     def relationships(self, source: str = "") -> list[dict[str, str]]:
         """Relationships of a part ("" = the package), as dicts with Id, Type, Target, TargetMode."""
@@ -696,8 +780,33 @@ def _read_content_types(raw: bytes, path: str | None) -> ContentTypes:
     return ContentTypes(defaults, overrides)
 
 
-def _check_strict(pkg: OoxmlPackage, main_root: etree._Element | None, root_rels: bytes) -> None:
-    main_ns = etree.QName(main_root).namespace or "" if main_root is not None else ""
+#: How apdocs' own tag values ("apdocs:FORM:VERSION:SLOT") start in a part's bytes, and how far
+#: into the main part one is looked for (a form's first answer is within its first few KB).
+_OWN_TAG, _OWN_TAG_WITHIN = f'="{TAG_PREFIX}:'.encode(), 64 * 1024
+
+
+def _main_namespace(pkg: OoxmlPackage, main: str) -> str:
+    """The main part's root namespace, the part vetted as parsing it would: its bytes read (size
+    and checksum), a DTD refused, damaged XML refused as XML_INVALID.
+
+    A well-formed part holding apdocs' own tags is checked without building its tree (half the
+    cost of parsing a return; the docx reader reads its own controls from the bytes, see
+    ``docx.read_scan``). Any other part - a re-save that dropped the tags, someone else's
+    document - is parsed into its tree at once (its reader needs the tree; checking it first
+    would parse it twice), as is anything the check cannot vouch for: through
+    :meth:`OoxmlPackage.xml`, which raises the typed error it always did."""
+    raw = pkg.part(main)
+    own = raw.find(_OWN_TAG, 0, _OWN_TAG_WITHIN) >= 0
+    found = _checked_root_namespace(raw) if own and not has_doctype(raw) else None
+    if found is None:
+        return etree.QName(pkg.xml(main)).namespace or ""
+    key = pkg._key(main)
+    if key is not None:
+        pkg._checked.add(key)
+    return found
+
+
+def _check_strict(pkg: OoxmlPackage, main_ns: str, root_rels: bytes) -> None:
     if STRICT_NAMESPACE.encode() in root_rels or main_ns.startswith(STRICT_NAMESPACE):
         app, ext = _NAMES.get(pkg.kind, ("Word or Excel", ".docx or .xlsx"))
         raise _err(
@@ -807,8 +916,8 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     root_rels = pkg.part("_rels/.rels")
     pkg.relationships("")  # parse now so damaged relationships fail here, typed
     main = pkg.main_part()
-    main_root = pkg.xml(main) if main and pkg.has(main) else None
-    _check_strict(pkg, main_root, root_rels)
+    main_ns = _main_namespace(pkg, main) if main and pkg.has(main) else ""
+    _check_strict(pkg, main_ns, root_rels)
     if main and not pkg.has(main):
         raise _err("PART_MISSING", f"the package has no main part {main!r}; it is damaged", path, part=main)
     _check_cells(pkg)

@@ -11,10 +11,14 @@ Routes, most trusted first (the record's warnings say which was used):
    into): the form's printed texts are found and the answers beside/beneath them read
    (see :mod:`apdocs.formats.docx.legacy`). Also fills any slot whose control is gone.
 
+Route 1 is read from the bytes of ``word/document.xml`` when they are apdocs' own form with
+its controls intact (:mod:`apdocs.formats.docx.read_scan`: the same controls, no tree built);
+the tree is built only when that scan declines or another route needs it.
+
 The form is named by ``docProps/custom.xml`` (``apdocs.form``), else the control tags,
 else the slot ids in control titles, else by which definition's texts the document
 holds (with a threshold: an unrelated document is ``NOT_A_FORM``, not an empty record).
-Everything is read with lxml from the vetted package; nothing is executed or fetched.
+Everything is read from the vetted package (with lxml, or from bytes libxml2 has checked); nothing is executed or fetched.
 """
 
 from __future__ import annotations
@@ -24,15 +28,18 @@ from collections import Counter
 from functools import cache, lru_cache
 from typing import Any
 
+from lxml import etree
+
 from apdocs import values as v
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.docx.legacy import flatten, read_legacy
 from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
 from apdocs.formats.docx.read_position import read_by_position
+from apdocs.formats.docx.read_scan import scan_controls
 from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
-from apdocs.formats.ooxml import open_package
+from apdocs.formats.ooxml import OoxmlPackage, open_package
 from apdocs.formats.wording import Identified, identify_form
 from apdocs.forms.model import FORM_IDS, FormDefinition, Slot, load_form
 from apdocs.record import ParsedReturn, SourceInfo, build_answers
@@ -41,6 +48,9 @@ _BODY = w("body")
 _CP = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 #: Custom document properties apdocs writes (read when present, never required).
 PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdocs.reference"
+#: Whether controls are read from the bytes when the scan can (read_scan). Only tests and
+#: benchmarks turn it off, to compare with the tree route.
+USE_SCAN = True
 
 
 def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -48,18 +58,29 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     pkg = open_package(data, path=path, kind="docx")
     notices: list[Notice] = list(pkg.notices)
     main = pkg.main_part() or "word/document.xml"
-    root = pkg.xml(main)
-    body = next(root.iterchildren(_BODY), None)
-    if body is None:
-        raise ParseError("the document has no body", code="NOT_A_FORM", path=path)
+    raw = pkg.checked_bytes(main) if USE_SCAN else None
+    # The scan only accepts a document whose root's one child is w:body: the body check is the tree's.
+    tree_body = _body(pkg, main, path) if raw is None else None
     props = _custom_properties(pkg)
-    controls = find_controls(body)
+    scanned = scan_controls(raw) if raw is not None else None
+    if scanned is None:
+        tree_body = tree_body if tree_body is not None else _body(pkg, main, path)
+        controls = find_controls(tree_body)
+    else:
+        controls = scanned
+
+    def body() -> etree._Element:
+        """The body's tree, built when a route other than the controls needs it."""
+        nonlocal tree_body
+        if tree_body is None:
+            tree_body = _body(pkg, main, path)
+        return tree_body
 
     named = props.get(PROP_FORM)
     form_id = named if named in FORM_IDS else (_form_from_tags(controls) or _form_from_slots(controls))
     doc_blocks = None
     if form_id is None:
-        doc_blocks = read_blocks(body)
+        doc_blocks = read_blocks(body())
         found = _identify_by_content(doc_blocks, path)
         form_id = found.form
         if not found.confident:
@@ -81,12 +102,12 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     by_position = 0
     if missing and version == form.version:
         # our own layout at a known version: the places where our renderer put each answer
-        placed = read_by_position(form, body, missing, reader)
+        placed = read_by_position(form, body(), missing, reader)
         flat.update(placed)
         by_position = len(placed)
         missing = [s for s in missing if s not in placed]
     if missing:
-        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body)
+        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body())
         legacy = read_legacy(form, doc_blocks, reader)
         for s in missing:
             flat[s] = legacy.values.get(s)
@@ -114,6 +135,13 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
         answers=answers,
         warnings=tuple(notices),
     )
+
+
+def _body(pkg: OoxmlPackage, main: str, path: str | None) -> etree._Element:
+    body = next(pkg.xml(main).iterchildren(_BODY), None)
+    if body is None:
+        raise ParseError("the document has no body", code="NOT_A_FORM", path=path)
+    return body
 
 
 def _route_summary(by_position: int, by_wording: int) -> str:

@@ -99,8 +99,35 @@ def find_controls(root: etree._Element) -> list[Control]:
     return out
 
 
-def _control(sdt: etree._Element, pr: etree._Element) -> Control | None:
-    """What one control says, from one pass over its property block's few children."""
+class Properties(NamedTuple):
+    """What a control's property block (``w:sdtPr``) says, when it names a slot."""
+
+    slot: str
+    form: str | None
+    version: str | None
+    by: str
+    placeholder: bool  # w:showingPlcHdr: the control shows its placeholder, not an answer
+    full_date: str | None
+    checked: bool | None
+    choice_list: etree._Element | None  # w:dropDownList / w:comboBox, for display text -> value
+
+
+def names_slot(pr: etree._Element) -> bool:
+    """Whether :func:`find_controls` reads this property block: a ``w:tag`` or ``w:alias`` child
+    that could name a slot (the others are locked wording or someone else's controls)."""
+    for c in pr:
+        if c.tag == _TAG:
+            if (c.get(_VAL) or "").startswith(_TAG_START):
+                return True
+        elif c.tag == _ALIAS and "]" in (c.get(_VAL) or ""):
+            return True
+    return False
+
+
+def properties(pr: etree._Element) -> Properties | None:
+    """What one property block says, from one pass over its few children; None when it names no slot.
+
+    The last ``w:tag`` and the last ``w:alias`` count (as lxml's attribute reads of repeated children would)."""
     tag = alias = None
     placeholder = False
     full_date = checked = None
@@ -133,16 +160,29 @@ def _control(sdt: etree._Element, pr: etree._Element) -> Control | None:
         by = "alias"
     if slot is None:
         return None  # locked wording or someone else's control
-    content = sdt[-1]
-    if placeholder:
+    return Properties(slot, form, version, by, placeholder, full_date, checked, choice_list)
+
+
+def control(props: Properties, text: str | None, sdt: etree._Element | None) -> Control:
+    """The control, given what its property block says and the text its content holds
+    (``text`` is not read when the placeholder shows)."""
+    if props.placeholder:
         text = None
-    elif content.tag == SDT_CONTENT:
-        text = _content_text(sdt, content)
-    else:
-        text = ""
-    if choice_list is not None and text is not None:
-        text = _list_value(choice_list, text)
-    return Control(slot, form, version, by, text, full_date, checked, sdt)
+    elif props.choice_list is not None and text is not None:
+        text = list_value(props.choice_list, text)
+    return Control(props.slot, props.form, props.version, props.by, text, props.full_date, props.checked, sdt)
+
+
+def _control(sdt: etree._Element, pr: etree._Element) -> Control | None:
+    """What one control says: its property block, then its content's text unless the placeholder shows."""
+    props = properties(pr)
+    if props is None:
+        return None
+    if props.placeholder:
+        return control(props, None, sdt)
+    content = sdt[-1]
+    text = _content_text(sdt, content) if content.tag == SDT_CONTENT else ""
+    return control(props, text, sdt)
 
 
 def _content_text(sdt: etree._Element, content: etree._Element) -> str:
@@ -202,7 +242,7 @@ def _runs_text(content: etree._Element, out: list[str]) -> str | None:
     return first
 
 
-def _list_value(lst: etree._Element, shown: str) -> str:
+def list_value(lst: etree._Element, shown: str) -> str:
     """Dropdown display text -> the item's value (Word shows one, stores both)."""
     # Items are the list's children: walk them, up to any child with children of its own, where
     # an item could sit deeper - then the document-order search (lxml's iter builds a tag filter

@@ -1,0 +1,273 @@
+"""apdocs' own content controls read from the BYTES of ``word/document.xml``, without a tree.
+
+Building the lxml tree of a return costs about as much as everything else the reader does
+(issue 12). A return as apdocs renders it and Word keeps it is a very regular document:
+each answer control is ``<w:sdt><w:sdtPr>...</w:sdtPr><w:sdtContent>`` runs of plain text
+``</w:sdtContent></w:sdt></w:p></w:tc>``. :func:`scan_controls` reads exactly that, with
+C-speed ``bytes.find``/``count`` and compiled regular expressions matched whole, and gives
+the same list of controls as :func:`~apdocs.formats.docx.read_controls.find_controls` on the
+tree (``element`` None: every control it accepts has no spill, see ``spill_after``).
+
+It DECLINES (returns None, and the reader builds the tree as before) on anything it does not
+fully understand: bytes libxml2 has not checked (the caller passes only
+:meth:`~apdocs.formats.ooxml.OoxmlPackage.checked_bytes`), another XML declaration or
+encoding, a root other than ``w:document`` binding ``w`` (and ``w14``, if declared) to their
+namespaces with no other prefix bound to those, any namespace declaration after the root
+start tag, comments, CDATA and processing instructions, carriage returns, and any answer
+control whose content is more than runs of plain text (tracked changes, fields, nested
+controls, proofing marks, bookmarks ...) or which is not the last thing in the last paragraph
+of its table cell (where LibreOffice spills paragraphs after it).
+
+Property blocks are read by :func:`~apdocs.formats.docx.read_controls.properties` itself, on
+the block parsed alone (in the document's own root start tag, so every prefix means what it
+means there); every return of a form repeats the same few hundred blocks, so each distinct
+block is parsed once per process and thread.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from lxml import etree
+
+from apdocs.formats.docx.read_controls import Control, Properties, control, names_slot, properties
+from apdocs.formats.docx.read_text import CHAR_OF, W14, W, w
+from apdocs.formats.ooxml import safe_parser
+from apdocs.formats.wording import MAX_FORM_TEXT, check_text_size
+
+# -- the document around the controls --------------------------------------------------------
+
+#: An XML declaration naming UTF-8 (or none), the root ``w:document`` start tag (group 4: whole,
+#: group 5: its attributes, values free of references and whitespace to normalise), then ``w:body``.
+_HEAD = re.compile(
+    rb"(?:\xef\xbb\xbf)?"
+    rb"(?:<\?xml version=([\"'])1\.0\1(?: encoding=([\"'])(?i:utf-8)\2)?(?: standalone=([\"'])(?:yes|no)\3)?[ \n]*\?>)?"
+    rb"[ \t\r\n]*(<w:document((?:[ \t\n]+[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?=\"[^\"<&\t\r\n]*\")*)[ \t\n]*>)<w:body>"
+)
+_ROOT_ATTRIBUTE = re.compile(rb"([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)=\"([^\"]*)\"")
+_W_NS, _W14_NS = W.encode(), W14.encode()
+_END = b"</w:body></w:document>"
+
+#: Every property block must open exactly so: ``<w:sdt><w:sdtPr>``, the first child of ``w:sdt``.
+_SDT, _PR, _CLOSE = b"<w:sdt>", b"<w:sdtPr", b"</w:sdtPr>"
+_LT = ord("<")
+
+# -- an answer control's content --------------------------------------------------------------
+
+# Run properties are hidden whole from text: any run of empty elements (nothing nested, so the
+# first "</w:rPr>" ends them and nothing in them can look like text).
+_RPR = rb"<w:rPr>(?:<w:[A-Za-z]+(?: [A-Za-z][\w]*:[A-Za-z]+=\"[^\"]*\")*/>)*</w:rPr>"
+_T = rb"<w:t(?: xml:space=\"preserve\")?>"
+_RUN_CHILD = (
+    rb"(?:" + _T + rb"[^<]*</w:t>"
+    rb"|<w:t(?: xml:space=\"preserve\")?/>|<w:tab/>|<w:br(?: w:(?:type|clear)=\"[A-Za-z]*\")*/>"
+    rb"|<w:cr/>|<w:noBreakHyphen/>|<w:softHyphen/>)"
+)
+_RUN = rb"<w:r(?: w:rsid[A-Za-z]*=\"[0-9A-Fa-f]*\")*>(?:" + _RPR + rb")?" + _RUN_CHILD + rb"*</w:r>"
+#: After the property block: an optional end-properties block, the content (group 1: nothing
+#: but runs of text), the control's end, and the end of its paragraph and of its table cell.
+_AFTER = re.compile(
+    rb"(?:<w:sdtEndPr/>|<w:sdtEndPr>(?:" + _RPR + rb")?</w:sdtEndPr>)?"
+    rb"(?:<w:sdtContent/>()|<w:sdtContent>((?:" + _RUN + rb")*)</w:sdtContent>)"
+    rb"</w:sdt></w:p></w:tc>"
+)
+#: The common case, one run of one text element (group 1: its text), matched first.
+_AFTER_ONE = re.compile(rb"<w:sdtContent><w:r>" + _T + rb"([^<]*)</w:t></w:r></w:sdtContent></w:sdt></w:p></w:tc>")
+#: The text-bearing elements of content already matched by _AFTER, in order; run properties skipped.
+_TEXT_PIECE = re.compile(_RPR + rb"|" + _T + rb"([^<]*)</w:t>|<w:(tab|br|cr|noBreakHyphen)[ />]")
+_CHAR = {name.encode(): CHAR_OF[w(name)] for name in ("tab", "br", "cr", "noBreakHyphen")}
+
+#: The five predefined entities and character references: all a checked part's text can hold
+#: (no DTD, so no other entity is defined), decoded as XML does; any other "&" declines.
+_REFERENCE = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9A-Fa-f]+));|&")
+_ENTITY = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+class _Declined(Exception):
+    """Something the scan does not fully understand: the caller reads the tree instead."""
+
+
+def scan_controls(xml: bytes) -> list[Control] | None:
+    """The controls :func:`~apdocs.formats.docx.read_controls.find_controls` finds in the body,
+    in document order (``element`` None), or None when the scan declines (see the module doc).
+
+    ``xml`` must be bytes libxml2 has found well-formed with sound namespaces
+    (:meth:`~apdocs.formats.ooxml.OoxmlPackage.checked_bytes`). Raises TEXT_TOO_LARGE where
+    find_controls would."""
+    try:
+        return _scan(xml)
+    except _Declined:
+        return None
+
+
+def _scan(xml: bytes) -> list[Control]:
+    head = _HEAD.match(xml)
+    if head is None:
+        raise _Declined
+    root_tag = head.group(4)
+    _check_namespaces(head.group(5))
+    start = head.end(4)
+    if (
+        xml.find(b"\r", start) >= 0  # line ends the parser normalises (Word ends its declaration with one)
+        or _markup_declaration(xml, start)  # comments, CDATA and processing instructions
+        or xml.find(b"xmlns", start) >= 0  # a prefix declared again, or a default namespace
+        or xml.find(b"<w:body", start + 1) >= 0  # a second body: the tree reader reads the first only
+        or not xml[-64:].rstrip(b" \t\n").endswith(_END)  # with the head: the root holds the body alone
+    ):
+        raise _Declined
+    known = _known_blocks(root_tag)
+    out: list[Control] = []
+    total = 0  # text read so far, as find_controls counts it
+    find = xml.find
+    at = find(_PR, start)
+    while at >= 0:
+        begin = at + len(_PR)
+        if xml[at - len(_SDT) : at] != _SDT or xml[begin : begin + 1] != b">":  # w:sdtPr, first in w:sdt
+            raise _Declined
+        begin += 1
+        end = find(_CLOSE, begin)
+        if end < 0:
+            raise _Declined
+        block = xml[begin:end]
+        entry = known.get(block)
+        props = entry[0] if entry is not None else _new_block(known, root_tag, block)
+        after = end + len(_CLOSE)
+        if props is not None:
+            found = control(props, None if props.placeholder else _content_text(xml, after), None)
+            out.append(found)
+            total += len(found.text or "")
+            if total > MAX_FORM_TEXT:  # check_text_size's own test, without a call per control
+                check_text_size(total)
+        at = find(_PR, after)
+    return out
+
+
+def _markup_declaration(xml: bytes, start: int) -> bool:
+    """Whether a comment, CDATA section or processing instruction follows ``start``: each holds a
+    "<!" or "<?", found by the rare "!" and "?" (a memchr each; text holds few of them)."""
+    for mark in (b"!", b"?"):
+        at = xml.find(mark, start)
+        while at >= 0:
+            if xml[at - 1] == _LT:
+                return True
+            at = xml.find(mark, at + 1)
+    return False
+
+
+def _check_namespaces(attributes: bytes) -> None:
+    """``w`` (and ``w14`` if declared) bound to their namespaces, and no other prefix to either:
+    then ``w:x`` in the bytes is the element the tree reader asks for as ``{W}x``, and only it."""
+    bound: dict[bytes, bytes] = {}
+    for name, value in _ROOT_ATTRIBUTE.findall(attributes):
+        if name == b"xmlns":
+            raise _Declined  # a default namespace: unprefixed names would mean something
+        if name.startswith(b"xmlns:"):
+            bound[name[6:]] = value
+    if bound.get(b"w") != _W_NS or bound.get(b"w14", _W14_NS) != _W14_NS:
+        raise _Declined
+    for prefix, value in bound.items():
+        if (value == _W_NS and prefix != b"w") or (value == _W14_NS and prefix != b"w14"):
+            raise _Declined
+
+
+def _content_text(xml: bytes, at: int) -> str:
+    """The text of an answer control's content, which starts at ``at`` (after ``</w:sdtPr>``)."""
+    one = _AFTER_ONE.match(xml, at)
+    if one is not None:
+        return _decode(one.group(1))
+    m = _AFTER.match(xml, at)
+    if m is None:
+        raise _Declined
+    if m.group(1) is not None:
+        return ""  # <w:sdtContent/>
+    pieces: list[str] = []
+    for piece in _TEXT_PIECE.finditer(xml, m.start(2), m.end(2)):
+        text, char = piece.group(1, 2)
+        if text is not None:
+            if text:
+                pieces.append(_decode(text))
+        elif char is not None:
+            pieces.append(_CHAR[char])
+    return "".join(pieces)
+
+
+def _decode(raw: bytes) -> str:
+    """Text content as the parser gives it (no ``\\r`` here to normalise: the scan declined those)."""
+    text = raw.decode("utf-8")  # checked by libxml2: valid UTF-8
+    if "&" not in text:
+        return text
+    return _REFERENCE.sub(_referenced, text)
+
+
+def _referenced(m: re.Match[str]) -> str:
+    name, decimal, hexadecimal = m.group(1, 2, 3)
+    if name is not None:
+        return _ENTITY[name]
+    if decimal is None and hexadecimal is None:
+        raise _Declined  # an "&" no reference pattern knows (libxml2's check lets none through)
+    return chr(int(decimal) if decimal is not None else int(hexadecimal, 16))
+
+
+# -- property blocks, each distinct one parsed once -------------------------------------------
+
+
+#: Most distinct property blocks kept per thread (a form has ~150, each with and without its
+#: placeholder showing; date pickers' dates are kept apart, see _new_block).
+MAX_KNOWN_BLOCKS = 4096
+#: A date picker's stored date: the one part of a property block that differs between returns.
+_FULL_DATE = b' w:fullDate="'
+#: What a block is read with in place of its date, so one parse serves every date.
+_ANY_DATE = "@"
+_blocks = threading.local()
+
+
+def _known_blocks(root_tag: bytes) -> dict[bytes, tuple[Properties | None]]:
+    """What each property block seen in this thread says, for documents with this root start tag
+    (what a block's prefixes mean depends on it; every return of a form has the same one)."""
+    table: dict[bytes, dict[bytes, tuple[Properties | None]]] | None = getattr(_blocks, "table", None)
+    if table is None:
+        table = _blocks.table = {}
+    known = table.get(root_tag)
+    if known is None:
+        if sum(len(k) for k in table.values()) > MAX_KNOWN_BLOCKS:
+            table.clear()
+        known = table[root_tag] = {}
+    elif len(known) > MAX_KNOWN_BLOCKS:
+        known.clear()
+    return known
+
+
+def _new_block(known: dict[bytes, tuple[Properties | None]], root_tag: bytes, block: bytes) -> Properties | None:
+    """What a block not seen before says (and remember it). A date picker's block is parsed with
+    its date as :data:`_ANY_DATE`, once for every date (each return has its own dates): when
+    what the block says carries that date, it is the attribute read, and the real one takes its place."""
+    at = block.find(_FULL_DATE)
+    if at >= 0:
+        begin = at + len(_FULL_DATE)
+        end = block.find(b'"', begin)
+        date = block[begin:end]
+        # one date, written as it reads (no reference or whitespace for XML to change)
+        if block.find(_FULL_DATE, end) < 0 and not any(c in date for c in b"&<\t\r\n"):
+            key = block[:begin] + _ANY_DATE.encode() + block[end:]
+            entry = known.get(key)
+            if entry is None:
+                entry = known[key] = (_read_block(root_tag, key),)
+            props = entry[0]
+            if props is not None and props.full_date == _ANY_DATE:
+                props = props._replace(full_date=date.decode("utf-8") or None)
+            known[block] = (props,)  # a batch meets each date again and again
+            return props
+    entry = known[block] = (_read_block(root_tag, block),)
+    return entry[0]
+
+
+def _read_block(root_tag: bytes, block: bytes) -> Properties | None:
+    """What the property block says (None: it names no slot), read by the tree reader's own
+    :func:`properties` on the block parsed alone inside the document's root start tag."""
+    try:
+        root = etree.fromstring(root_tag + b"<w:sdtPr>" + block + b"</w:sdtPr></w:document>", parser=safe_parser())
+    except etree.XMLSyntaxError:
+        raise _Declined from None  # a block that is not one element (nested property blocks ...)
+    pr = root[0]
+    return properties(pr) if names_slot(pr) else None
