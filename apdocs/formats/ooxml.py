@@ -454,9 +454,11 @@ def _inflate(raw: bytes, allowed: int, path: str | None, name: str) -> bytes:
 # -- XML ------------------------------------------------------------------------
 
 
-def safe_parser() -> etree.XMLParser:
-    """The only XML parser apdocs uses on returned files: no DTD, entities, network or huge trees."""
+def safe_parser(target: Any = None) -> etree.XMLParser:
+    """The only XML parser apdocs uses on returned files: no DTD, entities, network or huge trees.
+    ``target``: an lxml parser target instead of a tree (see :class:`_NoTree`)."""
     return etree.XMLParser(
+        target=target,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -509,18 +511,8 @@ def _checking_parser() -> etree.XMLParser:
     """:func:`safe_parser`'s options without a tree (one per thread, as :func:`_parser`)."""
     parser = getattr(_parsers, "checker", None)
     if parser is None:
-        parser = _parsers.checker = etree.XMLParser(
-            # lxml calls only the target methods that exist (each one defined would cost a Python
-            # call per element); lxml-stubs' ParserTarget lists them all.
-            target=_NoTree(),  # type: ignore[arg-type]
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=False,
-            remove_pis=True,
-        )
+        # lxml calls only the target methods that exist (each one defined would cost a Python call per element).
+        parser = _parsers.checker = safe_parser(target=_NoTree())
     return parser
 
 
