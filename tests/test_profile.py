@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import io
+import os
 import re
 import struct
 import zipfile
@@ -53,13 +54,13 @@ thresholds:
 """
 
 
-def tiny_png() -> bytes:
-    """A 2x2 blue PNG, made by hand so the test needs no imaging library."""
+def tiny_png(pixel: bytes = b"\x1f\x4e\x78") -> bytes:
+    """A 2x2 PNG of one RGB colour (blue unless ``pixel`` says), made by hand so the test needs no imaging library."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    raw = b"".join(b"\x00" + b"\x1f\x4e\x78" * 2 for _ in range(2))
+    raw = b"".join(b"\x00" + pixel * 2 for _ in range(2))
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
@@ -268,3 +269,25 @@ def test_every_command_but_init_takes_profile() -> None:
     assert len(commands) > 10
     without = [n for n, c in commands if not any(getattr(p, "envvar", None) == "APDOCS_PROFILE" for p in c.params)]
     assert without == ["init"]
+
+
+def test_a_logo_replaced_under_the_same_name_reaches_the_next_letter(wessex: Path) -> None:
+    """Letters are compiled once per template and profile; a new logo saved over the old file
+    (same name, as an officer would) must not leave the old picture in later letters."""
+    from apdocs.reports.letters import load_letter_context, render_letter
+
+    def media(letter: bytes) -> list[bytes]:
+        with zipfile.ZipFile(io.BytesIO(letter)) as z:
+            return [z.read(n) for n in z.namelist() if n.startswith("word/media/")]
+
+    logo = wessex.parent / "logo.png"
+    profile = load_profile(wessex)
+    first = render_letter("appendix1", load_letter_context(profile=profile), profile=profile)
+    assert media(first) == [tiny_png()]
+    red = tiny_png(b"\xc0\x10\x20")
+    logo.write_bytes(red)
+    # the same size, so only the modification time tells the files apart (one second later)
+    os.utime(logo, ns=(logo.stat().st_atime_ns, logo.stat().st_mtime_ns + 1_000_000_000))
+    profile = load_profile(wessex)
+    second = render_letter("appendix1", load_letter_context(profile=profile), profile=profile)
+    assert media(second) == [red]

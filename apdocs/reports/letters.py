@@ -119,7 +119,11 @@ class _Compiled:
 
 
 @lru_cache(maxsize=16)
-def _compile(path: str, size: int, mtime: float, title: str, author: str, logo: str | None) -> _Compiled:
+def _compile(
+    path: str, size: int, mtime: float, title: str, author: str, logo: str | None, logo_stamp: tuple[int, int] | None
+) -> _Compiled:
+    # ``logo_stamp`` (the logo's size and mtime in ns) is only part of the key: a logo replaced
+    # under the same name during a long-lived process must not keep the old picture in letters.
     # Finished once per template and profile, before anything is rendered: the language, title and
     # author live in parts no placeholder touches, so every letter shares them (and the fast path
     # keeps them deflated once); the logo goes into the header before docxtpl renders it, because
@@ -230,6 +234,17 @@ def _missing(context: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
     return missing
 
 
+def _stamp(file: str | None) -> tuple[int, int] | None:
+    """A file's size and mtime (ns), to key caches on its contents' version; None when absent."""
+    if file is None:
+        return None
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None  # finished_template reports a missing logo, typed
+    return (st.st_size, st.st_mtime_ns)
+
+
 def render_letter(
     template: str | os.PathLike[str], context: dict[str, Any], *, profile: Profile | None = None, title: str | None = None
 ) -> bytes:
@@ -244,7 +259,7 @@ def render_letter(
     prof = profile or default_profile()
     doc_title = title or TITLES.get(str(template), path.stem.replace("_", " ").capitalize())
     logo = str(prof.logo) if prof.logo is not None else None
-    compiled = _compile(str(path.resolve()), st.st_size, st.st_mtime, doc_title, prof.organisation, logo)
+    compiled = _compile(str(path.resolve()), st.st_size, st.st_mtime, doc_title, prof.organisation, logo, _stamp(logo))
     missing = _missing(context, compiled.placeholders)
     if missing:
         names = ", ".join("{{ " + m + " }}" for m in missing)
