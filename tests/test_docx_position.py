@@ -1,0 +1,143 @@
+"""The position route's shortcuts (issue 12) against the reading they stand for.
+
+What is worked out once per form version - the places to read for a list of slots, each row
+cell's role - must give what working it out per return gives, and the guards (the printed
+text at each place) must still be judged per return: a cached plan must never carry one
+return's verdict to the next.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from lxml import etree
+
+from apdocs.api import render_form
+from apdocs.formats.docx import read_position
+from apdocs.formats.docx.legacy import read_legacy
+from apdocs.formats.docx.read import read_docx
+from apdocs.formats.docx.read_text import blocks
+from apdocs.formats.docx.read_values import Reader
+from apdocs.forms import FORM_IDS, load_form
+from tests.docx_edit import edit_document, unwrap_controls
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+def answers(form_id: str) -> dict:
+    """Plain answers (none quoting printed wording), different in every slot."""
+    out: dict = {}
+    for i, s in enumerate(load_form(form_id).slots()):
+        if s.type == "text":
+            out[s.id] = f"Synthetic {i} for {s.id}\nits second line" if s.multiline else f"Synthetic {i}"
+        elif s.type == "bool":
+            out[s.id] = i % 2 == 0
+        elif s.type == "date":
+            out[s.id] = f"2020-{1 + i % 12:02d}-{1 + i % 27:02d}"
+        elif s.type == "choice":
+            out[s.id] = s.choices[i % len(s.choices)]
+        else:
+            out[s.id] = float(100 * (i + 1))
+    return out
+
+
+def body_of(data: bytes) -> etree._Element:
+    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    return root.find(w("body"))
+
+
+def slot_ids(form_id: str) -> list[str]:
+    return [s.id for s in load_form(form_id).slots()]
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_every_place_reads_what_the_wording_route_reads(form_id):
+    # Row cells are read by the role worked out once from our render's column headings and
+    # spans: the wording route works each row's roles out afresh, and must agree slot by slot.
+    form = load_form(form_id)
+    body = body_of(unwrap_controls(render_form(form_id, "docx", answers(form_id))))
+    placed = read_position.read_by_position(form, body, slot_ids(form_id), Reader())
+    worded = read_legacy(form, blocks(body), Reader()).values
+    pmap = read_position.position_map(form.id, form.version)
+    assert pmap is not None
+    assert pmap.rows or form_id == "appendix4"  # Appendix 4 has no evidence/source/cover rows
+    assert set(placed) == set(pmap.cells) | set(pmap.rows)
+    assert {s: worded.get(s) for s in placed} == placed
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_any_list_of_slots_reads_exactly_those_slots(form_id):
+    # The plan for a list of slots is kept per (form, version, list): each list must get its own.
+    form = load_form(form_id)
+    body = body_of(unwrap_controls(render_form(form_id, "docx", answers(form_id))))
+    every = read_position.read_by_position(form, body, slot_ids(form_id), Reader())
+    pmap = read_position.position_map(form.id, form.version)
+    assert pmap is not None
+    row_slots = [s for s in slot_ids(form_id) if s in pmap.rows]
+    lists = [
+        slot_ids(form_id)[::2],
+        slot_ids(form_id)[1::2],
+        list(reversed(slot_ids(form_id))),
+        row_slots[-1:],  # only a row's last slot: the row is still read, for that slot alone
+        [s for s in slot_ids(form_id) if s not in pmap.rows],
+        [],
+    ]
+    for wanted in lists + lists:  # twice: the second time from the cache
+        got = read_position.read_by_position(form, body, wanted, Reader())
+        assert got == {s: every[s] for s in wanted if s in every}, wanted
+
+
+def test_a_changed_label_is_refused_in_every_return_not_just_the_first():
+    # The guards are judged per return: a cached plan (the same list of slots every time) must
+    # not remember that an earlier return's rows held.
+    a2 = load_form("appendix2")
+    data = unwrap_controls(render_form("appendix2", "docx", answers("appendix2")))
+
+    def retyped(root):
+        for tr in root.iter(w("tr")):
+            if "".join(tr.itertext()).startswith(a2.items[3].text):
+                next(tr.iter(w("t"))).text = "Our health and safety policy (retyped by the school)"
+                return
+        raise AssertionError("row not found")
+
+    edited = edit_document(data, retyped)
+    wanted = slot_ids("appendix2")
+    e4 = [f"{a2.items[3].id}.{part}" for part in ("seen", "date_seen", "note")]
+    for _ in range(2):
+        intact = read_position.read_by_position(a2, body_of(data), wanted, Reader())
+        assert all(s in intact for s in e4)
+        changed = read_position.read_by_position(a2, body_of(edited), wanted, Reader())
+        assert not any(s in changed for s in e4)
+        assert set(intact) - set(changed) == set(e4)
+    rec = read_docx(edited, path="retyped.docx")
+    (message,) = [n.message for n in rec.warnings if n.code == "ROUTE_FALLBACK"]
+    assert message.endswith(" 3 from the printed wording")
+
+
+@pytest.mark.parametrize("drop_next", [True, False], ids=["merged", "widened"])
+def test_a_row_whose_cells_span_other_columns_is_refused(drop_next):
+    # The row's roles were worked out from our spans: a row whose cells were merged (one cell
+    # fewer) or widened (as many cells, each later one starting a column further right) must be
+    # refused, not read with the old roles.
+    a2 = load_form("appendix2")
+    data = unwrap_controls(render_form("appendix2", "docx", answers("appendix2")))
+
+    def respanned(root):
+        for tr in root.iter(w("tr")):
+            if "".join(tr.itertext()).startswith(a2.items[1].text):
+                cells = tr.findall(w("tc"))
+                etree.SubElement(cells[1].find(w("tcPr")), w("gridSpan")).set(w("val"), "2")
+                if drop_next:
+                    tr.remove(cells[2])
+                return
+        raise AssertionError("row not found")
+
+    got = read_position.read_by_position(a2, body_of(edit_document(data, respanned)), slot_ids("appendix2"), Reader())
+    assert not any(s.startswith(f"{a2.items[1].id}.") for s in got)
+    assert f"{a2.items[2].id}.seen" in got
