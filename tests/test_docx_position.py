@@ -141,3 +141,42 @@ def test_a_row_whose_cells_span_other_columns_is_refused(drop_next):
     got = read_position.read_by_position(a2, body_of(edit_document(data, respanned)), slot_ids("appendix2"), Reader())
     assert not any(s.startswith(f"{a2.items[1].id}.") for s in got)
     assert f"{a2.items[2].id}.seen" in got
+
+
+def _careful(tbl):
+    from apdocs.formats.docx.read_text import iter_cells, iter_rows, paragraphs, span
+
+    return [[(tuple(paragraphs(tc)), span(tc)) for tc in iter_cells(tr)] for tr in iter_rows(tbl)]
+
+
+@pytest.mark.parametrize(
+    ("home", "one_pass"),
+    [
+        ("customXml", True),  # a wrapper inside the cell: its paragraphs are the cell's
+        ("sdtContent", True),  # a cell-level control's content (inside a w:sdt in the cell)
+        ("hyperlink", False),  # a paragraph inside a paragraph's run container: left to the careful walk
+        ("r", False),
+    ],
+)
+def test_one_pass_judges_a_paragraph_whose_parent_is_not_its_cell(home, one_pass):
+    # The one pass takes a paragraph whose parent is the cell it just entered without reading
+    # the parent's tag; any other parent must still be judged by its tag.
+    from apdocs.formats.docx.read_text import _table_one_pass, table_cells
+
+    data = render_form("appendix2", "docx", answers("appendix2"))
+    tbl = body_of(data).findall(f".//{w('tbl')}")[1]
+    cell = tbl.findall(f"{w('tr')}/{w('tc')}")[5]
+    if home == "sdtContent":
+        parent = etree.SubElement(etree.SubElement(cell, w("sdt")), w("sdtContent"))
+    elif home in ("hyperlink", "r"):
+        parent = etree.SubElement(cell.find(w("p")), w(home))
+    else:
+        parent = etree.SubElement(cell, w(home))
+    etree.SubElement(etree.SubElement(etree.SubElement(parent, w("p")), w("r")), w("t")).text = "moved in"
+    if home in ("customXml", "sdtContent"):
+        etree.SubElement(cell, w("p"))  # a cell ends with a paragraph of its own
+    fast = _table_one_pass(tbl)
+    assert (fast is not None) is one_pass
+    got = [[(c.paragraphs, c.span) for c in row] for row in table_cells(tbl)]
+    assert got == _careful(tbl)
+    assert any("moved in" in p for row in got for paras, _span in row for p in paras)

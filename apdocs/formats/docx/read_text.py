@@ -389,6 +389,10 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
     # The loop runs once per text, paragraph and cell (~500 times a table): names it uses are
     # local, as local look-ups are the cheapest.
     t_, p_, tc_, tr_, r_, text_of, homes = T, P, TC, TR, R, _TEXT_OF, _PARA_HOMES
+    # The current cell's element, held so that its paragraphs' getparent() returns this same
+    # object: lxml builds a Python object per element reached and frees it when nothing holds
+    # it, which is a third of this walk's time; and "is" needs no tag string built and hashed.
+    cell: etree._Element | None = None
     it = tbl.iter(*_FAST_TAGS)
     next(it)  # the table itself
     # Every node below has a parent (it is inside the table); the walrus checks only tell mypy.
@@ -401,14 +405,17 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
             if text:
                 para.append(text)
         elif tag == p_:
-            if paras is None or (up := node.getparent()) is None or up.tag not in homes:
+            if paras is None:
+                return None
+            up = node.getparent()
+            if up is not cell and (up is None or up.tag not in homes):  # in the cell itself, or a wrapper in it
                 return None
             para = []
             paras.append(para)
         elif tag == tc_:
             if row is None:
                 return None
-            paras, para = [], None
+            paras, para, cell = [], None, node
             cells.append(paras)
             spans.append(1)
             row.append(None)  # type: ignore[arg-type]  # filled below, once the cell's text is read
