@@ -180,3 +180,39 @@ def test_one_pass_judges_a_paragraph_whose_parent_is_not_its_cell(home, one_pass
     got = [[(c.paragraphs, c.span) for c in row] for row in table_cells(tbl)]
     assert got == _careful(tbl)
     assert any("moved in" in p for row in got for paras, _span in row for p in paras)
+
+
+def test_controls_built_from_a_tuple_have_every_field_in_its_place():
+    # properties() and control() build their NamedTuples with tuple.__new__ (no generated
+    # __new__): each field must still land where the class names it.
+    from apdocs.formats.docx.read_controls import Control, Properties, control, properties
+
+    pr = etree.Element(w("sdtPr"))
+    etree.SubElement(pr, w("alias"), {w("val"): "Date completed [date_completed]"})
+    etree.SubElement(pr, w("date"), {w("fullDate"): "2020-03-12T00:00:00Z"})
+    etree.SubElement(pr, w("showingPlcHdr"))
+    props = properties(pr)
+    assert props == Properties(
+        slot="date_completed",
+        form=None,
+        version=None,
+        by="alias",
+        placeholder=True,
+        full_date="2020-03-12T00:00:00Z",
+        checked=None,
+        choice_list=None,
+    )
+    assert type(props) is Properties and props.full_date == "2020-03-12T00:00:00Z"
+    sdt = etree.Element(w("sdt"))
+    got = control(props._replace(placeholder=False), "12/03/2020", sdt)
+    want = Control(
+        slot="date_completed",
+        form=None,
+        version=None,
+        by="alias",
+        text="12/03/2020",
+        full_date="2020-03-12T00:00:00Z",
+        checked=None,
+        element=sdt,
+    )
+    assert got == want and type(got) is Control and got.element is sdt and got.text == "12/03/2020"
