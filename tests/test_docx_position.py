@@ -216,3 +216,19 @@ def test_controls_built_from_a_tuple_have_every_field_in_its_place():
         element=sdt,
     )
     assert got == want and type(got) is Control and got.element is sdt and got.text == "12/03/2020"
+
+
+def test_the_position_caches_are_bounded():
+    # A batch of hand-edited returns asks for many different lists of slots: the plans kept for
+    # them (and the maps, one per form version) must not grow without bound.
+    assert read_position.position_map.cache_info().maxsize is not None
+    assert read_position._plan.cache_info().maxsize is not None
+    form = load_form("appendix4")
+    body = body_of(unwrap_controls(render_form("appendix4", "docx", answers("appendix4"))))
+    ids = slot_ids("appendix4")
+    limit = read_position._plan.cache_info().maxsize
+    lists = [[s for k, s in enumerate(ids) if k not in (i, j)] for i in range(len(ids)) for j in range(i)]
+    assert len(lists) > limit + 5
+    for wanted in lists[: limit + 5]:
+        read_position.read_by_position(form, body, wanted, Reader())
+    assert read_position._plan.cache_info().currsize == limit
