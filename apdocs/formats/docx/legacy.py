@@ -300,11 +300,23 @@ def read_row(
 ) -> None:
     """Read an evidence/source/cover row by column."""
     by_role: dict[str, str] = {}
-    defaults = _DEFAULT_ROLES[a.kind]
-    for n, (col, text) in enumerate(cells):
-        role = roles.get(col) or (defaults[n] if n < len(defaults) and not roles else None)
+    for role, (_col, text) in zip(cell_roles(a.kind, [col for col, _text in cells], roles), cells, strict=True):
         if role:
             by_role[role] = text
+    read_roles(form, a, by_role, reader, put)
+
+
+def cell_roles(kind: str, cols: list[int], roles: dict[int, str]) -> list[str | None]:
+    """The role of each cell right of an item/source/cover anchor, given the grid column each
+    starts at: its column heading's, else (no headings at all) the kind's default by position.
+
+    Depends only on the row's layout, so the position route works it out once per form version."""
+    defaults = _DEFAULT_ROLES[kind]
+    return [roles.get(col) or (defaults[n] if n < len(defaults) and not roles else None) for n, col in enumerate(cols)]
+
+
+def read_roles(form: FormDefinition, a: Anchor, by_role: dict[str, str], reader: Reader, put: Callable[[str, Any], None]) -> None:
+    """Read an evidence/source/cover row from its cells' texts by role (see :func:`cell_roles`)."""
     if a.kind == "cover":
         base = f"insurance.{a.key}"
         put(f"{base}.amount", reader.value(_slot(form, f"{base}.amount"), by_role.get("amount", "")))

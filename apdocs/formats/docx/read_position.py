@@ -18,7 +18,8 @@ a few known cells instead of matching every line is what makes this route fast.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from lxml import etree
@@ -27,7 +28,9 @@ from apdocs.formats.docx.legacy import (
     ROW_KINDS,
     VALUE_KINDS,
     MatchedDoc,
+    cell_roles,
     header_roles,
+    read_roles,
     read_row,
     slot_for,
     trim_blank,
@@ -55,8 +58,9 @@ class RowPlace(NamedTuple):
 
     anchor: Anchor
     row: RowKey
-    anchor_cell: int
-    roles: dict[int, str]  # grid column -> role, from our render's column headings
+    # (cell, role) of the cells read, worked out once from our render's column headings and
+    # spans: the row's check keeps its spans, so each cell still starts at the same grid column
+    by_cell: tuple[tuple[int, str], ...]
     rows: tuple[RowKey, ...]  # this row and the heading rows above it
 
 
@@ -96,7 +100,7 @@ class Grid:
 # -- the map, from our own blank render --------------------------------------------
 
 
-@cache
+@lru_cache(maxsize=16)  # bounded: called only with a definition's own (form, version)
 def position_map(form_id: str, version: str) -> PositionMap | None:
     """Where each slot of ``form_id`` sits in apdocs' render of that version (None: not this version)."""
     form = load_form(form_id)
@@ -188,7 +192,12 @@ class _Builder:
             # an item/source row must read as ours too
             heads = [hr for hr in range(r) if not any(self._row_hit(b, hr, hc) for hc in range(len(table.rows[hr])))]
             rows = self._guard([(t, r, ac)] + [(t, hr, hc) for hr in heads for hc in range(len(table.rows[hr]))])
-            return None if rows is None else RowPlace(hit.anchor, (t, r), ac, roles, rows)
+            if rows is None:
+                return None
+            right = _right_of(table.rows[r], ac)
+            read = cell_roles(hit.anchor.kind, [col for col, _text in right], roles)
+            by_cell = tuple((ac + 1 + n, role) for n, role in enumerate(read) if role)
+            return RowPlace(hit.anchor, (t, r), by_cell, rows)
         return None
 
     def _cell_place(self, pos: Pos, slot_id: str) -> CellPlace | None:
@@ -242,45 +251,76 @@ def read_by_position(form: FormDefinition, body: etree._Element, wanted: list[st
     pmap = position_map(form.id, form.version)
     if pmap is None or not (pmap.cells or pmap.rows):
         return {}
+    steps, want = _plan(form.id, form.version, tuple(wanted))
     grid = Grid(body)
+    checks = pmap.checks
     row_ok: dict[RowKey, bool] = {}
+    out: dict[str, Any] = {}
 
-    def holds(rows: tuple[RowKey, ...]) -> bool:
-        for key in rows:
+    def put(slot_id: str, value: Any) -> None:
+        if slot_id in want:  # a row holds other slots too: those already read keep their value
+            out[slot_id] = value
+
+    for place, slot in steps:
+        for key in place.rows:
             ok = row_ok.get(key)
             if ok is None:
-                ok = row_ok[key] = _row_holds(grid.row(*key), pmap.checks[key])
+                ok = row_ok[key] = _row_holds(grid.row(*key), checks[key])
             if not ok:
-                return False
-        return True
+                break
+        else:
+            if isinstance(place, CellPlace):
+                assert slot is not None  # a cell place's step names its slot
+                t, r, c = place.value
+                out[slot.id] = reader.value(slot, _cell_answer(grid.row(t, r)[c].paragraphs))
+            else:
+                row = grid.row(*place.row)
+                read_roles(form, place.anchor, {role: row[c].text for c, role in place.by_cell}, reader, put)
+    return out
 
-    slots = _slots(form.id)
-    want = set(wanted)
-    out: dict[str, Any] = {}
+
+class _Step(NamedTuple):
+    place: CellPlace | RowPlace
+    slot: Slot | None  # a cell place's slot; None: a row place, which reads all its row's slots
+
+
+@lru_cache(maxsize=64)
+def _plan(form_id: str, version: str, wanted: tuple[str, ...]) -> tuple[tuple[_Step, ...], frozenset[str]]:
+    """The places to read for ``wanted``, in the order its slots come (a row's at its first slot),
+    and ``wanted`` as a set: the same for every return a suite re-saved alike, so worked out once.
+    A bounded cache: a batch holds a few such lists, hand-edited returns a few more."""
+    pmap = position_map(form_id, version)
+    assert pmap is not None  # read_by_position asks only for the version it has a map of
+    slots = _slots(form_id)
+    steps: list[_Step] = []
     rows_done: set[RowKey] = set()
     for slot_id in wanted:
-        place = pmap.cells.get(slot_id)
-        if place is not None:
-            if holds(place.rows):
-                t, r, c = place.value
-                lines = [ln for p in grid.row(t, r)[c].paragraphs for ln in p.split("\n")]
-                out[slot_id] = reader.value(slots[slot_id], "\n".join(trim_blank(lines)))
+        cell = pmap.cells.get(slot_id)
+        if cell is not None:
+            steps.append(_Step(cell, slots[slot_id]))
             continue
-        rp = pmap.rows.get(slot_id)
-        if rp is None or rp.row in rows_done:
-            continue
-        rows_done.add(rp.row)
-        if not holds(rp.rows):
-            continue
-        got: dict[str, Any] = {}
-        read_row(form, rp.anchor, _right_of(grid.row(*rp.row), rp.anchor_cell), rp.roles, reader, got.__setitem__)
-        out.update((s, v) for s, v in got.items() if s in want)
-    return out
+        row = pmap.rows.get(slot_id)
+        if row is not None and row.row not in rows_done:
+            rows_done.add(row.row)
+            steps.append(_Step(row, None))
+    return tuple(steps), frozenset(wanted)
+
+
+def _cell_answer(paras: tuple[str, ...]) -> str:
+    """A cell's lines, blank lines at either end dropped (as the wording route trims an answer)."""
+    text = "\n".join(paras)
+    lines = text.split("\n")
+    if lines[0].strip() and lines[-1].strip():
+        return text  # nothing to trim: the usual answer
+    return "\n".join(trim_blank(lines))
+
+
+_SPAN = itemgetter(1)  # Cell.span, read in C
 
 
 def _row_holds(row: list[Cell], check: RowCheck) -> bool:
     """The row keeps its cells, and its printed cells read as ours (exactly, else normalised)."""
-    if len(row) != len(check.spans) or any(cell.span != s for cell, s in zip(row, check.spans, strict=True)):
+    if tuple(map(_SPAN, row)) != check.spans:
         return False
     for c, paras, norm in check.printed:
         got = row[c].paragraphs

@@ -386,30 +386,40 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
     para: list[str] | None = None
     spans: list[int] = []
     cells: list[list[list[str]]] = []
+    # The loop runs once per text, paragraph and cell (~500 times a table): names it uses are
+    # local, as local look-ups are the cheapest.
+    t_, p_, tc_, tr_, r_, text_of, homes = T, P, TC, TR, R, _TEXT_OF, _PARA_HOMES
+    # The current cell's element, held so that its paragraphs' getparent() returns this same
+    # object: lxml builds a Python object per element reached and frees it when nothing holds
+    # it, which is a third of this walk's time; and "is" needs no tag string built and hashed.
+    cell: etree._Element | None = None
     it = tbl.iter(*_FAST_TAGS)
     next(it)  # the table itself
     # Every node below has a parent (it is inside the table); the walrus checks only tell mypy.
     for node in it:
         tag = node.tag
-        if tag == T:
-            if para is None or (up := node.getparent()) is None or up.tag != R:  # the schema puts text only in runs
+        if tag == t_:
+            if para is None or (up := node.getparent()) is None or up.tag != r_:  # the schema puts text only in runs
                 return None
             text = node.text  # each read of .text builds a new string
             if text:
                 para.append(text)
-        elif tag == P:
-            if paras is None or (up := node.getparent()) is None or up.tag not in _PARA_HOMES:
+        elif tag == p_:
+            if paras is None:
+                return None
+            up = node.getparent()
+            if up is not cell and (up is None or up.tag not in homes):  # in the cell itself, or a wrapper in it
                 return None
             para = []
             paras.append(para)
-        elif tag == TC:
+        elif tag == tc_:
             if row is None:
                 return None
-            paras, para = [], None
+            paras, para, cell = [], None, node
             cells.append(paras)
             spans.append(1)
             row.append(None)  # type: ignore[arg-type]  # filled below, once the cell's text is read
-        elif tag == TR:
+        elif tag == tr_:
             row, paras, para = [], None, None
             rows.append(row)
         elif tag == GRID_SPAN:
@@ -419,19 +429,20 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
                 spans[-1] = max(1, int(node.get(VAL, "")))
             except (TypeError, ValueError):
                 spans[-1] = 1
-        elif tag in _TEXT_OF:
+        elif tag in text_of:
             up = node.getparent()
             if tag == TAB and up is not None and up.tag == _TAB_STOPS:
                 continue  # a tab stop in the paragraph's properties, not a tab character
-            if para is None or up is None or up.tag != R:
+            if para is None or up is None or up.tag != r_:
                 return None
-            para.append(_TEXT_OF[tag])
+            para.append(text_of[tag])
         else:
             return None  # something careful (_CAREFUL)
     n = 0
     join = "".join
+    new = tuple.__new__  # Cell(...) goes through a Python-level __new__; a Cell is a plain tuple
     for row_cells in rows:
         for i in range(len(row_cells)):
-            row_cells[i] = Cell(tuple(map(join, cells[n])), spans[n])
+            row_cells[i] = new(Cell, (tuple(map(join, cells[n])), spans[n]))
             n += 1
     return rows
