@@ -21,7 +21,8 @@ of its table cell (where LibreOffice spills paragraphs after it).
 Property blocks are read by :func:`~apdocs.formats.docx.read_controls.properties` itself, on
 the block parsed alone (in the document's own root start tag, so every prefix means what it
 means there); every return of a form repeats the same few hundred blocks, so each distinct
-block is parsed once per process and thread.
+block is parsed once per process and thread, and the controls it always gives are made then
+too (its placeholder's, its dropdown items'). The document's head is likewise checked once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _END = b"</w:body></w:document>"
 
 #: Every property block must open exactly so: ``<w:sdt><w:sdtPr>``, the first child of ``w:sdt``.
 _SDT, _PR, _CLOSE = b"<w:sdt>", b"<w:sdtPr", b"</w:sdtPr>"
+_OPEN = _SDT + _PR + b">"
 _LT = ord("<")
 
 # -- an answer control's content --------------------------------------------------------------
@@ -72,11 +74,15 @@ _AFTER = re.compile(
     rb"(?:<w:sdtContent/>()|<w:sdtContent>((?:" + _RUN + rb")*)</w:sdtContent>)"
     rb"</w:sdt></w:p></w:tc>"
 )
-#: The common case, one run of one text element (group 1: its text), matched first.
-_AFTER_ONE = re.compile(rb"<w:sdtContent><w:r>" + _T + rb"([^<]*)</w:t></w:r></w:sdtContent></w:sdt></w:p></w:tc>")
 #: The text-bearing elements of content already matched by _AFTER, in order; run properties skipped.
 _TEXT_PIECE = re.compile(_RPR + rb"|" + _T + rb"([^<]*)</w:t>|<w:(tab|br|cr|noBreakHyphen)[ />]")
 _CHAR = {name.encode(): CHAR_OF[w(name)] for name in ("tab", "br", "cr", "noBreakHyphen")}
+
+#: The common content, one run of one text element ending its paragraph and cell (group 1: its text).
+_AFTER_ONE = re.compile(rb"<w:sdtContent><w:r>" + _T + rb"([^<]*)</w:t></w:r></w:sdtContent></w:sdt></w:p></w:tc>")
+#: The next commonest, what apdocs writes for several lines: one run of text elements and plain
+#: breaks (group 1: the run's inside), read by _lines_text.
+_AFTER_LINES = re.compile(rb"<w:sdtContent><w:r>((?:" + _T + rb"[^<]*</w:t>|<w:br/>)*)</w:r></w:sdtContent></w:sdt></w:p></w:tc>")
 
 #: The five predefined entities and character references: all a checked part's text can hold
 #: (no DTD, so no other entity is defined), decoded as XML does; any other "&" declines.
@@ -102,12 +108,7 @@ def scan_controls(xml: bytes) -> list[Control] | None:
 
 
 def _scan(xml: bytes) -> list[Control]:
-    head = _HEAD.match(xml)
-    if head is None:
-        raise _Declined
-    root_tag = head.group(4)
-    _check_namespaces(head.group(5))
-    start = head.end(4)
+    root_tag, start = _head(xml)
     if (
         xml.find(b"\r", start) >= 0  # line ends the parser normalises (Word ends its declaration with one)
         or _markup_declaration(xml, start)  # comments, CDATA and processing instructions
@@ -122,25 +123,61 @@ def _scan(xml: bytes) -> list[Control]:
     find = xml.find
     at = find(_PR, start)
     while at >= 0:
-        begin = at + len(_PR)
-        if xml[at - len(_SDT) : at] != _SDT or xml[begin : begin + 1] != b">":  # w:sdtPr, first in w:sdt
+        # w:sdtPr with no attributes, first in w:sdt (at - 7 > 0: the root start tag is before it)
+        if not xml.startswith(_OPEN, at - len(_SDT)):
             raise _Declined
-        begin += 1
+        begin = at + len(_PR) + 1
         end = find(_CLOSE, begin)
         if end < 0:
             raise _Declined
         block = xml[begin:end]
+        at = end + len(_CLOSE)  # after the block: its content, then the next block
         entry = known.get(block)
-        props = entry[0] if entry is not None else _new_block(known, root_tag, block)
-        after = end + len(_CLOSE)
+        if entry is None:
+            entry = _new_block(known, root_tag, block)
+        props, fixed, by_text = entry
         if props is not None:
-            found = control(props, None if props.placeholder else _content_text(xml, after), None)
+            if fixed is not None:
+                found = fixed  # the placeholder shows: the content is not read
+            else:
+                one = _AFTER_ONE.match(xml, at)
+                text = _decode(one.group(1)) if one is not None else _content_text(xml, at)
+                ready = by_text.get(text) if by_text is not None else None
+                found = ready if ready is not None else control(props, text, None)
+                total += len(found.text or "")  # as find_controls counts it: the control's text (an item's value)
+                if total > MAX_FORM_TEXT:  # check_text_size's own test, without a call per control
+                    check_text_size(total)
             out.append(found)
-            total += len(found.text or "")
-            if total > MAX_FORM_TEXT:  # check_text_size's own test, without a call per control
-                check_text_size(total)
-        at = find(_PR, after)
+        at = find(_PR, at)
     return out
+
+
+#: Most document heads remembered per thread (each form's returns share one).
+MAX_HEADS = 8
+
+
+def _head(xml: bytes) -> tuple[bytes, int]:
+    """The document's root start tag, and where it ends, once its head is found to be what the
+    scan reads (see _HEAD and _check_namespaces; else it declines).
+
+    Every return of a form starts with the same head (declaration, ~1.3 kB root start tag with
+    ~20 namespaces, ``<w:body>``), so one seen before is known by its bytes alone: _HEAD matches
+    a document starting with it exactly as it matched that head (nothing after ``<w:body>`` can
+    change how it matches: the root start tag ends at its first ``>`` outside quotes)."""
+    heads: list[tuple[bytes, bytes, int]] | None = getattr(_blocks, "heads", None)
+    if heads is None:
+        heads = _blocks.heads = []
+    for whole, root_tag, start in heads:
+        if xml.startswith(whole):
+            return root_tag, start
+    head = _HEAD.match(xml)
+    if head is None:
+        raise _Declined
+    _check_namespaces(head.group(5))
+    if len(heads) >= MAX_HEADS:
+        del heads[0]
+    heads.append((head.group(0), head.group(4), head.end(4)))
+    return head.group(4), head.end(4)
 
 
 def _markup_declaration(xml: bytes, start: int) -> bool:
@@ -172,10 +209,11 @@ def _check_namespaces(attributes: bytes) -> None:
 
 
 def _content_text(xml: bytes, at: int) -> str:
-    """The text of an answer control's content, which starts at ``at`` (after ``</w:sdtPr>``)."""
-    one = _AFTER_ONE.match(xml, at)
-    if one is not None:
-        return _decode(one.group(1))
+    """The text of an answer control's content, which starts at ``at`` (after ``</w:sdtPr>``),
+    when it is not the one run of text _AFTER_ONE reads."""
+    lines = _AFTER_LINES.match(xml, at)
+    if lines is not None:
+        return _lines_text(lines.group(1))
     m = _AFTER.match(xml, at)
     if m is None:
         raise _Declined
@@ -190,6 +228,20 @@ def _content_text(xml: bytes, at: int) -> str:
         elif char is not None:
             pieces.append(_CHAR[char])
     return "".join(pieces)
+
+
+def _lines_text(run: bytes) -> str:
+    """The text of a run's inside matched by _AFTER_LINES: its text elements' text in order, each
+    break as the line end the tree reader reads (CHAR_OF). Text holds no "<", and each tag
+    replaced ends at its only ">", so every tag is taken out whole and no other. The references
+    are decoded after the joining: libxml2 checked each "&" opens a whole reference in its own
+    text, so none can run on into the next."""
+    text = run.replace(b"<w:br/>", _BR).replace(_T_PRESERVE, b"").replace(b"<w:t>", b"").replace(b"</w:t>", b"")
+    return _decode(text)
+
+
+_BR = CHAR_OF[w("br")].encode()
+_T_PRESERVE = b'<w:t xml:space="preserve">'
 
 
 def _decode(raw: bytes) -> str:
@@ -222,10 +274,19 @@ _ANY_DATE = "@"
 _blocks = threading.local()
 
 
-def _known_blocks(root_tag: bytes) -> dict[bytes, tuple[Properties | None]]:
+#: What the scan keeps for one property block: what it says (None: it names no slot); the control
+#: it always gives, when its placeholder shows (the content is not read); and for a dropdown, the
+#: control each item's display text gives (the same few texts in every return).
+_Entry = tuple[Properties | None, Control | None, dict[str, Control] | None]
+#: Most list items whose controls a dropdown's entry keeps (ours have 3-6).
+MAX_LIST_ITEMS = 32
+_LIST_ITEM, _DISPLAY = w("listItem"), w("displayText")
+
+
+def _known_blocks(root_tag: bytes) -> dict[bytes, _Entry]:
     """What each property block seen in this thread says, for documents with this root start tag
     (what a block's prefixes mean depends on it; every return of a form has the same one)."""
-    table: dict[bytes, dict[bytes, tuple[Properties | None]]] | None = getattr(_blocks, "table", None)
+    table: dict[bytes, dict[bytes, _Entry]] | None = getattr(_blocks, "table", None)
     if table is None:
         table = _blocks.table = {}
     known = table.get(root_tag)
@@ -238,7 +299,7 @@ def _known_blocks(root_tag: bytes) -> dict[bytes, tuple[Properties | None]]:
     return known
 
 
-def _new_block(known: dict[bytes, tuple[Properties | None]], root_tag: bytes, block: bytes) -> Properties | None:
+def _new_block(known: dict[bytes, _Entry], root_tag: bytes, block: bytes) -> _Entry:
     """What a block not seen before says (and remember it). A date picker's block is parsed with
     its date as :data:`_ANY_DATE`, once for every date (each return has its own dates): when
     what the block says carries that date, it is the attribute read, and the real one takes its place."""
@@ -252,14 +313,30 @@ def _new_block(known: dict[bytes, tuple[Properties | None]], root_tag: bytes, bl
             key = block[:begin] + _ANY_DATE.encode() + block[end:]
             entry = known.get(key)
             if entry is None:
-                entry = known[key] = (_read_block(root_tag, key),)
+                entry = known[key] = _entry(_read_block(root_tag, key))
             props = entry[0]
             if props is not None and props.full_date == _ANY_DATE:
-                props = props._replace(full_date=date.decode("utf-8") or None)
-            known[block] = (props,)  # a batch meets each date again and again
-            return props
-    entry = known[block] = (_read_block(root_tag, block),)
-    return entry[0]
+                entry = _entry(props._replace(full_date=date.decode("utf-8") or None))
+            known[block] = entry  # a batch meets each date again and again
+            return entry
+    entry = known[block] = _entry(_read_block(root_tag, block))
+    return entry
+
+
+def _entry(props: Properties | None) -> _Entry:
+    """What the scan keeps for a block that says ``props``: the controls it gives whatever the
+    return, each made by :func:`control` itself (so the same as a call per control would make)."""
+    if props is None:
+        return (None, None, None)
+    if props.placeholder:
+        return (props, control(props, None, None), None)
+    if props.choice_list is None:
+        return (props, None, None)
+    # Any other text shown is no item's display text: control() keeps it as it is (made per control).
+    items = [item.get(_DISPLAY) for item in props.choice_list.iter(_LIST_ITEM)]
+    if len(items) > MAX_LIST_ITEMS:
+        return (props, None, None)
+    return (props, None, {shown: control(props, shown, None) for shown in items if shown is not None})
 
 
 def _read_block(root_tag: bytes, block: bytes) -> Properties | None:
