@@ -358,3 +358,35 @@ def test_one_normaliser_folds_what_retyping_changes():
     )
     assert normalise("zero\u200bwidth\nand  Tabs\t") == "zerowidth and tabs"
     assert normalise("ASCII  Stays  Simple ") == "ascii stays simple"
+
+
+# The tables as str.translate reads them, against the faster replacing normalise and clean_text use.
+_TABLE_CHARS = "".join(chr(k) for t in (v._INVISIBLE_FOR_MATCHING, v._DASHES, v._QUOTES) for k in t)
+_MIXED = st.text(st.sampled_from(_TABLE_CHARS + "ab -'\"\n\xa0\u2028é’😀\u200c\u200d\u0301ﬁＡ12/"), max_size=40)
+
+
+@given(_MIXED)
+def test_the_tables_are_applied_as_str_translate_would(text):
+    matching = text.translate(v._INVISIBLE_FOR_MATCHING).translate(v._DASHES).translate(v._QUOTES)
+    assert v._replace_each(text, v._FOR_MATCHING) == matching
+    assert v._replace_each(text, v._DROP_INVISIBLE) == text.translate(v._INVISIBLE)
+    assert v._replace_each(text, v._DASHES_ONLY) == text.translate(v._DASHES)
+
+
+@given(_MIXED)
+def test_normalise_and_clean_text_read_non_ascii_as_before(text):
+    import unicodedata
+
+    before = unicodedata.normalize("NFKC", text).translate(v._INVISIBLE_FOR_MATCHING).translate(v._DASHES).translate(v._QUOTES)
+    assert v.normalise(text) == " ".join(before.split()).casefold()
+    typed = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\xa0", " ").translate(v._INVISIBLE)
+    want = "\n".join(line.rstrip() for line in typed.split("\n")).strip()
+    assert v.clean_text(text) == (None if not want or v.is_placeholder(want) else want)
+
+
+def test_text_cleaning_keeps_what_it_should():
+    typed = "\u200b We\u2019ve\u00a0seen \u2013 it\u00ad\u2019s  fine\u2060 \n\u2028"
+    assert v.clean_text(typed) == "We\u2019ve seen \u2013 it\u2019s  fine"
+    assert v.clean_text("\ufeffClick or tap here to enter text.\u200b") is None
+    assert v.clean_text("\u2018Click\u2019 here to enter text") == "\u2018Click\u2019 here to enter text"
+    assert v.without_date("Seen \u2013 12\u201303\u20132020 ok") == "Seen \u2013  ok"
