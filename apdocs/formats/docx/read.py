@@ -210,15 +210,17 @@ def _slot_index(form_id: str) -> dict[str, Slot]:
 
 def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader) -> dict[str, Any]:
     flat: dict[str, Any] = {}
-    known = _slot_index(form.id)
+    form_id = form.id
+    known = _slot_index(form_id)
     for c in controls:
-        slot = known.get(c.slot or "")
-        if slot is None or (c.form and c.form != form.id):
+        slot = known.get(c.slot)
+        if slot is None or (c.form and c.form != form_id):
             continue
         value = _control_value(slot, c, reader)
-        if flat.get(slot.id) is None:
+        kept = flat.get(slot.id)
+        if kept is None:
             flat[slot.id] = value
-        elif value is not None and value != flat[slot.id]:
+        elif value is not None and value != kept:
             reader.notices.append(Notice("DUPLICATE_SLOT", "two controls answer one place; the first was kept", where=slot.id))
     return flat
 
@@ -231,8 +233,17 @@ def _full_date_iso(full_date: str) -> str | None:
 
 
 def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
-    if c.text is None:  # placeholder showing: not answered
+    text = c.text
+    if text is None:  # placeholder showing: not answered
         return None
+    if slot.type == "text" and not slot.choices:
+        # Free text, the commonest (a third to all of a form's slots): of the cases below only
+        # the spill can apply, and only to a control read from the tree.
+        if c.element is not None:
+            spill = spill_after(c)
+            if spill:
+                text = "\n".join([text, *spill])
+        return reader.value(slot, text)
     if slot.type == "bool" and c.checked is not None:
         return c.checked
     if slot.choices and c.text in slot.choices:
@@ -246,7 +257,6 @@ def _control_value(slot: Slot, c: Control, reader: Reader) -> Any:
         iso = _full_date_iso(c.full_date)
         if iso is not None:
             return iso
-    text = c.text
     if slot.type == "text":
         spill = spill_after(c)
         if spill:
