@@ -49,6 +49,9 @@ _HEAD = re.compile(
 _ROOT_ATTRIBUTE = re.compile(rb"([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)=\"([^\"]*)\"")
 _W_NS, _W14_NS = W.encode(), W14.encode()
 _END = b"</w:body></w:document>"
+#: Searched for through the whole document: sre's search for a literal is ~30% faster there than
+#: bytes.find, whose skip table these needles defeat (their letters are XML's commonest).
+_XMLNS, _BODY = re.compile(rb"xmlns"), re.compile(rb"<w:body")
 
 #: Every property block must open exactly so: ``<w:sdt><w:sdtPr>``, the first child of ``w:sdt``.
 _SDT, _PR, _CLOSE = b"<w:sdt>", b"<w:sdtPr", b"</w:sdtPr>"
@@ -112,8 +115,8 @@ def _scan(xml: bytes) -> list[Control]:
     if (
         xml.find(b"\r", start) >= 0  # line ends the parser normalises (Word ends its declaration with one)
         or _markup_declaration(xml, start)  # comments, CDATA and processing instructions
-        or xml.find(b"xmlns", start) >= 0  # a prefix declared again, or a default namespace
-        or xml.find(b"<w:body", start + 1) >= 0  # a second body: the tree reader reads the first only
+        or _XMLNS.search(xml, start) is not None  # a prefix declared again, or a default namespace
+        or _BODY.search(xml, start + 1) is not None  # a second body: the tree reader reads the first only
         or not xml[-64:].rstrip(b" \t\n").endswith(_END)  # with the head: the root holds the body alone
     ):
         raise _Declined
