@@ -230,6 +230,22 @@ def parse_date_uk(text: Any) -> _dt.date | None:
         return text
     if not isinstance(text, str) or len(text) > 64:
         return None
+    if plain := _PLAIN_DATE.fullmatch(text):
+        y, m, d, d2, m2, y2 = plain.groups()
+        return _make(int(y), int(m), int(d)) if y is not None else _make(int(y2), int(m2), int(d2))
+    return _parse_date_text(text)
+
+
+#: The commonest dates, read without normalising: a date picker's stored ISO date
+#: (2020-03-12T00:00:00Z) and 12/03/2020, in ASCII digits. Nothing in them for normalise() to
+#: change but the case of T and Z, and _ISO and _DMY read them so below.
+_PLAIN_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?|([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})"
+)
+
+
+def _parse_date_text(text: str) -> _dt.date | None:
+    """:func:`parse_date_uk` of a string of at most 64 characters, the general way."""
     t = _date_text(text)
     if m := _ISO.match(t) or _YMD_SLASH.match(t):
         return _make(int(m["y"]), int(m["m"]), int(m["d"]))

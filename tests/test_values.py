@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from apdocs import values as v
@@ -390,3 +390,29 @@ def test_text_cleaning_keeps_what_it_should():
     assert v.clean_text("\ufeffClick or tap here to enter text.\u200b") is None
     assert v.clean_text("\u2018Click\u2019 here to enter text") == "\u2018Click\u2019 here to enter text"
     assert v.without_date("Seen \u2013 12\u201303\u20132020 ok") == "Seen \u2013  ok"
+
+
+_DIGITS = st.text(st.sampled_from("0123456789"), min_size=1, max_size=5)
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda y, m, d, t: f"{y}-{m}-{d}{t}", _DIGITS, _DIGITS, _DIGITS, st.sampled_from(["", "T00:00:00Z", "T23:59:59Z"])
+        ),
+        st.builds(lambda d, m, y: f"{d}/{m}/{y}", _DIGITS, _DIGITS, _DIGITS),
+        st.dates(min_value=dt.date(1800, 1, 1)).map(lambda d: d.isoformat() + "T00:00:00Z"),
+        st.dates(min_value=dt.date(1800, 1, 1)).map(lambda d: f"{d.day}/{d.month}/{d.year}"),
+    )
+)
+@example("2020-02-30T00:00:00Z")
+@example("2100-01-01")
+@example("1899-12-31T00:00:00Z")
+@example("31/04/2020")
+@example("0/1/2020")
+@example("２０２０-03-12")
+@example("12/03/٢٠٢٠")
+@example("2020-03-12t00:00:00z")
+def test_plain_dates_read_as_the_general_way_reads_them(text):
+    """parse_date_uk reads a picker's ISO date and dd/mm/yyyy at once: as the general path would."""
+    assert v.parse_date_uk(text) == v._parse_date_text(text)
