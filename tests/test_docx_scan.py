@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from apdocs.api import render_form
 from apdocs.errors import ParseError
+from apdocs.formats.docx import read_scan
 from apdocs.formats.docx.read import read_docx
 from apdocs.formats.docx.read_controls import find_controls
 from apdocs.formats.docx.read_scan import scan_controls
@@ -244,6 +245,25 @@ def test_each_return_keeps_its_own_picked_dates(form):
         assert got == day or not day  # no stored date: the text shown is read (the same both ways)
         seen.add(got)
     assert len(seen) == 3
+
+
+def test_dates_beyond_the_bound_drop_only_dated_blocks(form, monkeypatch):
+    """Date pickers' blocks kept for their dates are bounded apart: past the bound those are
+    dropped, the form's other blocks are kept (not parsed again), and every date still reads right."""
+    monkeypatch.setattr(read_scan, "MAX_DATED_BLOCKS", 3)
+    raw = edit_raw(form)
+    assert scan_controls(raw) is not None
+    known = read_scan._known_blocks(read_scan._HEAD.match(raw).group(4))  # type: ignore[union-attr]
+    others = {k: v for k, v in known.blocks.items() if b"w:fullDate" not in k}
+    for n in range(10):
+        day = f"2031-01-{n + 1:02d}"
+        raw_n = raw.replace(b'w:fullDate="2020-03-12T00:00:00Z"', f'w:fullDate="{day}T00:00:00Z"'.encode())
+        found = {c.slot: c.full_date for c in scan_controls(raw_n) or []}
+        assert found["e1.date_seen"] == f"{day}T00:00:00Z"
+        assert len(known.dated) <= 3 and all(known.blocks[k] is v for k, v in others.items())
+    assert sum(b"2031-01-" in k for k in known.blocks) <= 3
+    later = doc(form, replace(b'w:fullDate="2020-03-12T00:00:00Z"', b'w:fullDate="2031-01-10T00:00:00Z"'))
+    assert answers(check(later, engaged=True))["e1.date_seen"] == "2031-01-10"  # the same as the tree reads
 
 
 _CHECKBOX = (

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -121,6 +122,7 @@ def _scan(xml: bytes) -> list[Control]:
     ):
         raise _Declined
     known = _known_blocks(root_tag)
+    blocks = known.blocks
     out: list[Control] = []
     total = 0  # text read so far, as find_controls counts it
     find = xml.find
@@ -135,7 +137,7 @@ def _scan(xml: bytes) -> list[Control]:
             raise _Declined
         block = xml[begin:end]
         at = end + len(_CLOSE)  # after the block: its content, then the next block
-        entry = known.get(block)
+        entry = blocks.get(block)
         if entry is None:
             entry = _new_block(known, root_tag, block)
         props, fixed, by_text = entry
@@ -267,13 +269,18 @@ def _referenced(m: re.Match[str]) -> str:
 # -- property blocks, each distinct one parsed once -------------------------------------------
 
 
-#: Most distinct property blocks kept per thread (a form has ~150, each with and without its
-#: placeholder showing; date pickers' dates are kept apart, see _new_block).
+#: Most distinct property blocks kept per thread and root start tag (a form has ~150, each with
+#: and without its placeholder showing), date pickers' blocks for their dates apart (see _new_block).
 MAX_KNOWN_BLOCKS = 4096
+#: Most date pickers' blocks kept for their dates (each return has its own): when there are more,
+#: those are dropped, not the form's other blocks, which would all be parsed again.
+MAX_DATED_BLOCKS = 2048
 #: A date picker's stored date: the one part of a property block that differs between returns.
 _FULL_DATE = b' w:fullDate="'
 #: What a block is read with in place of its date, so one parse serves every date.
 _ANY_DATE = "@"
+#: A date as it reads (no reference or whitespace for XML to change).
+_PLAIN_VALUE = re.compile(rb"[^&<\t\r\n]*")
 _blocks = threading.local()
 
 
@@ -286,43 +293,57 @@ MAX_LIST_ITEMS = 32
 _LIST_ITEM, _DISPLAY = w("listItem"), w("displayText")
 
 
-def _known_blocks(root_tag: bytes) -> dict[bytes, _Entry]:
+class _Known(NamedTuple):
+    """The blocks seen in this thread in documents with one root start tag."""
+
+    blocks: dict[bytes, _Entry]
+    dated: list[bytes]  # the keys in blocks of date pickers' blocks with their dates, oldest first
+
+
+def _known_blocks(root_tag: bytes) -> _Known:
     """What each property block seen in this thread says, for documents with this root start tag
     (what a block's prefixes mean depends on it; every return of a form has the same one)."""
-    table: dict[bytes, dict[bytes, _Entry]] | None = getattr(_blocks, "table", None)
+    table: dict[bytes, _Known] | None = getattr(_blocks, "table", None)
     if table is None:
         table = _blocks.table = {}
     known = table.get(root_tag)
     if known is None:
-        if sum(len(k) for k in table.values()) > MAX_KNOWN_BLOCKS:
+        if sum(len(k.blocks) for k in table.values()) > MAX_KNOWN_BLOCKS:
             table.clear()
-        known = table[root_tag] = {}
-    elif len(known) > MAX_KNOWN_BLOCKS:
-        known.clear()
+        known = table[root_tag] = _Known({}, [])
+    elif len(known.blocks) > MAX_KNOWN_BLOCKS:
+        known.blocks.clear()
+        known.dated.clear()
     return known
 
 
-def _new_block(known: dict[bytes, _Entry], root_tag: bytes, block: bytes) -> _Entry:
+def _new_block(known: _Known, root_tag: bytes, block: bytes) -> _Entry:
     """What a block not seen before says (and remember it). A date picker's block is parsed with
     its date as :data:`_ANY_DATE`, once for every date (each return has its own dates): when
     what the block says carries that date, it is the attribute read, and the real one takes its place."""
+    blocks = known.blocks
     at = block.find(_FULL_DATE)
     if at >= 0:
         begin = at + len(_FULL_DATE)
         end = block.find(b'"', begin)
         date = block[begin:end]
-        # one date, written as it reads (no reference or whitespace for XML to change)
-        if block.find(_FULL_DATE, end) < 0 and not any(c in date for c in b"&<\t\r\n"):
+        if block.find(_FULL_DATE, end) < 0 and _PLAIN_VALUE.fullmatch(date) is not None:  # one date, as it reads
             key = block[:begin] + _ANY_DATE.encode() + block[end:]
-            entry = known.get(key)
+            entry = blocks.get(key)
             if entry is None:
-                entry = known[key] = _entry(_read_block(root_tag, key))
+                entry = blocks[key] = _entry(_read_block(root_tag, key))
             props = entry[0]
             if props is not None and props.full_date == _ANY_DATE:
                 entry = _entry(props._replace(full_date=date.decode("utf-8") or None))
-            known[block] = entry  # a batch meets each date again and again
+            dated = known.dated
+            if len(dated) >= MAX_DATED_BLOCKS:
+                for old in dated:
+                    blocks.pop(old, None)
+                dated.clear()
+            blocks[block] = entry  # a batch meets each date again and again
+            dated.append(block)
             return entry
-    entry = known[block] = _entry(_read_block(root_tag, block))
+    entry = blocks[block] = _entry(_read_block(root_tag, block))
     return entry
 
 
