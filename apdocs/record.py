@@ -15,7 +15,7 @@ A reader produces a flat mapping ``slot id -> value`` (see ``apdocs.forms.model`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from apdocs.errors import ApdocsError, Notice
 from apdocs.forms.model import FormDefinition
@@ -76,27 +76,58 @@ def build_answers(form: FormDefinition, values: dict[str, Any]) -> tuple[dict[st
 
     Missing slots become ``None``; unknown keys are ignored.
     """
+    plan = _plan(form)
     get = values.get
-    header = {h.id: get(h.id) for h in form.header}
-    answers: dict[str, Any] = {}
-    for q in form.questions():
-        answers[q.id] = get(q.id)
-    for it in form.items:
-        answers[it.id] = {k: get(f"{it.id}.{k}") for k in ("seen", "date_seen", "note")}
-    if form.covers:
+    header = {h: get(h) for h in plan.header}
+    answers: dict[str, Any] = {q: get(q) for q in plan.questions}
+    for it, seen, date_seen, note in plan.items:
+        answers[it] = {"seen": get(seen), "date_seen": get(date_seen), "note": get(note)}
+    if plan.covers is not None:
         ins: dict[str, Any] = {"sole_trader": get("insurance.sole_trader")}
-        for c in form.covers:
-            ins[c.id] = {k: get(f"insurance.{c.id}.{k}") for k in ("amount", "expiry")}
+        for c, amount, expiry in plan.covers:
+            ins[c] = {"amount": get(amount), "expiry": get(expiry)}
         answers["insurance"] = ins
-    for a in form.areas:
-        answers[a.id] = {
-            "judgement": get(f"{a.id}.judgement"),
-            "notes": get(f"{a.id}.notes"),
-            "sources": {s.id: get(s.id) for s in a.sources},
-        }
-    if form.areas:
+    for a, judgement, notes, sources in plan.areas:
+        answers[a] = {"judgement": get(judgement), "notes": get(notes), "sources": {s: get(s) for s in sources}}
+    if plan.areas:
         answers["overall_judgement"] = get("overall_judgement")
     return header, answers
+
+
+class _Plan(NamedTuple):
+    """The slot ids :func:`build_answers` reads for one form, in the order of the pinned shape
+    (made once per form: every record of a batch has its form's ~100 ids, built as f-strings)."""
+
+    form: FormDefinition  # kept, so the id() it is found by is not another form's while it is
+    header: tuple[str, ...]
+    questions: tuple[str, ...]
+    items: tuple[tuple[str, str, str, str], ...]  # item id; its seen, date_seen, note slots
+    covers: tuple[tuple[str, str, str], ...] | None  # cover id; its amount, expiry slots (None: no insurance)
+    areas: tuple[tuple[str, str, str, tuple[str, ...]], ...]  # area id; judgement, notes, source slots
+
+
+#: Plans by id() of their form: forms are frozen and loaded once, but a FormDefinition holds
+#: dicts (unhashable). Bounded: a process meets a few forms (one per form and profile).
+_PLANS: dict[int, _Plan] = {}
+MAX_PLANS = 64
+
+
+def _plan(form: FormDefinition) -> _Plan:
+    plan = _PLANS.get(id(form))
+    if plan is not None and plan.form is form:
+        return plan
+    plan = _Plan(
+        form,
+        tuple(h.id for h in form.header),
+        tuple(q.id for q in form.questions()),
+        tuple((it.id, f"{it.id}.seen", f"{it.id}.date_seen", f"{it.id}.note") for it in form.items),
+        tuple((c.id, f"insurance.{c.id}.amount", f"insurance.{c.id}.expiry") for c in form.covers) if form.covers else None,
+        tuple((a.id, f"{a.id}.judgement", f"{a.id}.notes", tuple(s.id for s in a.sources)) for a in form.areas),
+    )
+    if len(_PLANS) >= MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[id(form)] = plan
+    return plan
 
 
 def flatten_answers(form: FormDefinition, header: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:

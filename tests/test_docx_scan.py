@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 
 from apdocs.api import render_form
 from apdocs.errors import ParseError
+from apdocs.formats.docx import read_scan
 from apdocs.formats.docx.read import read_docx
+from apdocs.formats.docx.read_controls import find_controls
 from apdocs.formats.docx.read_scan import scan_controls
 from apdocs.formats.ooxml import _checked_root_namespace, open_package, parse_xml
 from apdocs.forms import FORM_IDS, load_form
@@ -245,6 +247,25 @@ def test_each_return_keeps_its_own_picked_dates(form):
     assert len(seen) == 3
 
 
+def test_dates_beyond_the_bound_drop_only_dated_blocks(form, monkeypatch):
+    """Date pickers' blocks kept for their dates are bounded apart: past the bound those are
+    dropped, the form's other blocks are kept (not parsed again), and every date still reads right."""
+    monkeypatch.setattr(read_scan, "MAX_DATED_BLOCKS", 3)
+    raw = edit_raw(form)
+    assert scan_controls(raw) is not None
+    known = read_scan._known_blocks(read_scan._HEAD.match(raw).group(4))  # type: ignore[union-attr]
+    others = {k: v for k, v in known.blocks.items() if b"w:fullDate" not in k}
+    for n in range(10):
+        day = f"2031-01-{n + 1:02d}"
+        raw_n = raw.replace(b'w:fullDate="2020-03-12T00:00:00Z"', f'w:fullDate="{day}T00:00:00Z"'.encode())
+        found = {c.slot: c.full_date for c in scan_controls(raw_n) or []}
+        assert found["e1.date_seen"] == f"{day}T00:00:00Z"
+        assert len(known.dated) <= 3 and all(known.blocks[k] is v for k, v in others.items())
+    assert sum(b"2031-01-" in k for k in known.blocks) <= 3
+    later = doc(form, replace(b'w:fullDate="2020-03-12T00:00:00Z"', b'w:fullDate="2031-01-10T00:00:00Z"'))
+    assert answers(check(later, engaged=True))["e1.date_seen"] == "2031-01-10"  # the same as the tree reads
+
+
 _CHECKBOX = (
     b'<w14:checkbox>%s<w14:checkedState w14:val="2612" w14:font="MS Gothic"/>'
     b'<w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/></w14:checkbox>'
@@ -286,6 +307,99 @@ def test_combo_box_items_map_display_text_to_value(form):
 
     both = check(doc(form, combo), engaged=True)
     assert answers(both)["e1.seen"] is True
+
+
+_YES_NO = b'<w:listItem w:displayText="Yes" w:value="Yes"/><w:listItem w:displayText="No" w:value="No"/>'
+
+
+def same_controls(data: bytes) -> list:
+    """The controls the scan reads from the document part are those the tree reader finds."""
+    raw = edit_raw(data)
+    scanned = scan_controls(raw)
+    assert scanned is not None
+    tree = [c._replace(element=None) for c in find_controls(parse_xml(raw, path=None, part=DOC))]
+    assert scanned == tree
+    return scanned
+
+
+def _shown(slot: str, text: str) -> Callable[[bytes], bytes]:
+    """The slot's control showing ``text`` (its placeholder, if showing, no longer)."""
+    fill = content(slot, b'<w:r><w:t xml:space="preserve">' + text.encode() + b"</w:t></w:r>")
+
+    def change(raw: bytes) -> bytes:
+        at = raw.index(_tag(slot))
+        end = raw.index(b"</w:sdtPr>", at)
+        return fill(raw[:at] + raw[at:end].replace(b"<w:showingPlcHdr/>", b"") + raw[end:])
+
+    return change
+
+
+def _items(slot: str, items: bytes) -> Callable[[bytes], bytes]:
+    """The slot's dropdown with ``items`` in place of its Yes and No."""
+    return after_control(slot, _YES_NO, items)
+
+
+def test_dropdown_items_are_read_per_control_and_per_return(form):
+    """The scan keeps each dropdown's items' controls with its property block: one control's
+    items never answer for another's, nor one return's for the next."""
+    swapped = _items("e1.seen", b'<w:listItem w:displayText="Yes" w:value="No"/><w:listItem w:displayText="No" w:value="Yes"/>')
+    for _ in range(2):  # the second time from what the first remembered
+        data = doc(form, lambda raw: _shown("e2.seen", "Yes")(_shown("e1.seen", "Yes")(swapped(raw))))
+        got = answers(check(data, engaged=True))
+        assert (got["e1.seen"], got["e2.seen"]) == (False, True)
+        same_controls(data)
+        got = answers(check(doc(form, lambda raw: _shown("e2.seen", "No")(_shown("e1.seen", "Yes")(raw))), engaged=True))
+        assert (got["e1.seen"], got["e2.seen"]) == (True, False)
+
+
+@pytest.mark.parametrize("shown", [" Yes", "yes", "YES ", "Yes\u00a0", "Yes\u200b", "Ye", "", "Choose an item.", "Oui"])
+def test_dropdown_text_that_is_no_item_exactly_reads_the_same(form, shown):
+    """Text a dropdown shows that is not one of its items exactly (Word lets a user type over
+    a combo box; an editor may change it): read as typed text, as the tree reads it."""
+    with_items = doc(form, _shown("e1.seen", shown))
+    without = doc(form, lambda raw: _items("e1.seen", b"")(_shown("e1.seen", shown)(raw)))
+    for data in (with_items, without):
+        check(data, engaged=True)
+        want = "" if shown == "Choose an item." else shown  # the prompt item (kept in both), whose value is ""
+        assert {c.slot: c.text for c in same_controls(data)}["e1.seen"] == want
+
+
+def test_a_long_dropdown_reads_the_same(form):
+    items = b"".join(b'<w:listItem w:displayText="Item %d" w:value="%s"/>' % (i, b"Yes" if i == 37 else b"No") for i in range(40))
+    for shown, want in (("Item 37", True), ("Item 2", False), ("Item 40", None)):
+        data = doc(form, lambda raw, s=shown: _shown("e1.seen", s)(_items("e1.seen", items)(raw)))
+        assert answers(check(data, engaged=True))["e1.seen"] is want
+        same_controls(data)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        b'<w:t xml:space="preserve">a &amp;lt; b </w:t><w:br/><w:t>&lt;w:br/&gt; &lt;w:t&gt;</w:t><w:br/><w:br/>'
+        b"<w:t>\xc3\xa9 &#x1F600;&#10;x</w:t>",
+        b"<w:br/>",
+        b"<w:t></w:t><w:br/><w:t></w:t>",
+        b'<w:t xml:space="preserve">  </w:t><w:br/><w:t xml:space="preserve">\t&#160;line\xe2\x80\x8b two  </w:t><w:br/>',
+        b"<w:t>Click or tap here to enter text.</w:t><w:br/>",
+    ],
+)
+def test_lines_in_one_run_are_read_by_the_scan(form, run):
+    """apdocs writes several lines as one run of texts and breaks: the scan reads those itself."""
+    data = doc(form, content("e1.note", b"<w:r>" + run + b"</w:r>"))
+    check(data, engaged=True)
+    found = {c.slot: c.text for c in same_controls(data)}
+    if run.startswith(b'<w:t xml:space="preserve">a'):
+        assert found["e1.note"] == "a &lt; b \n<w:br/> <w:t>\n\né 😀\nx"
+
+
+def test_a_remembered_head_is_not_taken_for_another(form):
+    """The scan remembers the head of documents it read; one that differs anywhere up to its
+    body is checked afresh."""
+    assert scan_controls(edit_raw(form)) is not None
+    cases = ("a default namespace", "a second prefix for the main namespace", "w14 bound elsewhere", "something before the body")
+    for case in (*cases, "the main namespace under another prefix"):
+        assert scan_controls(edit_raw(doc(form, DECLINED[case]))) is None, case
+    assert scan_controls(edit_raw(form)) is not None
 
 
 # Declined by the scan (the tree reads them, as before): anything it does not fully understand.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from apdocs import values as v
@@ -358,3 +358,61 @@ def test_one_normaliser_folds_what_retyping_changes():
     )
     assert normalise("zero\u200bwidth\nand  Tabs\t") == "zerowidth and tabs"
     assert normalise("ASCII  Stays  Simple ") == "ascii stays simple"
+
+
+# The tables as str.translate reads them, against the faster replacing normalise and clean_text use.
+_TABLE_CHARS = "".join(chr(k) for t in (v._INVISIBLE_FOR_MATCHING, v._DASHES, v._QUOTES) for k in t)
+_MIXED = st.text(st.sampled_from(_TABLE_CHARS + "ab -'\"\n\xa0\u2028é’😀\u200c\u200d\u0301ﬁＡ12/"), max_size=40)
+
+
+@given(_MIXED)
+def test_the_tables_are_applied_as_str_translate_would(text):
+    matching = text.translate(v._INVISIBLE_FOR_MATCHING).translate(v._DASHES).translate(v._QUOTES)
+    assert v._replace_each(text, v._FOR_MATCHING) == matching
+    assert v._replace_each(text, v._DROP_INVISIBLE) == text.translate(v._INVISIBLE)
+    assert v._replace_each(text, v._DASHES_ONLY) == text.translate(v._DASHES)
+
+
+@given(_MIXED)
+def test_normalise_and_clean_text_read_non_ascii_as_before(text):
+    import unicodedata
+
+    before = unicodedata.normalize("NFKC", text).translate(v._INVISIBLE_FOR_MATCHING).translate(v._DASHES).translate(v._QUOTES)
+    assert v.normalise(text) == " ".join(before.split()).casefold()
+    typed = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\xa0", " ").translate(v._INVISIBLE)
+    want = "\n".join(line.rstrip() for line in typed.split("\n")).strip()
+    assert v.clean_text(text) == (None if not want or v.is_placeholder(want) else want)
+
+
+def test_text_cleaning_keeps_what_it_should():
+    typed = "\u200b We\u2019ve\u00a0seen \u2013 it\u00ad\u2019s  fine\u2060 \n\u2028"
+    assert v.clean_text(typed) == "We\u2019ve seen \u2013 it\u2019s  fine"
+    assert v.clean_text("\ufeffClick or tap here to enter text.\u200b") is None
+    assert v.clean_text("\u2018Click\u2019 here to enter text") == "\u2018Click\u2019 here to enter text"
+    assert v.without_date("Seen \u2013 12\u201303\u20132020 ok") == "Seen \u2013  ok"
+
+
+_DIGITS = st.text(st.sampled_from("0123456789"), min_size=1, max_size=5)
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda y, m, d, t: f"{y}-{m}-{d}{t}", _DIGITS, _DIGITS, _DIGITS, st.sampled_from(["", "T00:00:00Z", "T23:59:59Z"])
+        ),
+        st.builds(lambda d, m, y: f"{d}/{m}/{y}", _DIGITS, _DIGITS, _DIGITS),
+        st.dates(min_value=dt.date(1800, 1, 1)).map(lambda d: d.isoformat() + "T00:00:00Z"),
+        st.dates(min_value=dt.date(1800, 1, 1)).map(lambda d: f"{d.day}/{d.month}/{d.year}"),
+    )
+)
+@example("2020-02-30T00:00:00Z")
+@example("2100-01-01")
+@example("1899-12-31T00:00:00Z")
+@example("31/04/2020")
+@example("0/1/2020")
+@example("２０２０-03-12")
+@example("12/03/٢٠٢٠")
+@example("2020-03-12t00:00:00z")
+def test_plain_dates_read_as_the_general_way_reads_them(text):
+    """parse_date_uk reads a picker's ISO date and dd/mm/yyyy at once: as the general path would."""
+    assert v.parse_date_uk(text) == v._parse_date_text(text)

@@ -21,13 +21,15 @@ of its table cell (where LibreOffice spills paragraphs after it).
 Property blocks are read by :func:`~apdocs.formats.docx.read_controls.properties` itself, on
 the block parsed alone (in the document's own root start tag, so every prefix means what it
 means there); every return of a form repeats the same few hundred blocks, so each distinct
-block is parsed once per process and thread.
+block is parsed once per process and thread, and the controls it always gives are made then
+too (its placeholder's, its dropdown items'). The document's head is likewise checked once.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -48,9 +50,13 @@ _HEAD = re.compile(
 _ROOT_ATTRIBUTE = re.compile(rb"([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)=\"([^\"]*)\"")
 _W_NS, _W14_NS = W.encode(), W14.encode()
 _END = b"</w:body></w:document>"
+#: Searched for through the whole document: sre's search for a literal is ~30% faster there than
+#: bytes.find, whose skip table these needles defeat (their letters are XML's commonest).
+_XMLNS, _BODY = re.compile(rb"xmlns"), re.compile(rb"<w:body")
 
 #: Every property block must open exactly so: ``<w:sdt><w:sdtPr>``, the first child of ``w:sdt``.
 _SDT, _PR, _CLOSE = b"<w:sdt>", b"<w:sdtPr", b"</w:sdtPr>"
+_OPEN = _SDT + _PR + b">"
 _LT = ord("<")
 
 # -- an answer control's content --------------------------------------------------------------
@@ -72,11 +78,15 @@ _AFTER = re.compile(
     rb"(?:<w:sdtContent/>()|<w:sdtContent>((?:" + _RUN + rb")*)</w:sdtContent>)"
     rb"</w:sdt></w:p></w:tc>"
 )
-#: The common case, one run of one text element (group 1: its text), matched first.
-_AFTER_ONE = re.compile(rb"<w:sdtContent><w:r>" + _T + rb"([^<]*)</w:t></w:r></w:sdtContent></w:sdt></w:p></w:tc>")
 #: The text-bearing elements of content already matched by _AFTER, in order; run properties skipped.
 _TEXT_PIECE = re.compile(_RPR + rb"|" + _T + rb"([^<]*)</w:t>|<w:(tab|br|cr|noBreakHyphen)[ />]")
 _CHAR = {name.encode(): CHAR_OF[w(name)] for name in ("tab", "br", "cr", "noBreakHyphen")}
+
+#: The common content, one run of one text element ending its paragraph and cell (group 1: its text).
+_AFTER_ONE = re.compile(rb"<w:sdtContent><w:r>" + _T + rb"([^<]*)</w:t></w:r></w:sdtContent></w:sdt></w:p></w:tc>")
+#: The next commonest, what apdocs writes for several lines: one run of text elements and plain
+#: breaks (group 1: the run's inside), read by _lines_text.
+_AFTER_LINES = re.compile(rb"<w:sdtContent><w:r>((?:" + _T + rb"[^<]*</w:t>|<w:br/>)*)</w:r></w:sdtContent></w:sdt></w:p></w:tc>")
 
 #: The five predefined entities and character references: all a checked part's text can hold
 #: (no DTD, so no other entity is defined), decoded as XML does; any other "&" declines.
@@ -102,45 +112,77 @@ def scan_controls(xml: bytes) -> list[Control] | None:
 
 
 def _scan(xml: bytes) -> list[Control]:
-    head = _HEAD.match(xml)
-    if head is None:
-        raise _Declined
-    root_tag = head.group(4)
-    _check_namespaces(head.group(5))
-    start = head.end(4)
+    root_tag, start = _head(xml)
     if (
         xml.find(b"\r", start) >= 0  # line ends the parser normalises (Word ends its declaration with one)
         or _markup_declaration(xml, start)  # comments, CDATA and processing instructions
-        or xml.find(b"xmlns", start) >= 0  # a prefix declared again, or a default namespace
-        or xml.find(b"<w:body", start + 1) >= 0  # a second body: the tree reader reads the first only
+        or _XMLNS.search(xml, start) is not None  # a prefix declared again, or a default namespace
+        or _BODY.search(xml, start + 1) is not None  # a second body: the tree reader reads the first only
         or not xml[-64:].rstrip(b" \t\n").endswith(_END)  # with the head: the root holds the body alone
     ):
         raise _Declined
     known = _known_blocks(root_tag)
+    blocks = known.blocks
     out: list[Control] = []
     total = 0  # text read so far, as find_controls counts it
     find = xml.find
     at = find(_PR, start)
     while at >= 0:
-        begin = at + len(_PR)
-        if xml[at - len(_SDT) : at] != _SDT or xml[begin : begin + 1] != b">":  # w:sdtPr, first in w:sdt
+        # w:sdtPr with no attributes, first in w:sdt (at - 7 > 0: the root start tag is before it)
+        if not xml.startswith(_OPEN, at - len(_SDT)):
             raise _Declined
-        begin += 1
+        begin = at + len(_PR) + 1
         end = find(_CLOSE, begin)
         if end < 0:
             raise _Declined
         block = xml[begin:end]
-        entry = known.get(block)
-        props = entry[0] if entry is not None else _new_block(known, root_tag, block)
-        after = end + len(_CLOSE)
+        at = end + len(_CLOSE)  # after the block: its content, then the next block
+        entry = blocks.get(block)
+        if entry is None:
+            entry = _new_block(known, root_tag, block)
+        props, fixed, by_text = entry
         if props is not None:
-            found = control(props, None if props.placeholder else _content_text(xml, after), None)
+            if fixed is not None:
+                found = fixed  # the placeholder shows: the content is not read
+            else:
+                one = _AFTER_ONE.match(xml, at)
+                text = _decode(one.group(1)) if one is not None else _content_text(xml, at)
+                ready = by_text.get(text) if by_text is not None else None
+                found = ready if ready is not None else control(props, text, None)
+                total += len(found.text or "")  # as find_controls counts it: the control's text (an item's value)
+                if total > MAX_FORM_TEXT:  # check_text_size's own test, without a call per control
+                    check_text_size(total)
             out.append(found)
-            total += len(found.text or "")
-            if total > MAX_FORM_TEXT:  # check_text_size's own test, without a call per control
-                check_text_size(total)
-        at = find(_PR, after)
+        at = find(_PR, at)
     return out
+
+
+#: Most document heads remembered per thread (each form's returns share one).
+MAX_HEADS = 8
+
+
+def _head(xml: bytes) -> tuple[bytes, int]:
+    """The document's root start tag, and where it ends, once its head is found to be what the
+    scan reads (see _HEAD and _check_namespaces; else it declines).
+
+    Every return of a form starts with the same head (declaration, ~1.3 kB root start tag with
+    ~20 namespaces, ``<w:body>``), so one seen before is known by its bytes alone: _HEAD matches
+    a document starting with it exactly as it matched that head (nothing after ``<w:body>`` can
+    change how it matches: the root start tag ends at its first ``>`` outside quotes)."""
+    heads: list[tuple[bytes, bytes, int]] | None = getattr(_blocks, "heads", None)
+    if heads is None:
+        heads = _blocks.heads = []
+    for whole, root_tag, start in heads:
+        if xml.startswith(whole):
+            return root_tag, start
+    head = _HEAD.match(xml)
+    if head is None:
+        raise _Declined
+    _check_namespaces(head.group(5))
+    if len(heads) >= MAX_HEADS:
+        del heads[0]
+    heads.append((head.group(0), head.group(4), head.end(4)))
+    return head.group(4), head.end(4)
 
 
 def _markup_declaration(xml: bytes, start: int) -> bool:
@@ -172,10 +214,11 @@ def _check_namespaces(attributes: bytes) -> None:
 
 
 def _content_text(xml: bytes, at: int) -> str:
-    """The text of an answer control's content, which starts at ``at`` (after ``</w:sdtPr>``)."""
-    one = _AFTER_ONE.match(xml, at)
-    if one is not None:
-        return _decode(one.group(1))
+    """The text of an answer control's content, which starts at ``at`` (after ``</w:sdtPr>``),
+    when it is not the one run of text _AFTER_ONE reads."""
+    lines = _AFTER_LINES.match(xml, at)
+    if lines is not None:
+        return _lines_text(lines.group(1))
     m = _AFTER.match(xml, at)
     if m is None:
         raise _Declined
@@ -190,6 +233,20 @@ def _content_text(xml: bytes, at: int) -> str:
         elif char is not None:
             pieces.append(_CHAR[char])
     return "".join(pieces)
+
+
+def _lines_text(run: bytes) -> str:
+    """The text of a run's inside matched by _AFTER_LINES: its text elements' text in order, each
+    break as the line end the tree reader reads (CHAR_OF). Text holds no "<", and each tag
+    replaced ends at its only ">", so every tag is taken out whole and no other. The references
+    are decoded after the joining: libxml2 checked each "&" opens a whole reference in its own
+    text, so none can run on into the next."""
+    text = run.replace(b"<w:br/>", _BR).replace(_T_PRESERVE, b"").replace(b"<w:t>", b"").replace(b"</w:t>", b"")
+    return _decode(text)
+
+
+_BR = CHAR_OF[w("br")].encode()
+_T_PRESERVE = b'<w:t xml:space="preserve">'
 
 
 def _decode(raw: bytes) -> str:
@@ -212,54 +269,98 @@ def _referenced(m: re.Match[str]) -> str:
 # -- property blocks, each distinct one parsed once -------------------------------------------
 
 
-#: Most distinct property blocks kept per thread (a form has ~150, each with and without its
-#: placeholder showing; date pickers' dates are kept apart, see _new_block).
+#: Most distinct property blocks kept per thread and root start tag (a form has ~150, each with
+#: and without its placeholder showing), date pickers' blocks for their dates apart (see _new_block).
 MAX_KNOWN_BLOCKS = 4096
+#: Most date pickers' blocks kept for their dates (each return has its own): when there are more,
+#: those are dropped, not the form's other blocks, which would all be parsed again.
+MAX_DATED_BLOCKS = 2048
 #: A date picker's stored date: the one part of a property block that differs between returns.
 _FULL_DATE = b' w:fullDate="'
 #: What a block is read with in place of its date, so one parse serves every date.
 _ANY_DATE = "@"
+#: A date as it reads (no reference or whitespace for XML to change).
+_PLAIN_VALUE = re.compile(rb"[^&<\t\r\n]*")
 _blocks = threading.local()
 
 
-def _known_blocks(root_tag: bytes) -> dict[bytes, tuple[Properties | None]]:
+#: What the scan keeps for one property block: what it says (None: it names no slot); the control
+#: it always gives, when its placeholder shows (the content is not read); and for a dropdown, the
+#: control each item's display text gives (the same few texts in every return).
+_Entry = tuple[Properties | None, Control | None, dict[str, Control] | None]
+#: Most list items whose controls a dropdown's entry keeps (ours have 3-6).
+MAX_LIST_ITEMS = 32
+_LIST_ITEM, _DISPLAY = w("listItem"), w("displayText")
+
+
+class _Known(NamedTuple):
+    """The blocks seen in this thread in documents with one root start tag."""
+
+    blocks: dict[bytes, _Entry]
+    dated: list[bytes]  # the keys in blocks of date pickers' blocks with their dates, oldest first
+
+
+def _known_blocks(root_tag: bytes) -> _Known:
     """What each property block seen in this thread says, for documents with this root start tag
     (what a block's prefixes mean depends on it; every return of a form has the same one)."""
-    table: dict[bytes, dict[bytes, tuple[Properties | None]]] | None = getattr(_blocks, "table", None)
+    table: dict[bytes, _Known] | None = getattr(_blocks, "table", None)
     if table is None:
         table = _blocks.table = {}
     known = table.get(root_tag)
     if known is None:
-        if sum(len(k) for k in table.values()) > MAX_KNOWN_BLOCKS:
+        if sum(len(k.blocks) for k in table.values()) > MAX_KNOWN_BLOCKS:
             table.clear()
-        known = table[root_tag] = {}
-    elif len(known) > MAX_KNOWN_BLOCKS:
-        known.clear()
+        known = table[root_tag] = _Known({}, [])
+    elif len(known.blocks) > MAX_KNOWN_BLOCKS:
+        known.blocks.clear()
+        known.dated.clear()
     return known
 
 
-def _new_block(known: dict[bytes, tuple[Properties | None]], root_tag: bytes, block: bytes) -> Properties | None:
+def _new_block(known: _Known, root_tag: bytes, block: bytes) -> _Entry:
     """What a block not seen before says (and remember it). A date picker's block is parsed with
     its date as :data:`_ANY_DATE`, once for every date (each return has its own dates): when
     what the block says carries that date, it is the attribute read, and the real one takes its place."""
+    blocks = known.blocks
     at = block.find(_FULL_DATE)
     if at >= 0:
         begin = at + len(_FULL_DATE)
         end = block.find(b'"', begin)
         date = block[begin:end]
-        # one date, written as it reads (no reference or whitespace for XML to change)
-        if block.find(_FULL_DATE, end) < 0 and not any(c in date for c in b"&<\t\r\n"):
+        if block.find(_FULL_DATE, end) < 0 and _PLAIN_VALUE.fullmatch(date) is not None:  # one date, as it reads
             key = block[:begin] + _ANY_DATE.encode() + block[end:]
-            entry = known.get(key)
+            entry = blocks.get(key)
             if entry is None:
-                entry = known[key] = (_read_block(root_tag, key),)
+                entry = blocks[key] = _entry(_read_block(root_tag, key))
             props = entry[0]
             if props is not None and props.full_date == _ANY_DATE:
-                props = props._replace(full_date=date.decode("utf-8") or None)
-            known[block] = (props,)  # a batch meets each date again and again
-            return props
-    entry = known[block] = (_read_block(root_tag, block),)
-    return entry[0]
+                entry = _entry(props._replace(full_date=date.decode("utf-8") or None))
+            dated = known.dated
+            if len(dated) >= MAX_DATED_BLOCKS:
+                for old in dated:
+                    blocks.pop(old, None)
+                dated.clear()
+            blocks[block] = entry  # a batch meets each date again and again
+            dated.append(block)
+            return entry
+    entry = blocks[block] = _entry(_read_block(root_tag, block))
+    return entry
+
+
+def _entry(props: Properties | None) -> _Entry:
+    """What the scan keeps for a block that says ``props``: the controls it gives whatever the
+    return, each made by :func:`control` itself (so the same as a call per control would make)."""
+    if props is None:
+        return (None, None, None)
+    if props.placeholder:
+        return (props, control(props, None, None), None)
+    if props.choice_list is None:
+        return (props, None, None)
+    # Any other text shown is no item's display text: control() keeps it as it is (made per control).
+    items = [item.get(_DISPLAY) for item in props.choice_list.iter(_LIST_ITEM)]
+    if len(items) > MAX_LIST_ITEMS:
+        return (props, None, None)
+    return (props, None, {shown: control(props, shown, None) for shown in items if shown is not None})
 
 
 def _read_block(root_tag: bytes, block: bytes) -> Properties | None:
