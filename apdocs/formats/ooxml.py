@@ -30,9 +30,10 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
@@ -339,6 +340,82 @@ PROLOG_CHUNK = 512
 _XML_SPACE = frozenset(b" \t\r\n")
 
 
+# -- results remembered from earlier packages -----------------------------------------
+
+#: A part whose stored (compressed) bytes are bigger than this is never remembered: the parts
+#: returns share (styles, theme, fonts, settings, content types, relationships) are a few KB.
+MEMO_PART_BYTES = 256 * 1024
+#: Most results one thread remembers of one kind, and most bytes they may hold in all: a batch
+#: of 10,000 returns must not grow memory (least recently used go first).
+MEMO_ENTRIES = 256
+MEMO_BYTES = 4 * 1024 * 1024
+
+_V = TypeVar("_V")
+# What finds a remembered result's candidate: part name, compression, declared size and CRC.
+# Never enough on its own (a CRC is forged in microseconds): the stored bytes must be equal too.
+_MemoKey = tuple[str, int, int, int]
+
+
+def _memo_key(info: zipfile.ZipInfo) -> _MemoKey:
+    return (info.filename, info.compress_type, info.file_size, info.CRC)
+
+
+class _Memo(Generic[_V]):
+    """Results that are pure functions of a part's exact stored bytes, kept for the next package.
+
+    Returns of one form share most parts byte for byte (filling a form in changes its document,
+    footer and properties, not its styles, theme, fonts or settings; LibreOffice re-saving one
+    template writes those alike too), so a result reached on those bytes holds for the next
+    return that carries them. A result is given back only when the part's stored bytes EQUAL
+    those it was reached on (a memcmp; the key merely finds the candidate), so a part changed
+    inside at the same size and CRC, or a damaged copy, is a miss and vetted in full as before.
+    Only successes are kept: an error is found, and raised, afresh every time.
+
+    Bounded in entries and bytes held (least recently used out first), and one per thread
+    (:data:`_memos`), so no thread sees, or waits for, another's. Values must be immutable:
+    callers get them as they are.
+    """
+
+    __slots__ = ("entries", "held", "max_bytes", "max_entries")
+
+    def __init__(self, max_entries: int = MEMO_ENTRIES, max_bytes: int = MEMO_BYTES) -> None:
+        # key -> (stored bytes, result, bytes held for it)
+        self.entries: OrderedDict[_MemoKey, tuple[bytes, _V, int]] = OrderedDict()
+        self.held = 0
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+
+    def get(self, key: _MemoKey, stored: bytes) -> _V | None:
+        hit = self.entries.get(key)
+        if hit is None or hit[0] != stored:
+            return None
+        self.entries.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: _MemoKey, stored: bytes, value: _V, extra: int = 0) -> None:
+        """Remember ``value`` for exactly ``stored``; ``extra``: bytes the value holds besides."""
+        if len(stored) > MEMO_PART_BYTES:
+            return
+        old = self.entries.pop(key, None)  # one candidate per key: a different copy replaces it
+        if old is not None:
+            self.held -= old[2]
+        size = len(stored) + extra
+        self.entries[key] = (stored, value, size)
+        self.held += size
+        while len(self.entries) > self.max_entries or self.held > self.max_bytes:
+            self.held -= self.entries.popitem(last=False)[1][2]
+
+
+class _Memos(threading.local):
+    """This thread's memos (threading.local runs ``__init__`` once in each thread that uses it)."""
+
+    def __init__(self) -> None:
+        # XML parts found to declare no DTD (the value only marks the entry).
+        self.no_dtd: _Memo[bool] = _Memo()
+
+
+_memos = _Memos()
+
+
 def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
     """Whether an XML part declares a DTD, inflating it only as far as its root element.
 
@@ -348,6 +425,9 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
     """
     name = info.filename
     raw = _stored_bytes(data, info, path)
+    key = _memo_key(info)
+    if _memos.no_dtd.get(key, raw):
+        return False  # these very bytes were vetted before (see _Memo)
     if info.compress_type == zipfile.ZIP_STORED:
         verdict = _prolog(raw, complete=True)
     else:
@@ -369,9 +449,10 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
             want = len(buf)  # doubles the buffer: a long comment costs O(n log n), not O(n^2)
     if verdict == "dtd":
         return True
-    if verdict == "root":
-        return False
-    return has_doctype(_read_member(data, info, path))
+    if verdict == "other" and has_doctype(_read_member(data, info, path)):
+        return True
+    _memos.no_dtd.put(key, raw, True)
+    return False
 
 
 def _prolog_declares_dtd(whole: bytes) -> bool:
