@@ -411,6 +411,21 @@ class _Memos(threading.local):
     def __init__(self) -> None:
         # XML parts found to declare no DTD (the value only marks the entry).
         self.no_dtd: _Memo[bool] = _Memo()
+        # [Content_Types].xml: its bytes read whole and verified, and what they declare.
+        self.types: _Memo[tuple[bytes, ContentTypes]] = _Memo(max_entries=32)
+        # Relationship parts: their bytes read whole and verified, and the relationships
+        # (each an attribute tuple: immutable, so every package makes its own dicts).
+        self.rels: _Memo[tuple[bytes, tuple[tuple[tuple[str, str], ...], ...]]] = _Memo(max_entries=64)
+
+
+def _remembered(memo: _Memo[_V], data: bytes, info: zipfile.ZipInfo) -> _V | None:
+    """What ``memo`` holds for the part's stored bytes; None for a miss or stored bytes that
+    cannot even be found (the caller then vets the part in full, raising what it always did)."""
+    try:
+        stored = _stored_bytes(data, info, None)
+    except ParseError:
+        return None
+    return memo.get(_memo_key(info), stored)
 
 
 _memos = _Memos()
@@ -688,6 +703,15 @@ class ContentTypes:
     def values(self) -> set[str]:
         return set(self.defaults.values()) | set(self.overrides.values())
 
+    def _copy(self) -> ContentTypes:
+        """An equal copy sharing no dict with this one (the memo keeps one, each package gets
+        its own: a caller changing its package's must not change the next package's)."""
+        twin = object.__new__(ContentTypes)
+        object.__setattr__(twin, "defaults", dict(self.defaults))
+        object.__setattr__(twin, "overrides", dict(self.overrides))
+        object.__setattr__(twin, "_by_lower", dict(self._by_lower))
+        return twin
+
 
 @dataclass
 class OoxmlPackage:
@@ -751,20 +775,31 @@ class OoxmlPackage:
     def relationships(self, source: str = "") -> list[dict[str, str]]:
         """Relationships of a part ("" = the package), as dicts with Id, Type, Target, TargetMode."""
         cached = self._rels.get(source)
-        if cached is not None:
-            return [dict(rel) for rel in cached]  # copies: a caller may change what it is given
-        folder, base = posixpath.split(source)
-        rels = posixpath.join(folder, "_rels", base + ".rels")
-        if not self.has(rels):
-            return []
+        if cached is None:
+            folder, base = posixpath.split(source)
+            key = self._key(posixpath.join(folder, "_rels", base + ".rels"))
+            if key is None:
+                return []
+            cached = self._rels[source] = self._read_relationships(key)
+        return [dict(rel) for rel in cached]  # copies: a caller may change what it is given
+
+    def _read_relationships(self, key: str) -> list[dict[str, str]]:
+        info = self._infos[key]
+        known = _remembered(_memos.rels, self._data, info)
+        if known is not None:  # the same stored bytes were read and parsed without fault before
+            self._parts.setdefault(key, known[0])
+            return [dict(rel) for rel in known[1]]
         # lxml gives str names and values; the isinstance tests only tell the stubs (str | bytes).
         found = [
             {k: v for k, v in r.attrib.items() if isinstance(k, str) and isinstance(v, str)}
-            for r in self.xml(rels)
+            for r in self.xml(key)
             if isinstance(r.tag, str) and r.tag == _RELATIONSHIP
         ]
-        self._rels[source] = found
-        return [dict(rel) for rel in found]
+        raw = self.part(key)
+        _memos.rels.put(
+            _memo_key(info), _stored_bytes(self._data, info, self.path), (raw, tuple(tuple(r.items()) for r in found)), len(raw)
+        )
+        return found
 
     def main_part(self) -> str | None:
         """Name of the office document part the package relationships point to."""
@@ -836,6 +871,18 @@ def _zip_parts(parts: Iterable[tuple[str, bytes]]) -> bytes:
         for name, raw in items:
             zf.writestr(name, raw)
     return buf.getvalue()
+
+
+def _content_types(data: bytes, info: zipfile.ZipInfo, path: str | None) -> tuple[bytes, ContentTypes]:
+    """[Content_Types].xml read whole (size and checksum verified) and what it declares; given
+    back from the memo for stored bytes equal to a return's before (returns of one form share it)."""
+    known = _remembered(_memos.types, data, info)
+    if known is not None:
+        return known[0], known[1]._copy()
+    raw = _read_member(data, info, path)
+    found = _read_content_types(raw, path)
+    _memos.types.put(_memo_key(info), _stored_bytes(data, info, path), (raw, found._copy()), len(raw))
+    return raw, found
 
 
 def _read_content_types(raw: bytes, path: str | None) -> ContentTypes:
@@ -957,9 +1004,12 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
                 raise _err("NOT_OOXML", f"this is an OpenDocument (LibreOffice .odt/.ods) file; {_save_hint(kind)}", path)
             raise _err("NOT_OOXML", f"this zip is not a Word or Excel document; {_save_hint(kind)}", path)
     infos_by_name = {i.filename: i for i in infos}
-    types_raw = _read_member(data, infos_by_name[CONTENT_TYPES], path)
-    ctypes = _read_content_types(types_raw, path)
+    types_raw, ctypes = _content_types(data, infos_by_name[CONTENT_TYPES], path)
     parts = {CONTENT_TYPES: types_raw}
+    rels_info = infos_by_name.get("_rels/.rels")
+    known_rels = _remembered(_memos.rels, data, rels_info) if rels_info is not None else None
+    if known_rels is not None:
+        parts["_rels/.rels"] = known_rels[0]  # vetted below as if just read (no DTD in its prolog)
     for info in infos:
         # Every part an office library might parse as XML is vetted here, before any reader sees it.
         # Images are left alone: an SVG may carry a harmless DOCTYPE and no reader parses it.
@@ -968,7 +1018,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
             continue  # read whole and parsed above, where a DTD in it is refused (parse_xml)
         if not (_is_xml_name(name) or _is_xml_type(ctypes.of(name))):
             continue
-        if name in _READ_WHOLE:
+        if name in _READ_WHOLE and name not in parts:
             raw = _whole_if_sound(data, info, path)
             if raw is not None:
                 parts[name] = raw
