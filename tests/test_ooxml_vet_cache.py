@@ -332,3 +332,26 @@ def test_remembered_relationships_equal_parsed_ones(good: bytes) -> None:
     assert "_rels/.rels" not in again._trees  # remembered: nothing parsed
     assert (again.relationships(""), again.relationships("word/document.xml"), again.part("_rels/.rels")) == expected
     assert again.xml("_rels/.rels").tag.endswith("Relationships")  # the tree is still there when asked for
+
+
+@pytest.mark.parametrize(
+    ("extra", "macros"),
+    [
+        ("word/vbaProject.bin", True),
+        ("WORD/VBAPROJECT.BIN", True),
+        ("word/vbaProjectSignature.bin", True),
+        ("customXml/vbaData.xml", True),
+        ("vbadata.xml", True),
+        ("word/myvba.bin", False),
+        ("word/vba/notes.bin", False),
+        ("word/xvbadata.xml", False),
+    ],
+)
+def test_vba_parts_are_known_by_name_in_any_case(good: bytes, extra: str, macros: bool) -> None:
+    """The by-name macro check (done on the lower-cased names at once) finds what the per-part one did."""
+    parts = parts_of(good)
+    parts[extra] = b'<?xml version="1.0"?><x/>' if extra.endswith(".xml") else b"\0binary"
+    pkg = open_package(build(parts), path=None, kind="docx")
+    assert pkg.macro_enabled is macros
+    assert any(n.code == "MACROS_IGNORED" for n in pkg.notices) is macros
+    assert ooxml._is_vba_name(extra) is macros

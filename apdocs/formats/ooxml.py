@@ -253,7 +253,9 @@ def _eocd_entry_count(data: bytes) -> int | None:
     return int(count)
 
 
-def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
+def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> dict[str, str]:
+    """Checks the directory's entries; gives back each part's name by its lower-cased one, in
+    the directory's order (made here anyway, it saves open_package lower-casing names again)."""
     if len(infos) > MAX_ENTRIES:
         raise _err("ZIP_BOMB", f"the package has {len(infos)} parts (limit {MAX_ENTRIES})", path, entries=len(infos))
     seen: dict[str, str] = {}
@@ -265,7 +267,7 @@ def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
         seen[key] = info.filename
         if info.flag_bits & 0x1:
             raise _err("ENCRYPTED", "a part of the package is encrypted; " + _save_hint("docx"), path, part=info.filename)
-        limit = MAX_XML_PART_BYTES if _is_xml_name(info.filename) else MAX_PART_BYTES
+        limit = MAX_XML_PART_BYTES if key.endswith(_XML_SUFFIXES) else MAX_PART_BYTES
         if info.file_size > limit:
             raise _err(
                 "ZIP_BOMB",
@@ -278,10 +280,14 @@ def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
             raise _err("ZIP_BOMB", f"the package would unpack to more than {MAX_TOTAL_BYTES} bytes", path)
+    return seen
+
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 def _is_xml_name(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels", ".vml"))
+    return name.lower().endswith(_XML_SUFFIXES)
 
 
 def _is_xml_type(content_type: str | None) -> bool:
@@ -834,8 +840,19 @@ def _is_vba(name: str, content_type: str | None) -> bool:
 
 
 def _is_vba_name(name: str) -> bool:
-    base = posixpath.basename(name).lower()
+    return _is_vba_lower(name.lower())
+
+
+def _is_vba_lower(low: str) -> bool:
+    """:func:`_is_vba_name` of a name already lower-cased (its base name: what follows the last "/")."""
+    base = low.rpartition("/")[2]
     return base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
+
+
+def _any_vba_name(lowered: list[str]) -> bool:
+    """Whether any of these lower-cased names is a VBA part's. Every such name holds "vba", so one
+    search of them all (joined by NUL, which no zip name holds) answers no for nearly every return."""
+    return "vba" in "\0".join(lowered) and any(_is_vba_lower(low) for low in lowered)
 
 
 def _plain_content_types(raw: bytes, dropped: set[str]) -> bytes:
@@ -939,8 +956,8 @@ def _check_strict(pkg: OoxmlPackage, main_ns: str, root_rels: bytes) -> None:
 
 def _check_cells(pkg: OoxmlPackage) -> None:
     cells = 0
-    for name in pkg.names:
-        if name.lower().startswith("xl/worksheets/") and name.lower().endswith(".xml"):
+    for low, name in pkg._lower.items():  # every part, in the directory's order
+        if low.startswith("xl/worksheets/") and low.endswith(".xml"):
             cells += len(_CELL.findall(pkg.part(name)))
             if cells > MAX_CELLS:
                 raise _err(
@@ -997,7 +1014,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
         ) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
-        _check_directory(infos, path)
+        lower = _check_directory(infos, path)
         names = [i.filename for i in infos]
         if CONTENT_TYPES not in names:
             if "mimetype" in names:
@@ -1010,13 +1027,14 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     known_rels = _remembered(_memos.rels, data, rels_info) if rels_info is not None else None
     if known_rels is not None:
         parts["_rels/.rels"] = known_rels[0]  # vetted below as if just read (no DTD in its prolog)
-    for info in infos:
+    lowered = list(lower)  # the names lower-cased, in the order of infos
+    for low, info in zip(lowered, infos, strict=True):
         # Every part an office library might parse as XML is vetted here, before any reader sees it.
         # Images are left alone: an SVG may carry a harmless DOCTYPE and no reader parses it.
         name = info.filename
         if name == CONTENT_TYPES:
             continue  # read whole and parsed above, where a DTD in it is refused (parse_xml)
-        if not (_is_xml_name(name) or _is_xml_type(ctypes.of(name))):
+        if not (low.endswith(_XML_SUFFIXES) or _is_xml_type(ctypes.of(name))):
             continue
         if name in _READ_WHOLE and name not in parts:
             raw = _whole_if_sound(data, info, path)
@@ -1032,7 +1050,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
         _data=data,
         _infos=infos_by_name,
         _parts=parts,
-        _lower={n.lower(): n for n in names},
+        _lower=lower,
     )
     if not pkg.has("_rels/.rels"):
         raise _err("PART_MISSING", "the package has no '_rels/.rels' part; it is damaged", path, part="_rels/.rels")
@@ -1047,7 +1065,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     type_values = ctypes.values()
     # Each part's content type is looked up only when some part is declared a VBA type at all.
     by_type = bool(type_values.intersection(_VBA_TYPES))
-    vba = any(_is_vba(n, ctypes.of(n)) if by_type else _is_vba_name(n) for n in names)
+    vba = any(_is_vba(n, ctypes.of(n)) for n in names) if by_type else _any_vba_name(lowered)
     if vba or (type_values & _MACRO_MAIN_TYPES.keys()):
         pkg.macro_enabled = True
         pkg.notices.append(
