@@ -11,6 +11,7 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -113,7 +114,7 @@ class _Spy:
 
     def __init__(self, data: bytes) -> None:
         self.stored = {name: stored_bytes(data, name) for name in parts_of(data)}
-        self.inflated: set[str] = set()
+        self.inflated: Counter[str] = Counter()  # part -> decompress calls
 
     def __call__(self, wbits: int) -> _Inflater:
         return _Inflater(self, _REAL_DECOMPRESSOBJ(wbits))
@@ -137,7 +138,7 @@ _REAL_DECOMPRESSOBJ = zlib.decompressobj
 
 def test_a_part_shared_by_two_returns_is_inflated_once(good: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the memo, shown without timing: a second return of the same form inflates
-    none of the parts it shares with the first (not even a prolog), and each other part as before."""
+    none of the parts it shares with the first (not even a prolog), and each other part once."""
     other = render_form("appendix4", "docx", {"reference": "SYN-0002", "q1": "Another synthetic answer."})
     shared = {name for name in parts_of(good) if stored_bytes(good, name) == stored_bytes(other, name)}
     assert {STYLES, "word/theme/theme1.xml", "[Content_Types].xml", "_rels/.rels"} <= shared
@@ -145,12 +146,13 @@ def test_a_part_shared_by_two_returns_is_inflated_once(good: bytes, monkeypatch:
     xml_parts = {n for n in spy.stored if ooxml._is_xml_name(n)}
     monkeypatch.setattr(ooxml.zlib, "decompressobj", spy)
     open_package(other, path=None, kind="docx")
-    assert shared <= spy.inflated  # nothing remembered yet: every XML part is inflated
+    assert shared <= set(spy.inflated)  # nothing remembered yet: every XML part is inflated
     ooxml._memos.__init__()  # type: ignore[misc]
     open_package(good, path=None, kind="docx")
     spy.inflated.clear()
     open_package(other, path=None, kind="docx")
-    assert spy.inflated == xml_parts - shared
+    # each other part inflated in one call: its prolog, or whole when it is read (the main part too)
+    assert spy.inflated == dict.fromkeys(xml_parts - shared, 1)
 
 
 def test_a_dtd_added_inside_a_part_of_the_same_name_size_and_crc_is_refused(good: bytes) -> None:
@@ -355,3 +357,43 @@ def test_vba_parts_are_known_by_name_in_any_case(good: bytes, extra: str, macros
     assert pkg.macro_enabled is macros
     assert any(n.code == "MACROS_IGNORED" for n in pkg.notices) is macros
     assert ooxml._is_vba_name(extra) is macros
+
+
+def test_the_main_part_read_whole_while_vetting_fails_as_it_always_did(good: bytes) -> None:
+    """With the package's relationships remembered, the main part is read whole in the DTD pass
+    (its name is known); a main part that is damaged, lies about its size or declares a DTD
+    still fails with the code it always did, and a sound one is read once, as zipfile reads it."""
+    doc = "word/document.xml"
+    open_package(good, path=None, kind="docx")
+    pkg = open_package(bytes(bytearray(good)), path=None, kind="docx")
+    assert pkg._parts[doc] == parts_of(good)[doc]
+
+    plain = replaced(good, doc, lambda r: r, stored=(doc,))
+    at = plain.index(b"<w:body>")
+    corrupt = plain[:at] + b"<w:bodY>" + plain[at + 8 :]  # same size, wrong CRC
+    lying = replaced(good, doc, lambda r: r + b" " * 200_000)
+    lying = patch_size(lying, doc, info_of(good, doc).file_size)
+    cases = {
+        "PART_CORRUPT": corrupt,
+        "ZIP_BOMB": lying,
+        "DTD_FORBIDDEN": replaced(good, doc, lambda r: r.replace(b"?>", b"?><!DOCTYPE w:document>", 1)),
+        "XML_INVALID": replaced(good, doc, same_size_broken),
+    }
+    for code, data in cases.items():
+        open_package(plain, path=None, kind="docx")  # the relationships are remembered
+        assert ooxml._memo_key(info_of(data, "_rels/.rels")) in ooxml._memos.rels.entries
+        err = error_of(data)
+        assert (err.code, err.context.get("part")) == (code, doc)
+
+
+def patch_size(data: bytes, name: str, size: int) -> bytes:
+    """Make both headers of ``name`` declare ``size`` uncompressed bytes."""
+    buf = bytearray(data)
+    struct.pack_into("<I", buf, info_of(data, name).header_offset + 22, size)
+    pos = buf.find(b"PK\x01\x02")
+    while pos >= 0:
+        n = struct.unpack_from("<H", buf, pos + 28)[0]
+        if buf[pos + 46 : pos + 46 + n] == name.encode():
+            struct.pack_into("<I", buf, pos + 24, size)
+        pos = buf.find(b"PK\x01\x02", pos + 4)
+    return bytes(buf)

@@ -488,6 +488,15 @@ def _prolog_declares_dtd(whole: bytes) -> bool:
 _READ_WHOLE = frozenset({"_rels/.rels", "docProps/custom.xml"})
 
 
+def _main_target(rels: Iterable[Iterable[tuple[str, str]]]) -> str:
+    """The part name :meth:`OoxmlPackage.main_part` gives for these relationships ("" for none)."""
+    for rel in rels:
+        attrib = dict(rel)
+        if attrib.get("Type", "").endswith("/officeDocument"):
+            return attrib.get("Target", "").lstrip("/")
+    return ""
+
+
 def _whole_if_sound(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes | None:
     """The part read whole and verified, or None when reading it fails in any way.
 
@@ -1025,8 +1034,12 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     parts = {CONTENT_TYPES: types_raw}
     rels_info = infos_by_name.get("_rels/.rels")
     known_rels = _remembered(_memos.rels, data, rels_info) if rels_info is not None else None
+    whole = _READ_WHOLE
     if known_rels is not None:
         parts["_rels/.rels"] = known_rels[0]  # vetted below as if just read (no DTD in its prolog)
+        # The main part is read whole below rather than its prolog inflated first (it is read
+        # whole right after, to check it): its name is known only when the relationships are.
+        whole = _READ_WHOLE | {_main_target(known_rels[1])}
     lowered = list(lower)  # the names lower-cased, in the order of infos
     for low, info in zip(lowered, infos, strict=True):
         # Every part an office library might parse as XML is vetted here, before any reader sees it.
@@ -1036,7 +1049,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
             continue  # read whole and parsed above, where a DTD in it is refused (parse_xml)
         if not (low.endswith(_XML_SUFFIXES) or _is_xml_type(ctypes.of(name))):
             continue
-        if name in _READ_WHOLE and name not in parts:
+        if name in whole and name not in parts:
             raw = _whole_if_sound(data, info, path)
             if raw is not None:
                 parts[name] = raw
