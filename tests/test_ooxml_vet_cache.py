@@ -200,19 +200,23 @@ def test_a_damaged_main_part_after_a_good_one_is_xml_invalid(good: bytes) -> Non
     assert error_of(replaced(good, "word/document.xml", lambda r: r[: len(r) // 2])).code == "XML_INVALID"
 
 
-def unique_package(n: int, *, parts: int, pad: int = 0) -> bytes:
-    """A small valid package with ``parts`` XML parts no other call makes (``n`` is in each)."""
+def unique_package(n: int, *, parts: int, pad: int = 0, overrides: int = 1) -> bytes:
+    """A small valid package whose content types, relationships and ``parts`` XML parts no other
+    call makes (``n`` is in each)."""
+    override = b'<Override PartName="/custom/p%d-%d.xml" ContentType="application/xml"/>'
     content = {
         "[Content_Types].xml": (
             b'<?xml version="1.0" encoding="UTF-8"?>'
             b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             b'<Default Extension="xml" ContentType="application/xml"/>'
             b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            b"</Types>"
+            + b"".join(override % (n, i) for i in range(overrides))
+            + b"</Types>"
         ),
         "_rels/.rels": (
             b'<?xml version="1.0" encoding="UTF-8"?>'
-            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="r%d" Type="urn:x-test" Target="custom/p0.xml"/></Relationships>' % n
         ),
     }
     filler = bytes(zlib.crc32(str((n, i)).encode()) % 26 + 65 for i in range(pad))  # compresses poorly
@@ -233,6 +237,21 @@ def test_the_memo_stays_bounded_in_entries_and_bytes() -> None:
         open_package(unique_package(n, parts=8, pad=200_000), path=None, kind="docx")
     assert 0 < memo.held <= ooxml.MEMO_BYTES < 64 * 200_000
     assert len(memo.entries) < 64
+
+
+def test_the_content_types_and_relationships_memos_stay_bounded() -> None:
+    for n in range(100):
+        open_package(unique_package(n, parts=1), path=None, kind="docx")
+    for memo in (ooxml._memos.types, ooxml._memos.rels):
+        assert len(memo.entries) == memo.max_entries < 100
+        assert memo.held == sum(size for _stored, _value, size in memo.entries.values()) <= memo.max_bytes
+    # content types whose parsed form would be big are not kept, however well they compress
+    big = unique_package(100, parts=1, overrides=3_000)
+    big_raw = parts_of(big)["[Content_Types].xml"]
+    assert len(stored_bytes(big, "[Content_Types].xml")) + len(big_raw) < ooxml.MEMO_PART_BYTES  # fits as bytes alone
+    pkg = open_package(big, path=None, kind="docx")
+    assert pkg.content_types.of("custom/p100-2999.xml") == "application/xml"
+    assert all(value[0] != big_raw for _stored, value, _size in ooxml._memos.types.entries.values())
 
 
 def test_a_part_too_big_to_remember_is_not_kept() -> None:

@@ -348,11 +348,13 @@ _XML_SPACE = frozenset(b" \t\r\n")
 
 # -- results remembered from earlier packages -----------------------------------------
 
-#: A part whose stored (compressed) bytes are bigger than this is never remembered: the parts
-#: returns share (styles, theme, fonts, settings, content types, relationships) are a few KB.
+#: A result holding more than this (the part's stored bytes, and what is kept of it besides) is
+#: never remembered: the parts returns share (styles, theme, fonts, settings, content types,
+#: relationships) hold a few KB.
 MEMO_PART_BYTES = 256 * 1024
 #: Most results one thread remembers of one kind, and most bytes they may hold in all: a batch
-#: of 10,000 returns must not grow memory (least recently used go first).
+#: of 10,000 returns must not grow memory (least recently used go first). The XML parts' verdicts
+#: have these bounds; the content types and relationships, a form or two's worth (see _Memos).
 MEMO_ENTRIES = 256
 MEMO_BYTES = 4 * 1024 * 1024
 
@@ -399,12 +401,12 @@ class _Memo(Generic[_V]):
 
     def put(self, key: _MemoKey, stored: bytes, value: _V, extra: int = 0) -> None:
         """Remember ``value`` for exactly ``stored``; ``extra``: bytes the value holds besides."""
-        if len(stored) > MEMO_PART_BYTES:
+        size = len(stored) + extra
+        if size > MEMO_PART_BYTES:
             return
         old = self.entries.pop(key, None)  # one candidate per key: a different copy replaces it
         if old is not None:
             self.held -= old[2]
-        size = len(stored) + extra
         self.entries[key] = (stored, value, size)
         self.held += size
         while len(self.entries) > self.max_entries or self.held > self.max_bytes:
@@ -418,10 +420,10 @@ class _Memos(threading.local):
         # XML parts found to declare no DTD (the value only marks the entry).
         self.no_dtd: _Memo[bool] = _Memo()
         # [Content_Types].xml: its bytes read whole and verified, and what they declare.
-        self.types: _Memo[tuple[bytes, ContentTypes]] = _Memo(max_entries=32)
+        self.types: _Memo[tuple[bytes, ContentTypes]] = _Memo(max_entries=32, max_bytes=MEMO_BYTES // 4)
         # Relationship parts: their bytes read whole and verified, and the relationships
         # (each an attribute tuple: immutable, so every package makes its own dicts).
-        self.rels: _Memo[tuple[bytes, tuple[tuple[tuple[str, str], ...], ...]]] = _Memo(max_entries=64)
+        self.rels: _Memo[tuple[bytes, tuple[tuple[tuple[str, str], ...], ...]]] = _Memo(max_entries=64, max_bytes=MEMO_BYTES // 4)
 
 
 def _remembered(memo: _Memo[_V], data: bytes, info: zipfile.ZipInfo) -> _V | None:
@@ -435,6 +437,11 @@ def _remembered(memo: _Memo[_V], data: bytes, info: zipfile.ZipInfo) -> _V | Non
 
 
 _memos = _Memos()
+
+#: What a part read whole and parsed is counted to hold in a memo, per byte of it: the bytes, and
+#: the Python strings, dicts and tuples parsed from them (measured with tracemalloc: ~1.4x the
+#: bytes for content types, ~5x for relationships, each of 2,000 entries).
+_PARSED_TOO = 6
 
 
 def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
@@ -812,7 +819,10 @@ class OoxmlPackage:
         ]
         raw = self.part(key)
         _memos.rels.put(
-            _memo_key(info), _stored_bytes(self._data, info, self.path), (raw, tuple(tuple(r.items()) for r in found)), len(raw)
+            _memo_key(info),
+            _stored_bytes(self._data, info, self.path),
+            (raw, tuple(tuple(r.items()) for r in found)),
+            _PARSED_TOO * len(raw),
         )
         return found
 
@@ -907,7 +917,7 @@ def _content_types(data: bytes, info: zipfile.ZipInfo, path: str | None) -> tupl
         return known[0], known[1]._copy()
     raw = _read_member(data, info, path)
     found = _read_content_types(raw, path)
-    _memos.types.put(_memo_key(info), _stored_bytes(data, info, path), (raw, found._copy()), len(raw))
+    _memos.types.put(_memo_key(info), _stored_bytes(data, info, path), (raw, found._copy()), _PARSED_TOO * len(raw))
     return raw, found
 
 
