@@ -18,6 +18,10 @@ come from outside, so every reader goes through :func:`open_package` first, whic
 * notes macro-enabled packages (``MACROS_IGNORED``): the data is read, macros never are,
   and :meth:`OoxmlPackage.clean_bytes` gives a macro-free copy for the office libraries.
 
+Returns of one form share most of their parts byte for byte, so what vetting finds on a part's
+exact stored bytes (no DTD; the content types; the relationships) is remembered, per thread and
+bounded (:class:`_Memo`), and reused only for stored bytes equal to those: never on a checksum.
+
 Nothing here executes, fetches or writes anything.
 """
 
@@ -1047,9 +1051,11 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     whole = _READ_WHOLE
     if known_rels is not None:
         parts["_rels/.rels"] = known_rels[0]  # vetted below as if just read (no DTD in its prolog)
-        # The main part is read whole below rather than its prolog inflated first (it is read
-        # whole right after, to check it): its name is known only when the relationships are.
-        whole = _READ_WHOLE | {_main_target(known_rels[1])}
+        target = _main_target(known_rels[1])
+        if target:
+            # The main part is read whole below rather than its prolog inflated first (it is read
+            # whole right after, to check it): its name is known here only when the relationships are.
+            whole = _READ_WHOLE | {target}
     lowered = list(lower)  # the names lower-cased, in the order of infos
     for low, info in zip(lowered, infos, strict=True):
         # Every part an office library might parse as XML is vetted here, before any reader sees it.
