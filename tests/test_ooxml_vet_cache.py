@@ -7,6 +7,7 @@ of the same name, size and CRC, in a damaged copy, or in a header that lies abou
 from __future__ import annotations
 
 import io
+import random
 import struct
 import threading
 import zipfile
@@ -302,8 +303,8 @@ def same_size_broken(raw: bytes) -> bytes:
 @pytest.mark.parametrize("name", ["[Content_Types].xml", "_rels/.rels"])
 def test_a_part_read_whole_is_checked_in_full_unless_its_bytes_are_the_remembered_ones(good: bytes, name: str) -> None:
     """[Content_Types].xml and the package's relationships are remembered read and parsed; a copy
-    damaged at the same size (a true CRC), one whose headers lie about the CRC of the same stored
-    bytes, and one adding a DTD, each still fail as they always did."""
+    damaged at the same size (and CRC), ones whose headers lie about the CRC or size of the same
+    stored bytes, and one adding a DTD, each still fail as they always did."""
     open_package(good, path=None, kind="docx")
     memo = ooxml._memos.types if name == ooxml.CONTENT_TYPES else ooxml._memos.rels
     assert ooxml._memo_key(info_of(good, name)) in memo.entries
@@ -316,10 +317,14 @@ def test_a_part_read_whole_is_checked_in_full_unless_its_bytes_are_the_remembere
     err = error_of(broken)
     assert err.code == "XML_INVALID" and err.context["part"] == name
 
-    lying = patch_crc(good, name, info_of(good, name).CRC ^ 1)
-    assert stored_bytes(lying, name) == stored_bytes(good, name)
-    err = error_of(lying)
-    assert err.code == "PART_CORRUPT" and err.context["part"] == name
+    for lying in (
+        patch_crc(good, name, info_of(good, name).CRC ^ 1),
+        patch_size(good, name, info_of(good, name).file_size - 1),
+        patch_size(good, name, info_of(good, name).file_size + 1),
+    ):
+        assert stored_bytes(lying, name) == stored_bytes(good, name)
+        err = error_of(lying)
+        assert err.code == "PART_CORRUPT" and err.context["part"] == name
 
     err = error_of(replaced(good, name, lambda r: r.replace(b"?>", b"?><!DOCTYPE x>", 1)))
     assert err.code == "DTD_FORBIDDEN" and err.context["part"] == name
@@ -416,3 +421,46 @@ def patch_size(data: bytes, name: str, size: int) -> bytes:
             struct.pack_into("<I", buf, pos + 24, size)
         pos = buf.find(b"PK\x01\x02", pos + 4)
     return bytes(buf)
+
+
+def outcome(data: bytes) -> tuple[object, ...]:
+    """All open_package says about ``data``: its error, or what the package holds."""
+    ooxml._recent.opened = None
+    try:
+        pkg = open_package(data, path="return.docx", kind="docx")
+    except ParseError as err:
+        return ("error", err.code, str(err), err.context)
+    main = pkg.main_part()
+    return (
+        "ok",
+        pkg.names,
+        pkg.macro_enabled,
+        [n.code for n in pkg.notices],
+        main,
+        pkg.relationships(""),
+        pkg.content_types.defaults,
+        pkg.content_types.overrides,
+        main is not None and pkg.checked_bytes(main) is not None,
+        sorted(pkg._parts.items()),
+    )
+
+
+def test_the_memo_never_changes_an_outcome(good: bytes) -> None:
+    """Differential: a byte changed anywhere in a return (a part's data, a local header, the
+    directory) gives the same outcome whether the memo holds every part of the good return or
+    nothing at all."""
+    rng = random.Random(12)
+    positions = [rng.randrange(len(good)) for _ in range(300)]
+    cd = good.index(b"PK\x01\x02")
+    positions += [rng.randrange(cd, len(good)) for _ in range(100)]  # the directory, densely
+    differing = 0
+    for at in positions:
+        mutated = good[:at] + bytes([good[at] ^ (1 << rng.randrange(8))]) + good[at + 1 :]
+        ooxml._memos.__init__()  # type: ignore[misc]
+        cold = outcome(mutated)
+        ooxml._memos.__init__()  # type: ignore[misc]
+        outcome(good)  # every part of the good return remembered
+        warm = outcome(mutated)
+        assert warm == cold, at
+        differing += cold[0] == "error"
+    assert differing > 50  # the mutations did reach the checks
