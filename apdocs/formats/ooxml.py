@@ -18,6 +18,10 @@ come from outside, so every reader goes through :func:`open_package` first, whic
 * notes macro-enabled packages (``MACROS_IGNORED``): the data is read, macros never are,
   and :meth:`OoxmlPackage.clean_bytes` gives a macro-free copy for the office libraries.
 
+Returns of one form share most of their parts byte for byte, so what vetting finds on a part's
+exact stored bytes (no DTD; the content types; the relationships) is remembered, per thread and
+bounded (:class:`_Memo`), and reused only for stored bytes equal to those: never on a checksum.
+
 Nothing here executes, fetches or writes anything.
 """
 
@@ -30,9 +34,10 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from lxml import etree
 
@@ -252,7 +257,9 @@ def _eocd_entry_count(data: bytes) -> int | None:
     return int(count)
 
 
-def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
+def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> dict[str, str]:
+    """Checks the directory's entries; gives back each part's name by its lower-cased one, in
+    the directory's order (made here anyway, it saves open_package lower-casing names again)."""
     if len(infos) > MAX_ENTRIES:
         raise _err("ZIP_BOMB", f"the package has {len(infos)} parts (limit {MAX_ENTRIES})", path, entries=len(infos))
     seen: dict[str, str] = {}
@@ -264,7 +271,7 @@ def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
         seen[key] = info.filename
         if info.flag_bits & 0x1:
             raise _err("ENCRYPTED", "a part of the package is encrypted; " + _save_hint("docx"), path, part=info.filename)
-        limit = MAX_XML_PART_BYTES if _is_xml_name(info.filename) else MAX_PART_BYTES
+        limit = MAX_XML_PART_BYTES if key.endswith(_XML_SUFFIXES) else MAX_PART_BYTES
         if info.file_size > limit:
             raise _err(
                 "ZIP_BOMB",
@@ -277,10 +284,14 @@ def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> None:
         total += info.file_size
         if total > MAX_TOTAL_BYTES:
             raise _err("ZIP_BOMB", f"the package would unpack to more than {MAX_TOTAL_BYTES} bytes", path)
+    return seen
+
+
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 def _is_xml_name(name: str) -> bool:
-    return name.lower().endswith((".xml", ".rels", ".vml"))
+    return name.lower().endswith(_XML_SUFFIXES)
 
 
 def _is_xml_type(content_type: str | None) -> bool:
@@ -339,6 +350,104 @@ PROLOG_CHUNK = 512
 _XML_SPACE = frozenset(b" \t\r\n")
 
 
+# -- results remembered from earlier packages -----------------------------------------
+
+#: A result holding more than this (the part's stored bytes, and what is kept of it besides) is
+#: never remembered: the parts returns share (styles, theme, fonts, settings, content types,
+#: relationships) hold a few KB.
+MEMO_PART_BYTES = 256 * 1024
+#: Most results one thread remembers of one kind, and most bytes they may hold in all: a batch
+#: of 10,000 returns must not grow memory (least recently used go first). The XML parts' verdicts
+#: have these bounds; the content types and relationships, a form or two's worth (see _Memos).
+MEMO_ENTRIES = 256
+MEMO_BYTES = 4 * 1024 * 1024
+
+_V = TypeVar("_V")
+# What finds a remembered result's candidate: part name, compression, declared size and CRC.
+# Never enough on its own (a CRC is forged in microseconds): the stored bytes must be equal too.
+_MemoKey = tuple[str, int, int, int]
+
+
+def _memo_key(info: zipfile.ZipInfo) -> _MemoKey:
+    return (info.filename, info.compress_type, info.file_size, info.CRC)
+
+
+class _Memo(Generic[_V]):
+    """Results that are pure functions of a part's exact stored bytes, kept for the next package.
+
+    Returns of one form share most parts byte for byte (filling a form in changes its document,
+    footer and properties, not its styles, theme, fonts or settings; LibreOffice re-saving one
+    template writes those alike too), so a result reached on those bytes holds for the next
+    return that carries them. A result is given back only when the part's stored bytes EQUAL
+    those it was reached on (a memcmp; the key merely finds the candidate), so a part changed
+    inside at the same size and CRC, or a damaged copy, is a miss and vetted in full as before.
+    Only successes are kept: an error is found, and raised, afresh every time.
+
+    Bounded in entries and bytes held (least recently used out first), and one per thread
+    (:data:`_memos`), so no thread sees, or waits for, another's. Values must be immutable:
+    callers get them as they are.
+    """
+
+    __slots__ = ("entries", "held", "max_bytes", "max_entries")
+
+    def __init__(self, max_entries: int = MEMO_ENTRIES, max_bytes: int = MEMO_BYTES) -> None:
+        # key -> (stored bytes, result, bytes held for it)
+        self.entries: OrderedDict[_MemoKey, tuple[bytes, _V, int]] = OrderedDict()
+        self.held = 0
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+
+    def get(self, key: _MemoKey, stored: bytes) -> _V | None:
+        hit = self.entries.get(key)
+        if hit is None or hit[0] != stored:
+            return None
+        self.entries.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: _MemoKey, stored: bytes, value: _V, extra: int = 0) -> None:
+        """Remember ``value`` for exactly ``stored``; ``extra``: bytes the value holds besides."""
+        size = len(stored) + extra
+        if size > MEMO_PART_BYTES:
+            return
+        old = self.entries.pop(key, None)  # one candidate per key: a different copy replaces it
+        if old is not None:
+            self.held -= old[2]
+        self.entries[key] = (stored, value, size)
+        self.held += size
+        while len(self.entries) > self.max_entries or self.held > self.max_bytes:
+            self.held -= self.entries.popitem(last=False)[1][2]
+
+
+class _Memos(threading.local):
+    """This thread's memos (threading.local runs ``__init__`` once in each thread that uses it)."""
+
+    def __init__(self) -> None:
+        # XML parts found to declare no DTD (the value only marks the entry).
+        self.no_dtd: _Memo[bool] = _Memo()
+        # [Content_Types].xml: its bytes read whole and verified, and what they declare.
+        self.types: _Memo[tuple[bytes, ContentTypes]] = _Memo(max_entries=32, max_bytes=MEMO_BYTES // 4)
+        # Relationship parts: their bytes read whole and verified, and the relationships
+        # (each an attribute tuple: immutable, so every package makes its own dicts).
+        self.rels: _Memo[tuple[bytes, tuple[tuple[tuple[str, str], ...], ...]]] = _Memo(max_entries=64, max_bytes=MEMO_BYTES // 4)
+
+
+def _remembered(memo: _Memo[_V], data: bytes, info: zipfile.ZipInfo) -> _V | None:
+    """What ``memo`` holds for the part's stored bytes; None for a miss or stored bytes that
+    cannot even be found (the caller then vets the part in full, raising what it always did)."""
+    try:
+        stored = _stored_bytes(data, info, None)
+    except ParseError:
+        return None
+    return memo.get(_memo_key(info), stored)
+
+
+_memos = _Memos()
+
+#: What a part read whole and parsed is counted to hold in a memo, per byte of it: the bytes, and
+#: the Python strings, dicts and tuples parsed from them (measured with tracemalloc: ~1.4x the
+#: bytes for content types, ~5x for relationships, each of 2,000 entries).
+_PARSED_TOO = 6
+
+
 def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
     """Whether an XML part declares a DTD, inflating it only as far as its root element.
 
@@ -348,6 +457,9 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
     """
     name = info.filename
     raw = _stored_bytes(data, info, path)
+    key = _memo_key(info)
+    if _memos.no_dtd.get(key, raw):
+        return False  # these very bytes were vetted before (see _Memo)
     if info.compress_type == zipfile.ZIP_STORED:
         verdict = _prolog(raw, complete=True)
     else:
@@ -369,9 +481,10 @@ def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
             want = len(buf)  # doubles the buffer: a long comment costs O(n log n), not O(n^2)
     if verdict == "dtd":
         return True
-    if verdict == "root":
-        return False
-    return has_doctype(_read_member(data, info, path))
+    if verdict == "other" and has_doctype(_read_member(data, info, path)):
+        return True
+    _memos.no_dtd.put(key, raw, True)
+    return False
 
 
 def _prolog_declares_dtd(whole: bytes) -> bool:
@@ -384,6 +497,15 @@ def _prolog_declares_dtd(whole: bytes) -> bool:
 #: Small parts every return's reader reads whole anyway: vetted by reading them whole, once
 #: (rather than inflating their prolog for the DTD check and then all of them again).
 _READ_WHOLE = frozenset({"_rels/.rels", "docProps/custom.xml"})
+
+
+def _main_target(rels: Iterable[Iterable[tuple[str, str]]]) -> str:
+    """The part name :meth:`OoxmlPackage.main_part` gives for these relationships ("" for none)."""
+    for rel in rels:
+        attrib = dict(rel)
+        if attrib.get("Type", "").endswith("/officeDocument"):
+            return attrib.get("Target", "").lstrip("/")
+    return ""
 
 
 def _whole_if_sound(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes | None:
@@ -607,6 +729,15 @@ class ContentTypes:
     def values(self) -> set[str]:
         return set(self.defaults.values()) | set(self.overrides.values())
 
+    def _copy(self) -> ContentTypes:
+        """An equal copy sharing no dict with this one (the memo keeps one, each package gets
+        its own: a caller changing its package's must not change the next package's)."""
+        twin = object.__new__(ContentTypes)
+        object.__setattr__(twin, "defaults", dict(self.defaults))
+        object.__setattr__(twin, "overrides", dict(self.overrides))
+        object.__setattr__(twin, "_by_lower", dict(self._by_lower))
+        return twin
+
 
 @dataclass
 class OoxmlPackage:
@@ -670,20 +801,34 @@ class OoxmlPackage:
     def relationships(self, source: str = "") -> list[dict[str, str]]:
         """Relationships of a part ("" = the package), as dicts with Id, Type, Target, TargetMode."""
         cached = self._rels.get(source)
-        if cached is not None:
-            return [dict(rel) for rel in cached]  # copies: a caller may change what it is given
-        folder, base = posixpath.split(source)
-        rels = posixpath.join(folder, "_rels", base + ".rels")
-        if not self.has(rels):
-            return []
+        if cached is None:
+            folder, base = posixpath.split(source)
+            key = self._key(posixpath.join(folder, "_rels", base + ".rels"))
+            if key is None:
+                return []
+            cached = self._rels[source] = self._read_relationships(key)
+        return [dict(rel) for rel in cached]  # copies: a caller may change what it is given
+
+    def _read_relationships(self, key: str) -> list[dict[str, str]]:
+        info = self._infos[key]
+        known = _remembered(_memos.rels, self._data, info)
+        if known is not None:  # the same stored bytes were read and parsed without fault before
+            self._parts.setdefault(key, known[0])
+            return [dict(rel) for rel in known[1]]
         # lxml gives str names and values; the isinstance tests only tell the stubs (str | bytes).
         found = [
             {k: v for k, v in r.attrib.items() if isinstance(k, str) and isinstance(v, str)}
-            for r in self.xml(rels)
+            for r in self.xml(key)
             if isinstance(r.tag, str) and r.tag == _RELATIONSHIP
         ]
-        self._rels[source] = found
-        return [dict(rel) for rel in found]
+        raw = self.part(key)
+        _memos.rels.put(
+            _memo_key(info),
+            _stored_bytes(self._data, info, self.path),
+            (raw, tuple(tuple(r.items()) for r in found)),
+            _PARSED_TOO * len(raw),
+        )
+        return found
 
     def main_part(self) -> str | None:
         """Name of the office document part the package relationships point to."""
@@ -718,8 +863,19 @@ def _is_vba(name: str, content_type: str | None) -> bool:
 
 
 def _is_vba_name(name: str) -> bool:
-    base = posixpath.basename(name).lower()
+    return _is_vba_lower(name.lower())
+
+
+def _is_vba_lower(low: str) -> bool:
+    """:func:`_is_vba_name` of a name already lower-cased (its base name: what follows the last "/")."""
+    base = low.rpartition("/")[2]
     return base in ("vbaproject.bin", "vbadata.xml") or base.startswith("vbaproject")
+
+
+def _any_vba_name(lowered: list[str]) -> bool:
+    """Whether any of these lower-cased names is a VBA part's. Every such name holds "vba", so one
+    search of them all (joined by NUL, which no zip name holds) answers no for nearly every return."""
+    return "vba" in "\0".join(lowered) and any(_is_vba_lower(low) for low in lowered)
 
 
 def _plain_content_types(raw: bytes, dropped: set[str]) -> bytes:
@@ -755,6 +911,18 @@ def _zip_parts(parts: Iterable[tuple[str, bytes]]) -> bytes:
         for name, raw in items:
             zf.writestr(name, raw)
     return buf.getvalue()
+
+
+def _content_types(data: bytes, info: zipfile.ZipInfo, path: str | None) -> tuple[bytes, ContentTypes]:
+    """[Content_Types].xml read whole (size and checksum verified) and what it declares; given
+    back from the memo for stored bytes equal to a return's before (returns of one form share it)."""
+    known = _remembered(_memos.types, data, info)
+    if known is not None:
+        return known[0], known[1]._copy()
+    raw = _read_member(data, info, path)
+    found = _read_content_types(raw, path)
+    _memos.types.put(_memo_key(info), _stored_bytes(data, info, path), (raw, found._copy()), _PARSED_TOO * len(raw))
+    return raw, found
 
 
 def _read_content_types(raw: bytes, path: str | None) -> ContentTypes:
@@ -811,8 +979,8 @@ def _check_strict(pkg: OoxmlPackage, main_ns: str, root_rels: bytes) -> None:
 
 def _check_cells(pkg: OoxmlPackage) -> None:
     cells = 0
-    for name in pkg.names:
-        if name.lower().startswith("xl/worksheets/") and name.lower().endswith(".xml"):
+    for low, name in pkg._lower.items():  # every part, in the directory's order
+        if low.startswith("xl/worksheets/") and low.endswith(".xml"):
             cells += len(_CELL.findall(pkg.part(name)))
             if cells > MAX_CELLS:
                 raise _err(
@@ -869,25 +1037,35 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
         ) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
-        _check_directory(infos, path)
+        lower = _check_directory(infos, path)
         names = [i.filename for i in infos]
         if CONTENT_TYPES not in names:
             if "mimetype" in names:
                 raise _err("NOT_OOXML", f"this is an OpenDocument (LibreOffice .odt/.ods) file; {_save_hint(kind)}", path)
             raise _err("NOT_OOXML", f"this zip is not a Word or Excel document; {_save_hint(kind)}", path)
     infos_by_name = {i.filename: i for i in infos}
-    types_raw = _read_member(data, infos_by_name[CONTENT_TYPES], path)
-    ctypes = _read_content_types(types_raw, path)
+    types_raw, ctypes = _content_types(data, infos_by_name[CONTENT_TYPES], path)
     parts = {CONTENT_TYPES: types_raw}
-    for info in infos:
+    rels_info = infos_by_name.get("_rels/.rels")
+    known_rels = _remembered(_memos.rels, data, rels_info) if rels_info is not None else None
+    whole = _READ_WHOLE
+    if known_rels is not None:
+        parts["_rels/.rels"] = known_rels[0]  # vetted below as if just read (no DTD in its prolog)
+        target = _main_target(known_rels[1])
+        if target:
+            # The main part is read whole below rather than its prolog inflated first (it is read
+            # whole right after, to check it): its name is known here only when the relationships are.
+            whole = _READ_WHOLE | {target}
+    lowered = list(lower)  # the names lower-cased, in the order of infos
+    for low, info in zip(lowered, infos, strict=True):
         # Every part an office library might parse as XML is vetted here, before any reader sees it.
         # Images are left alone: an SVG may carry a harmless DOCTYPE and no reader parses it.
         name = info.filename
         if name == CONTENT_TYPES:
             continue  # read whole and parsed above, where a DTD in it is refused (parse_xml)
-        if not (_is_xml_name(name) or _is_xml_type(ctypes.of(name))):
+        if not (low.endswith(_XML_SUFFIXES) or _is_xml_type(ctypes.of(name))):
             continue
-        if name in _READ_WHOLE:
+        if name in whole and name not in parts:
             raw = _whole_if_sound(data, info, path)
             if raw is not None:
                 parts[name] = raw
@@ -901,7 +1079,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
         _data=data,
         _infos=infos_by_name,
         _parts=parts,
-        _lower={n.lower(): n for n in names},
+        _lower=lower,
     )
     if not pkg.has("_rels/.rels"):
         raise _err("PART_MISSING", "the package has no '_rels/.rels' part; it is damaged", path, part="_rels/.rels")
@@ -916,7 +1094,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     type_values = ctypes.values()
     # Each part's content type is looked up only when some part is declared a VBA type at all.
     by_type = bool(type_values.intersection(_VBA_TYPES))
-    vba = any(_is_vba(n, ctypes.of(n)) if by_type else _is_vba_name(n) for n in names)
+    vba = any(_is_vba(n, ctypes.of(n)) for n in names) if by_type else _any_vba_name(lowered)
     if vba or (type_values & _MACRO_MAIN_TYPES.keys()):
         pkg.macro_enabled = True
         pkg.notices.append(
