@@ -215,7 +215,8 @@ LIBREOFFICE_CALL = 100
 def resaved_by_libreoffice(forms: dict[str, bytes]) -> dict[str, bytes] | None:  # name -> .docx bytes
     """The same returns re-saved by real LibreOffice (the common case: it drops ``w:tag``, keeps
     titles only on text controls, so most answers are read at the place our renderer put them), with one
-    ``soffice`` call per :data:`LIBREOFFICE_CALL` files and a private profile; None (rows skipped) when soffice is not installed."""
+    ``soffice`` call per :data:`LIBREOFFICE_CALL` files and a private profile; None (rows skipped)
+    when soffice is not installed."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         return None
@@ -286,7 +287,9 @@ def speed(repeat: int) -> None:
         print(f"  {target}: NOT met on {len(rows)} row(s): {', '.join(rows)}")
 
 
-def _rows(forms: dict[str, bytes] | dict[str, list[bytes]], repeat: int, missed: dict[str, list[str]], target: float) -> list[float]:
+def _rows(
+    forms: dict[str, bytes] | dict[str, list[bytes]], repeat: int, missed: dict[str, list[str]], target: float
+) -> list[float]:
     """Print one row per return, add the rows missing ``target`` (x floor) to ``missed``; apdocs' times."""
     times = []
     fns = [read_fresh, floor_zip_lxml, python_docx_reader]
