@@ -57,7 +57,7 @@ def test_a_render_that_adds_a_link_takes_the_full_save(monkeypatch):
     assert letters._fast_output(tpl, compiled) is None  # a new relationship: the full save
 
 
-def _key(name: str) -> tuple[str, int, float, str, str, None]:
+def _key(name: str) -> tuple[str, int, float, str, str, None, None]:
     p = template_path(name)
     st = p.stat()
-    return str(p.resolve()), st.st_size, st.st_mtime, letters.TITLES[name], default_profile().organisation, None
+    return str(p.resolve()), st.st_size, st.st_mtime, letters.TITLES[name], default_profile().organisation, None, None
