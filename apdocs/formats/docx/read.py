@@ -231,15 +231,30 @@ def _slot_index(form_id: str) -> dict[str, Slot]:
     return {s.id: s for s in load_form(form_id).slots()}
 
 
+@cache
+def _free_text_slots(form_id: str) -> frozenset[str]:
+    """The form's free-text slots (type text, no choices): their answer is the cleaned text alone."""
+    return frozenset(s.id for s in load_form(form_id).slots() if s.type == "text" and not s.choices)
+
+
 def _from_controls(form: FormDefinition, controls: list[Control], reader: Reader) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     form_id = form.id
     known = _slot_index(form_id)
+    free_text = _free_text_slots(form_id)
+    clean_text = v.clean_text
     for c in controls:
         slot = known.get(c.slot)
         if slot is None or (c.form and c.form != form_id):
             continue
-        value = _control_value(slot, c, reader)
+        if c.element is None and slot.id in free_text:
+            # _control_value's first case without its three calls (a third to all of a form's
+            # answers): no spill to read (a control from the scan) and read_typed("text") is
+            # clean_text with no notice
+            text = c.text
+            value = clean_text(text) if text is not None else None
+        else:
+            value = _control_value(slot, c, reader)
         kept = flat.get(slot.id)
         if kept is None:
             flat[slot.id] = value
