@@ -232,3 +232,25 @@ def test_the_position_caches_are_bounded():
     for wanted in lists[: limit + 5]:
         read_position.read_by_position(form, body, wanted, Reader())
     assert read_position._plan.cache_info().currsize == limit
+
+
+def test_row_names_are_what_read_roles_puts_and_their_cache_is_bounded():
+    # The position route hands read_roles the slot ids and slots it worked out once per form
+    # version; the wording route lets read_roles look them up: both must put the same values
+    # under the same ids, and a slot the form lacks still fails as the look-up always did.
+    from apdocs.formats.docx import legacy
+
+    assert legacy._row_names.cache_info().maxsize is not None
+    a2 = load_form("appendix2")
+    pmap = read_position.position_map(a2.id, a2.version)
+    assert pmap is not None
+    by_role = {"seen": "Yes", "date_seen": "12/03/2020", "note": "a note"}
+    for place in pmap.rows.values():
+        given: dict = {}
+        looked_up: dict = {}
+        legacy.read_roles(a2, place.anchor, by_role, Reader(), given.__setitem__, legacy.row_names(a2, place.anchor))
+        legacy.read_roles(a2, place.anchor, by_role, Reader(), looked_up.__setitem__)
+        assert given == looked_up and list(given) == list(legacy.row_names(a2, place.anchor)[0])
+    lost = legacy.Anchor("item", "no_such_item", "No such item", ("no", "such", "item"))
+    with pytest.raises(KeyError):
+        legacy.read_roles(a2, lost, by_role, Reader(), {}.__setitem__)
