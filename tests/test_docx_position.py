@@ -232,3 +232,72 @@ def test_the_position_caches_are_bounded():
     for wanted in lists[: limit + 5]:
         read_position.read_by_position(form, body, wanted, Reader())
     assert read_position._plan.cache_info().currsize == limit
+
+
+def test_row_names_are_what_read_roles_puts_and_their_cache_is_bounded():
+    # The position route hands read_roles the slot ids and slots it worked out once per form
+    # version; the wording route lets read_roles look them up: both must put the same values
+    # under the same ids, and a slot the form lacks still fails as the look-up always did.
+    from apdocs.formats.docx import legacy
+
+    assert legacy._row_names.cache_info().maxsize is not None
+    a2 = load_form("appendix2")
+    pmap = read_position.position_map(a2.id, a2.version)
+    assert pmap is not None
+    by_role = {"seen": "Yes", "date_seen": "12/03/2020", "note": "a note"}
+    for place in pmap.rows.values():
+        given: dict = {}
+        looked_up: dict = {}
+        legacy.read_roles(a2, place.anchor, by_role, Reader(), given.__setitem__, legacy.row_names(a2, place.anchor))
+        legacy.read_roles(a2, place.anchor, by_role, Reader(), looked_up.__setitem__)
+        assert given == looked_up and list(given) == list(legacy.row_names(a2, place.anchor)[0])
+    lost = legacy.Anchor("item", "no_such_item", "No such item", ("no", "such", "item"))
+    with pytest.raises(KeyError):
+        legacy.read_roles(a2, lost, by_role, Reader(), {}.__setitem__)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # (cells of each row; a cell is its paragraphs, a paragraph its runs' texts, "|n" a gridSpan)
+        [[["a"], ["b", "c"]], [["d"]]],
+        [[[], ["x"]], [[]], [["", "y"]]],  # cells without paragraphs, empty paragraphs
+        [[["one ", ("two", "\t", "three", "\n")], []]],  # a paragraph of several runs, a tab, a break
+        [[["|3", "spanned"], ["last"]], [["|2"], ["\n", "after a break"]]],
+        [[]],  # a row without cells
+        [[["p1"], ["p2"]], [], [["p3"]]],
+    ],
+)
+def test_one_pass_reads_rows_cells_and_paragraphs_as_the_careful_walk(rows):
+    # The one pass builds each paragraph's text as it goes and each Cell when the next cell,
+    # row or the table's end comes: every such boundary must end the same cell as the careful
+    # walk's, with the same paragraphs and span.
+    from apdocs.formats.docx.read_text import _table_one_pass
+
+    def run(text: str) -> str:
+        if text == "\t":
+            return "<w:r><w:tab/></w:r>"
+        if text == "\n":
+            return "<w:r><w:br/></w:r>"
+        return f"<w:r><w:rPr><w:b/></w:rPr><w:t xml:space='preserve'>{text}</w:t></w:r>"
+
+    def cell(paras: list) -> str:
+        span = next((p for p in paras if isinstance(p, str) and p.startswith("|")), None)
+        pr = f"<w:tcPr><w:gridSpan w:val='{span[1:]}'/></w:tcPr>" if span else "<w:tcPr/>"
+        # one paragraph per entry: a text (one run) or a tuple of texts (a run each)
+        body = "".join(f"<w:p><w:pPr/>{''.join(map(run, p if isinstance(p, tuple) else (p,)))}</w:p>" for p in paras if p != span)
+        return f"<w:tc>{pr}{body}</w:tc>"
+
+    xml = (
+        f"<w:tbl xmlns:w='{W}'><w:tblPr/><w:tblGrid/>"
+        + "".join("<w:tr><w:trPr/>" + "".join(cell(c) for c in r) + "</w:tr>" for r in rows)
+        + "</w:tbl>"
+    )
+    tbl = etree.fromstring(xml)
+    # a paragraph of several runs: the texts of its runs joined
+    p = tbl.find(f".//{w('p')}")
+    if p is not None:
+        etree.SubElement(etree.SubElement(p, w("r")), w("t")).text = "+more"
+    fast = _table_one_pass(tbl)
+    assert fast is not None
+    assert [[(c.paragraphs, c.span) for c in row] for row in fast] == _careful(tbl)

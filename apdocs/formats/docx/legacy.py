@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from apdocs import values
@@ -315,17 +315,52 @@ def cell_roles(kind: str, cols: list[int], roles: dict[int, str]) -> list[str | 
     return [roles.get(col) or (defaults[n] if n < len(defaults) and not roles else None) for n, col in enumerate(cols)]
 
 
-def read_roles(form: FormDefinition, a: Anchor, by_role: dict[str, str], reader: Reader, put: Callable[[str, Any], None]) -> None:
-    """Read an evidence/source/cover row from its cells' texts by role (see :func:`cell_roles`)."""
+RowNames = tuple[tuple[str, ...], tuple["Slot | None", ...]]
+
+
+def row_names(form: FormDefinition, a: Anchor) -> RowNames:
+    """(slot ids :func:`read_roles` puts for a row of anchor ``a`` in the order it puts them, the
+    slots of those it types): the position route works them out once per form version."""
+    return _row_names(form.id, form.version, a.kind, a.key)
+
+
+@lru_cache(maxsize=1024)  # bounded: a form has ~100 row anchors, a process a few forms and versions
+def _row_names(form_id: str, version: str, kind: str, key: str) -> RowNames:
+    """(slot ids put, their slots) for a row of ``kind``/``key``: the same for every row of an anchor,
+    so built once (f-strings and slot look-ups cost ~1 us a row; a return holds up to ~40 rows).
+    A slot the form lacks is None: :func:`read_roles` then looks it up as before, and fails as before."""
+    if kind == "cover":
+        ids: tuple[str, ...] = (f"insurance.{key}.amount", f"insurance.{key}.expiry")
+        typed = ids
+    elif kind == "source":
+        ids, typed = (key,), ()
+    else:
+        ids = (f"{key}.seen", f"{key}.date_seen", f"{key}.note")
+        typed = ids[1:]
+    index = slot_index(form_id, version)
+    return ids, tuple(index.get(i) for i in typed)
+
+
+def read_roles(
+    form: FormDefinition,
+    a: Anchor,
+    by_role: dict[str, str],
+    reader: Reader,
+    put: Callable[[str, Any], None],
+    names: RowNames | None = None,
+) -> None:
+    """Read an evidence/source/cover row from its cells' texts by role (see :func:`cell_roles`);
+    ``names``: :func:`row_names` of ``a``, when the caller has them."""
+    ids, slots = names if names is not None else _row_names(form.id, form.version, a.kind, a.key)
     if a.kind == "cover":
-        base = f"insurance.{a.key}"
-        put(f"{base}.amount", reader.value(_slot(form, f"{base}.amount"), by_role.get("amount", "")))
-        put(f"{base}.expiry", reader.value(_slot(form, f"{base}.expiry"), by_role.get("expiry", "")))
+        amount, expiry = slots
+        put(ids[0], reader.value(amount if amount is not None else _slot(form, ids[0]), by_role.get("amount", "")))
+        put(ids[1], reader.value(expiry if expiry is not None else _slot(form, ids[1]), by_role.get("expiry", "")))
         return
-    flag = _yes_no_columns(by_role, reader, a.key)
+    flag = _yes_no_columns(by_role, reader, a.key) if "yes" in by_role or "no" in by_role else None
     if a.kind == "source":
         mark = by_role.get("scrutinised", by_role.get("seen", ""))
-        put(a.key, flag if flag is not None else parse_mark(mark, reader, a.key))
+        put(ids[0], flag if flag is not None else parse_mark(mark, reader, a.key))
         return
     if "seen" in by_role or flag is None:
         seen, date, note = reader.seen_cell(by_role.get("seen", ""), where=a.key)
@@ -335,13 +370,13 @@ def read_roles(form: FormDefinition, a: Anchor, by_role: dict[str, str], reader:
         seen = flag
     date_text = by_role.get("date_seen", "")
     if date_text.strip():
-        date = reader.value(_slot(form, f"{a.key}.date_seen"), date_text)
+        date = reader.value(slots[0] if slots[0] is not None else _slot(form, ids[1]), date_text)
     note_text = by_role.get("note", "")
     if note_text.strip():
-        note = reader.value(_slot(form, f"{a.key}.note"), note_text)
-    put(f"{a.key}.seen", seen)
-    put(f"{a.key}.date_seen", date)
-    put(f"{a.key}.note", note)
+        note = reader.value(slots[1] if slots[1] is not None else _slot(form, ids[2]), note_text)
+    put(ids[0], seen)
+    put(ids[1], date)
+    put(ids[2], note)
 
 
 def _yes_no_columns(by_role: dict[str, str], reader: Reader, where: str) -> bool | None:
