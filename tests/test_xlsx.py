@@ -463,13 +463,31 @@ def test_any_text_round_trips_through_a_cell(text):
     assert rec.answers["q7"] == values.clean_text(text)
 
 
-@given(st.text())
-def test_cell_string_escaping_is_lossless(text):
+def _cell_round_trip(text: str) -> str:
+    """``text`` written as a string cell, parsed as XML and unescaped, as the reader does."""
     from lxml import etree
 
     xml = cellxml.string_cell("A1", None, text)
     el = etree.fromstring(f'<x xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{xml}</x>')
-    assert cellxml.unescape_text(el.findtext(".//{*}t")) == text
+    return cellxml.unescape_text(el.findtext(".//{*}t"))
+
+
+@given(st.text())
+def test_cell_string_escaping_is_lossless(text):
+    assert _cell_round_trip(text) == text
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="_x0aF\x00\x01\r-", max_size=40))
+def test_cell_string_escaping_is_lossless_where_escapes_touch(text):
+    """Text made of little but escape-shaped pieces: "_x0000_x0000_" (two literal escapes sharing
+    an underscore), "_x0000" + NUL (a literal run finished by a control's escape) and the like."""
+    assert _cell_round_trip(text) == text
+
+
+@pytest.mark.parametrize("text", ["_x0000_x0000_", "_x0000\x00", "\x00x0000_", "_x0041__x0042_", "__x005F_", "_x00aF_\x01_"])
+def test_escape_shaped_text_survives_a_cell(text):
+    assert _cell_round_trip(text) == text
 
 
 @pytest.mark.parametrize("day", [dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(2024, 2, 29)])

@@ -23,17 +23,25 @@ _EPOCH_1904 = dt.date(1904, 1, 1)
 _MAX_DATE = dt.date(9999, 12, 31)
 
 # Characters that must be escaped as _xHHHH_: XML-illegal controls, non-characters, lone surrogates.
-_NEEDS_X = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_LITERAL_X = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_ILLEGAL = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff"
+# What escape_text rewrites, in one left-to-right pass: an illegal character, or an underscore a
+# reader would take for the start of an escape - one followed by "xHHHH" and then an underscore
+# or an illegal character, whose own escape starts with one. The look-ahead does not consume, so
+# in "_x0000_x0000_" both underscores that start an escape are escaped, the shared one included
+# (a consuming pattern escaped only the first, and the text came back as "_x0000" + NUL).
+_TO_ESCAPE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}[_{_ILLEGAL}])|[{_ILLEGAL}]")
 _X_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 def escape_text(text: str) -> str:
     """``text`` as the content of a SpreadsheetML ``<t>`` element (already XML-escaped)."""
-    text = _LITERAL_X.sub(r"_x005F_\1", text)
-    text = _NEEDS_X.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    text = _TO_ESCAPE.sub(_escaped, text)
     return escape(text).replace("\r", "&#13;")
+
+
+def _escaped(m: re.Match[str]) -> str:
+    return f"_x{ord(m.group()):04X}_"  # an underscore becomes _x005F_, as ST_Xstring says
 
 
 def unescape_text(text: str) -> str:
