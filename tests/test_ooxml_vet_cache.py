@@ -280,18 +280,23 @@ def test_threads_do_not_share_memos(good: bytes) -> None:
     assert seen["memo"] is not mine
 
 
-def patch_crc(data: bytes, name: str, crc: int) -> bytes:
-    """Make both headers of ``name`` declare ``crc`` (the stored bytes unchanged)."""
+def _patch_headers(data: bytes, name: str, local: int, central: int, value: int) -> bytes:
+    """Write ``value`` (4 bytes) at offset ``local`` of ``name``'s local header and ``central`` of
+    its central directory entry: both headers then declare it, the stored bytes unchanged."""
     buf = bytearray(data)
-    info = info_of(data, name)
-    struct.pack_into("<I", buf, info.header_offset + 14, crc)
+    struct.pack_into("<I", buf, info_of(data, name).header_offset + local, value)
     pos = buf.find(b"PK\x01\x02")
     while pos >= 0:
         n = struct.unpack_from("<H", buf, pos + 28)[0]
         if buf[pos + 46 : pos + 46 + n] == name.encode():
-            struct.pack_into("<I", buf, pos + 16, crc)
+            struct.pack_into("<I", buf, pos + central, value)
         pos = buf.find(b"PK\x01\x02", pos + 4)
     return bytes(buf)
+
+
+def patch_crc(data: bytes, name: str, crc: int) -> bytes:
+    """Make both headers of ``name`` declare ``crc`` (the stored bytes unchanged)."""
+    return _patch_headers(data, name, 14, 16, crc)
 
 
 def same_size_broken(raw: bytes) -> bytes:
@@ -412,15 +417,7 @@ def test_the_main_part_read_whole_while_vetting_fails_as_it_always_did(good: byt
 
 def patch_size(data: bytes, name: str, size: int) -> bytes:
     """Make both headers of ``name`` declare ``size`` uncompressed bytes."""
-    buf = bytearray(data)
-    struct.pack_into("<I", buf, info_of(data, name).header_offset + 22, size)
-    pos = buf.find(b"PK\x01\x02")
-    while pos >= 0:
-        n = struct.unpack_from("<H", buf, pos + 28)[0]
-        if buf[pos + 46 : pos + 46 + n] == name.encode():
-            struct.pack_into("<I", buf, pos + 24, size)
-        pos = buf.find(b"PK\x01\x02", pos + 4)
-    return bytes(buf)
+    return _patch_headers(data, name, 22, 24, size)
 
 
 def outcome(data: bytes) -> tuple[object, ...]:
