@@ -42,6 +42,7 @@ from typing import Any, Generic, TypeVar
 from lxml import etree
 
 from apdocs.errors import Notice, ParseError
+from apdocs.formats.zipdir import ZipEntry, plain_entries
 from apdocs.forms.model import TAG_PREFIX
 
 # -- caps (a returned form is a few hundred KB; these leave wide headroom) -------
@@ -257,7 +258,7 @@ def _eocd_entry_count(data: bytes) -> int | None:
     return int(count)
 
 
-def _check_directory(infos: list[zipfile.ZipInfo], path: str | None) -> dict[str, str]:
+def _check_directory(infos: list[ZipEntry], path: str | None) -> dict[str, str]:
     """Checks the directory's entries; gives back each part's name by its lower-cased one, in
     the directory's order (made here anyway, it saves open_package lower-casing names again)."""
     if len(infos) > MAX_ENTRIES:
@@ -299,7 +300,7 @@ def _is_xml_type(content_type: str | None) -> bool:
     return ctype.endswith("xml") and not ctype.startswith("image/")
 
 
-def _read_member(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes:
+def _read_member(data: bytes, info: ZipEntry, path: str | None) -> bytes:
     """Decompress one part ourselves, never past its declared size or the caps.
 
     zipfile would silently stop at the declared size and then report a CRC error;
@@ -324,7 +325,7 @@ def _limit(name: str) -> int:
     return MAX_XML_PART_BYTES if _is_xml_name(name) else MAX_PART_BYTES
 
 
-def _stored_bytes(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes:
+def _stored_bytes(data: bytes, info: ZipEntry, path: str | None) -> bytes:
     """A part's bytes as stored in the zip (compressed), after checking its local header."""
     name = info.filename
     start = info.header_offset
@@ -368,7 +369,7 @@ _V = TypeVar("_V")
 _MemoKey = tuple[str, int, int, int]
 
 
-def _memo_key(info: zipfile.ZipInfo) -> _MemoKey:
+def _memo_key(info: ZipEntry) -> _MemoKey:
     return (info.filename, info.compress_type, info.file_size, info.CRC)
 
 
@@ -430,7 +431,7 @@ class _Memos(threading.local):
         self.rels: _Memo[tuple[bytes, tuple[tuple[tuple[str, str], ...], ...]]] = _Memo(max_entries=64, max_bytes=MEMO_BYTES // 4)
 
 
-def _remembered(memo: _Memo[_V], data: bytes, info: zipfile.ZipInfo) -> _V | None:
+def _remembered(memo: _Memo[_V], data: bytes, info: ZipEntry) -> _V | None:
     """What ``memo`` holds for the part's stored bytes; None for a miss or stored bytes that
     cannot even be found (the caller then vets the part in full, raising what it always did)."""
     try:
@@ -448,7 +449,7 @@ _memos = _Memos()
 _PARSED_TOO = 6
 
 
-def _declares_dtd(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bool:
+def _declares_dtd(data: bytes, info: ZipEntry, path: str | None) -> bool:
     """Whether an XML part declares a DTD, inflating it only as far as its root element.
 
     XML allows a DOCTYPE only in the prolog, before the root element's start tag, so that
@@ -508,7 +509,7 @@ def _main_target(rels: Iterable[Iterable[tuple[str, str]]]) -> str:
     return ""
 
 
-def _whole_if_sound(data: bytes, info: zipfile.ZipInfo, path: str | None) -> bytes | None:
+def _whole_if_sound(data: bytes, info: ZipEntry, path: str | None) -> bytes | None:
     """The part read whole and verified, or None when reading it fails in any way.
 
     On None the caller vets the part as any other (:func:`_declares_dtd`), so a damaged part
@@ -754,7 +755,7 @@ class OoxmlPackage:
     macro_enabled: bool = False
     notices: list[Notice] = field(default_factory=list)
     _data: bytes = field(default=b"", repr=False)
-    _infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict, repr=False)
+    _infos: dict[str, ZipEntry] = field(default_factory=dict, repr=False)
     _parts: dict[str, bytes] = field(default_factory=dict, repr=False)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
     # Parsed XML parts by stored name: each part is parsed once, when first asked for.
@@ -913,7 +914,7 @@ def _zip_parts(parts: Iterable[tuple[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
-def _content_types(data: bytes, info: zipfile.ZipInfo, path: str | None) -> tuple[bytes, ContentTypes]:
+def _content_types(data: bytes, info: ZipEntry, path: str | None) -> tuple[bytes, ContentTypes]:
     """[Content_Types].xml read whole (size and checksum verified) and what it declares; given
     back from the memo for stored bytes equal to a return's before (returns of one form share it)."""
     known = _remembered(_memos.types, data, info)
@@ -1013,18 +1014,15 @@ def open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     return pkg
 
 
-def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
-    if not data:
-        raise _err("EMPTY_FILE", "the file is empty (0 bytes); please send it again", path)
-    if not data.startswith(b"PK"):
-        raise _reject_non_zip(data, path, kind)
-    declared = _eocd_entry_count(data)
-    if declared is None:
-        raise _err("TRUNCATED", "the file is cut short or damaged (the zip directory is missing); please send it again", path)
-    if declared > MAX_ENTRIES:
-        raise _err("ZIP_BOMB", f"the package declares {declared} parts (limit {MAX_ENTRIES})", path, entries=declared)
+def read_directory(data: bytes, path: str | None, kind: str) -> list[ZipEntry]:
+    """The zip's entries: read from the bytes when the directory is plain (as Office writes it),
+    else by zipfile, whose refusals become the typed errors below."""
+    plain = plain_entries(data)
+    if plain is not None:
+        return plain
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return [ZipEntry.of(i) for i in zf.infolist()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as exc:
         raise _err("TRUNCATED", f"the file is cut short or damaged ({exc}); please send it again", path) from None
     except NotImplementedError:
@@ -1035,14 +1033,25 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
             "the file is a zip made with features Word and Excel never use; " + _save_hint(kind),
             path,
         ) from None
-    with zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        lower = _check_directory(infos, path)
-        names = [i.filename for i in infos]
-        if CONTENT_TYPES not in names:
-            if "mimetype" in names:
-                raise _err("NOT_OOXML", f"this is an OpenDocument (LibreOffice .odt/.ods) file; {_save_hint(kind)}", path)
-            raise _err("NOT_OOXML", f"this zip is not a Word or Excel document; {_save_hint(kind)}", path)
+
+
+def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
+    if not data:
+        raise _err("EMPTY_FILE", "the file is empty (0 bytes); please send it again", path)
+    if not data.startswith(b"PK"):
+        raise _reject_non_zip(data, path, kind)
+    declared = _eocd_entry_count(data)
+    if declared is None:
+        raise _err("TRUNCATED", "the file is cut short or damaged (the zip directory is missing); please send it again", path)
+    if declared > MAX_ENTRIES:
+        raise _err("ZIP_BOMB", f"the package declares {declared} parts (limit {MAX_ENTRIES})", path, entries=declared)
+    infos = [i for i in read_directory(data, path, kind) if not i.is_dir()]
+    lower = _check_directory(infos, path)
+    names = [i.filename for i in infos]
+    if CONTENT_TYPES not in names:
+        if "mimetype" in names:
+            raise _err("NOT_OOXML", f"this is an OpenDocument (LibreOffice .odt/.ods) file; {_save_hint(kind)}", path)
+        raise _err("NOT_OOXML", f"this zip is not a Word or Excel document; {_save_hint(kind)}", path)
     infos_by_name = {i.filename: i for i in infos}
     types_raw, ctypes = _content_types(data, infos_by_name[CONTENT_TYPES], path)
     parts = {CONTENT_TYPES: types_raw}

@@ -21,6 +21,7 @@ from lxml import etree
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats import ooxml
+from apdocs.formats.zipdir import ZipEntry
 
 MIMETYPES = {
     "application/vnd.oasis.opendocument.text": "odt",
@@ -67,7 +68,7 @@ class OdfPackage:
     path: str | None
     kind: str
     _data: bytes
-    _infos: dict[str, zipfile.ZipInfo]
+    _infos: dict[str, ZipEntry]
     notices: list[Notice] = field(default_factory=list)
 
     def has(self, name: str) -> bool:
@@ -106,11 +107,7 @@ def open_odf(data: bytes, *, path: str | None) -> OdfPackage:
         )
     if declared > ooxml.MAX_ENTRIES:
         raise ParseError(f"the package declares {declared} parts (limit {ooxml.MAX_ENTRIES})", code="ZIP_BOMB", path=path)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error):
-        raise ParseError("the file is cut short or damaged; please send it again", code="TRUNCATED", path=path) from None
+    infos = [i for i in ooxml.read_directory(data, path, kind="odt") if not i.is_dir()]
     ooxml._check_directory(infos, path)
     by_name = {i.filename: i for i in infos}
     kind = odf_kind(data) or "odt"
