@@ -183,6 +183,29 @@ ACCEPTED = {
     ),
     "a literal tab, newline and '>' in text": content("e1.note", b"<w:r><w:t>a\tb\nc > d</w:t></w:r>"),
     "an emptied content": content("e1.note", b""),
+    # Word's own additions to what a person typed: none of them text, so the tree reader reads past them
+    "a proofing mark": content(
+        "e1.note", b'<w:proofErr w:type="spellStart"/><w:r><w:t>speling</w:t></w:r><w:proofErr w:type="spellEnd"/>'
+    ),
+    "proofing marks between runs": content(
+        "e1.note",
+        _RUN + b'<w:t xml:space="preserve">Seen by </w:t></w:r><w:proofErr w:type="spellStart"/>'
+        b'<w:r w:rsidR="00C0FFEE"><w:t>Ofsted</w:t></w:r><w:proofErr w:type="spellEnd"/><w:proofErr w:type="gramStart"/>'
+        b'<w:r><w:t xml:space="preserve"> in 2020</w:t></w:r><w:proofErr w:type="gramEnd"/>',
+    ),
+    "a bookmark": content("e1.note", b'<w:bookmarkStart w:id="0" w:name="b"/><w:r><w:t>x</w:t></w:r><w:bookmarkEnd w:id="0"/>'),
+    "Word's _GoBack bookmark mid-answer": content(
+        "e1.note",
+        b'<w:r><w:t xml:space="preserve">one </w:t></w:r><w:bookmarkStart w:id="0" w:name="_GoBack"/>'
+        b'<w:bookmarkEnd w:id="0"/><w:r><w:t>two</w:t></w:r>',
+    ),
+    "a bookmark across table columns, name escaped": content(
+        "e1.note",
+        b'<w:bookmarkStart w:id="7" w:name="a&amp;b&quot;c" w:colFirst="0" w:colLast="1"/><w:r><w:t>x</w:t></w:r>'
+        b'<w:bookmarkEnd w:id="7"/>',
+    ),
+    "a rendered page break": content("e1.note", b"<w:r><w:lastRenderedPageBreak/><w:t>x</w:t></w:r>"),
+    "only marks, no runs": content("e1.note", b'<w:proofErr w:type="spellStart"/><w:proofErr w:type="spellEnd"/>'),
     "an empty content element": content("e2.note", b""),
     "end properties": after_control(
         "e1.note", b"<w:sdtContent>", b"<w:sdtEndPr><w:rPr><w:i/></w:rPr></w:sdtEndPr><w:sdtContent>"
@@ -443,10 +466,12 @@ DECLINED = {
         b"<w:r><w:t>kept</w:t></w:r>",
     ),
     "a moved run": content("e1.note", b'<w:moveFrom w:id="9" w:author="A"><w:r><w:t>gone</w:t></w:r></w:moveFrom>'),
-    "a proofing mark": content(
-        "e1.note", b'<w:proofErr w:type="spellStart"/><w:r><w:t>speling</w:t></w:r><w:proofErr w:type="spellEnd"/>'
+    "a bookmark that is not empty": content(
+        "e1.note", b'<w:bookmarkStart w:id="0" w:name="b"><w:t>x</w:t></w:bookmarkStart><w:r><w:t>y</w:t></w:r>'
     ),
-    "a bookmark": content("e1.note", b'<w:bookmarkStart w:id="0" w:name="b"/><w:r><w:t>x</w:t></w:r><w:bookmarkEnd w:id="0"/>'),
+    "a proofing mark with a foreign attribute": content(
+        "e1.note", b'<w:proofErr w:type="spellStart" xml:lang="en"/><w:r><w:t>x</w:t></w:r>'
+    ),
     "a simple field": content("e1.note", b'<w:fldSimple w:instr=" DATE "><w:r><w:t>01/01/2020</w:t></w:r></w:fldSimple>'),
     "a nested control": content(
         "e1.note", b'<w:sdt><w:sdtPr><w:alias w:val="x"/></w:sdtPr><w:sdtContent><w:r><w:t>in</w:t></w:r></w:sdtContent></w:sdt>'
@@ -461,7 +486,6 @@ DECLINED = {
     ),
     "a symbol": content("e1.note", b'<w:r><w:sym w:font="Wingdings" w:char="F0FC"/></w:r>'),
     "a drawing": content("e1.note", b"<w:r><w:drawing/><w:t>x</w:t></w:r>"),
-    "a rendered page break": content("e1.note", b"<w:r><w:lastRenderedPageBreak/><w:t>x</w:t></w:r>"),
     "text with another attribute": content("e1.note", b'<w:r><w:t xml:space="default">x</w:t></w:r>'),
     "nested run properties": content(
         "e1.note", b"<w:r><w:rPr><w:rPrChange><w:rPr><w:b/></w:rPr></w:rPrChange></w:rPr><w:t>x</w:t></w:r>"

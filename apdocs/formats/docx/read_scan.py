@@ -15,8 +15,9 @@ encoding, a root other than ``w:document`` binding ``w`` (and ``w14``, if declar
 namespaces with no other prefix bound to those, any namespace declaration after the root
 start tag, comments, CDATA and processing instructions, carriage returns, and any answer
 control whose content is more than runs of plain text (tracked changes, fields, nested
-controls, proofing marks, bookmarks ...) or which is not the last thing in the last paragraph
-of its table cell (where LibreOffice spills paragraphs after it).
+controls ...; Word's proofing marks, bookmarks and rendered page breaks, which hold no text,
+are read past) or which is not the last thing in the last paragraph of its table cell (where
+LibreOffice spills paragraphs after it).
 
 Property blocks are read by :func:`~apdocs.formats.docx.read_controls.properties` itself, on
 the block parsed alone (in the document's own root start tag, so every prefix means what it
@@ -70,14 +71,19 @@ _T = rb"<w:t(?: xml:space=\"preserve\")?>"
 _RUN_CHILD = (
     rb"(?:" + _T + rb"[^<]*</w:t>"
     rb"|<w:t(?: xml:space=\"preserve\")?/>|<w:tab/>|<w:br(?: w:(?:type|clear)=\"[A-Za-z]*\")*/>"
-    rb"|<w:cr/>|<w:noBreakHyphen/>|<w:softHyphen/>)"
+    rb"|<w:cr/>|<w:noBreakHyphen/>|<w:softHyphen/>|<w:lastRenderedPageBreak/>)"
 )
 _RUN = rb"<w:r(?: w:rsid[A-Za-z]*=\"[0-9A-Fa-f]*\")*>(?:" + _RPR + rb")?" + _RUN_CHILD + rb"*</w:r>"
+#: What Word writes between the runs of what a person typed, none of it text (the tree reader
+#: reads past each, as it holds no text element): proofing marks around a word it flagged, and
+#: bookmarks (Word's "_GoBack", where the cursor was when the file was saved). Empty elements
+#: whose attribute values cannot hold "<", so nothing in them can look like text.
+_MARK = rb"<w:(?:proofErr|bookmarkStart|bookmarkEnd)(?: w:[A-Za-z]+=\"[^\"<]*\")*/>"
 #: After the property block: an optional end-properties block, the content (group 1: nothing
 #: but runs of text), the control's end, and the end of its paragraph and of its table cell.
 _AFTER = re.compile(
     rb"(?:<w:sdtEndPr/>|<w:sdtEndPr>(?:" + _RPR + rb")?</w:sdtEndPr>)?"
-    rb"(?:<w:sdtContent/>()|<w:sdtContent>((?:" + _RUN + rb")*)</w:sdtContent>)"
+    rb"(?:<w:sdtContent/>()|<w:sdtContent>((?:" + _RUN + rb"|" + _MARK + rb")*)</w:sdtContent>)"
     rb"</w:sdt></w:p></w:tc>"
 )
 #: The text-bearing elements of content already matched by _AFTER, in order; run properties skipped.
