@@ -205,6 +205,14 @@ ACCEPTED = {
         b'<w:bookmarkEnd w:id="7"/>',
     ),
     "a rendered page break": content("e1.note", b"<w:r><w:lastRenderedPageBreak/><w:t>x</w:t></w:r>"),
+    "Word's _GoBack bookmark after the answer": after_control(
+        "e1.note",
+        b"</w:sdt></w:p></w:tc>",
+        b'</w:sdt><w:bookmarkStart w:id="0" w:name="_GoBack"/><w:bookmarkEnd w:id="0"/></w:p></w:tc>',
+    ),
+    "a bookmark after a one-run answer's paragraph": after_control(
+        "e2.note", b"</w:sdt></w:p></w:tc>", b'</w:sdt></w:p><w:bookmarkEnd w:id="3"/></w:tc>'
+    ),
     "only marks, no runs": content("e1.note", b'<w:proofErr w:type="spellStart"/><w:proofErr w:type="spellEnd"/>'),
     "an empty content element": content("e2.note", b""),
     "end properties": after_control(
@@ -495,6 +503,11 @@ DECLINED = {
     ),
     "spilled paragraphs after a one-run answer": after_control(
         "e2.note", b"</w:sdt></w:p></w:tc>", b"</w:sdt></w:p><w:p><w:r><w:t>spilled line</w:t></w:r></w:p></w:tc>"
+    ),
+    "a paragraph after a bookmark after the answer": after_control(
+        "e1.note",
+        b"</w:sdt></w:p></w:tc>",
+        b'</w:sdt></w:p><w:bookmarkEnd w:id="3"/><w:p><w:r><w:t>spilled</w:t></w:r></w:p></w:tc>',
     ),
     "a run after a one-run answer": after_control("e2.note", b"</w:sdt></w:p>", b"</w:sdt><w:r><w:t> after</w:t></w:r></w:p>"),
     "a run after the control": after_control("e1.note", b"</w:sdt></w:p>", b"</w:sdt><w:r><w:t> after</w:t></w:r></w:p>"),

@@ -80,11 +80,14 @@ _RUN = rb"<w:r(?: w:rsid[A-Za-z]*=\"[0-9A-Fa-f]*\")*>(?:" + _RPR + rb")?" + _RUN
 #: whose attribute values cannot hold "<", so nothing in them can look like text.
 _MARK = rb"<w:(?:proofErr|bookmarkStart|bookmarkEnd)(?: w:[A-Za-z]+=\"[^\"<]*\")*/>"
 #: After the property block: an optional end-properties block, the content (group 1: nothing
-#: but runs of text), the control's end, and the end of its paragraph and of its table cell.
+#: but runs of text), the control's end, and the end of its paragraph and of its table cell -
+#: with Word's marks allowed after the control and after its paragraph, which change no answer
+#: (the tree reader reads the control's content alone, and merges LibreOffice's spilled lines
+#: only from paragraphs after it: here there are none).
 _AFTER = re.compile(
     rb"(?:<w:sdtEndPr/>|<w:sdtEndPr>(?:" + _RPR + rb")?</w:sdtEndPr>)?"
     rb"(?:<w:sdtContent/>()|<w:sdtContent>((?:" + _RUN + rb"|" + _MARK + rb")*)</w:sdtContent>)"
-    rb"</w:sdt></w:p></w:tc>"
+    rb"</w:sdt>(?:" + _MARK + rb")*</w:p>(?:" + _MARK + rb")*</w:tc>"
 )
 #: The text-bearing elements of content already matched by _AFTER, in order; run properties skipped.
 _TEXT_PIECE = re.compile(_RPR + rb"|" + _T + rb"([^<]*)</w:t>|<w:(tab|br|cr|noBreakHyphen)[ />]")
