@@ -33,7 +33,6 @@ import re
 import struct
 import threading
 import zipfile
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from typing import Any, Generic, TypeVar
 from lxml import etree
 
 from apdocs.errors import Notice, ParseError
+from apdocs.formats import inflate
 from apdocs.formats.zipdir import ZipEntry, plain_entries
 from apdocs.forms.model import TAG_PREFIX
 
@@ -316,7 +316,7 @@ def _read_member(data: bytes, info: ZipEntry, path: str | None) -> bytes:
         out = _inflate(raw, min(info.file_size + CORRUPT_SLACK, _limit(name)), path, name)
     if len(out) != info.file_size:
         raise _err("PART_CORRUPT", f"part {name!r} is damaged (it does not unpack to its declared size)", path, part=name)
-    if zlib.crc32(out) != info.CRC:
+    if inflate.crc32(out) != info.CRC:
         raise _err("PART_CORRUPT", f"part {name!r} is damaged (checksum mismatch)", path, part=name)
     return out
 
@@ -465,12 +465,12 @@ def _declares_dtd(data: bytes, info: ZipEntry, path: str | None) -> bool:
         verdict = _prolog(raw, complete=True)
     else:
         allowed = min(info.file_size + CORRUPT_SLACK, _limit(name))
-        d = zlib.decompressobj(-15)
+        d = inflate.raw_decompressor()
         buf, tail, want = b"", raw, PROLOG_CHUNK
         while True:
             try:
                 buf += d.decompress(tail, want)
-            except zlib.error as exc:
+            except inflate.Error as exc:
                 raise _err("PART_CORRUPT", f"part {name!r} is damaged ({exc})", path, part=name) from None
             if len(buf) > allowed:
                 raise _err("ZIP_BOMB", f"part {name!r} unpacks to more than it declares", path, part=name)
@@ -564,10 +564,10 @@ def _inflate(raw: bytes, allowed: int, path: str | None, name: str) -> bytes:
     one byte past the cap - and one C call instead of a Python loop over 64 KB chunks
     (a form's parts are all far smaller than that).
     """
-    d = zlib.decompressobj(-15)
+    d = inflate.raw_decompressor()
     try:
         out = d.decompress(raw, allowed + 1)  # allowed + 1 >= 1: max_length 0 would mean "no limit"
-    except zlib.error as exc:
+    except inflate.Error as exc:
         raise _err("PART_CORRUPT", f"part {name!r} is damaged ({exc})", path, part=name) from None
     if len(out) > allowed:
         raise _err("ZIP_BOMB", f"part {name!r} unpacks to more than it declares", path, part=name)
