@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from apdocs.api import render_form
 from apdocs.cli import main
+from apdocs.formats.xlsx.cellxml import x_escaped
 from apdocs.forms import load_form
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +132,11 @@ def key_of(tracker: Path, code: str, item: str | None = None) -> str:
 
 
 def officer_edits(tracker: Path, edits: dict[str, tuple[str | None, str | None]]) -> None:
-    """Type into the Decision and Officer note cells of the given keys' rows, as an officer would in Excel."""
+    """Type into the Decision and Officer note cells of the given keys' rows, as an officer would in Excel.
+
+    Excel saves a typed ``_xHHHH_`` with its underscore escaped (``_x005F_``); openpyxl writes text
+    as it is, so the text is escaped here as Excel would.
+    """
     wb = load_workbook(tracker)
     ws = wb["Findings"]
     heads = {c.value: c.column for c in ws[1]}
@@ -140,7 +145,7 @@ def officer_edits(tracker: Path, edits: dict[str, tuple[str | None, str | None]]
         if key in edits:
             decision, note = edits[key]
             row[heads["Decision"] - 1].value = decision
-            row[heads["Officer note"] - 1].value = note
+            row[heads["Officer note"] - 1].value = x_escaped(note) if note else note
     wb.save(tracker)
 
 

@@ -56,3 +56,60 @@ def test_values_styles_comments_and_links_read_back() -> None:
     assert ws["H2"].hyperlink.target == "returns/x.docx" and ws["H2"].comment.text == "a note"
     assert ws["A3"].value is None and ws["A4"].value == "after a blank row"
     assert ws.freeze_panes == "B2" and ws.column_dimensions["B"].width == 20
+
+
+# Text that reads like an xlsx escape (_x0041_ is Excel's for "A"), and how it must be written:
+# the underscore that starts an escape as _x005F_, both of the overlapping pair's included.
+ESCAPE_LIKE = {
+    "_x0041_": "_x005F_x0041_",
+    "_x005F_": "_x005F_x005F_",
+    "_x005f_x0041_": "_x005F_x005f_x005F_x0041_",
+    "_x0000_x0000_": "_x005F_x0000_x005F_x0000_",
+    "ax005F_b _x41_": "ax005F_b _x41_",  # not escapes: as they are
+}
+
+
+def _texts(xml: bytes) -> list[str]:
+    """The raw text of each <t> in a part, as the file holds it."""
+    from lxml import etree
+
+    return [t.text or "" for t in etree.fromstring(xml).iter("{*}t")]
+
+
+def test_text_that_reads_like_an_xlsx_escape_is_written_escaped_and_reads_back_as_typed() -> None:
+    """A pupil reference, message or note with _x0041_ in it: Excel would show it as "A" unless escaped."""
+    import zipfile
+
+    from apdocs.formats.xlsx.cellxml import unescape_text
+
+    wb = Workbook(write_only=True)
+    sheet = Sheet(wb, "S", Styles(wb))
+    typed = list(ESCAPE_LIKE)
+    sheet.append([sheet.cell(t, comment=Comment(t, "apdocs")) for t in typed])
+    data = save(wb)
+    assert data is not None
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        cells, notes = z.read("xl/worksheets/sheet1.xml"), z.read("xl/comments/comment1.xml")
+    assert _texts(cells) == _texts(notes) == list(ESCAPE_LIKE.values())
+    # Decoded as Excel, LibreOffice and apdocs' readers decode it: what was typed.
+    assert [unescape_text(t) for t in _texts(cells)] == [unescape_text(t) for t in _texts(notes)] == typed
+
+
+def test_set_cell_escapes_what_openpyxl_would_write_as_it_is(tmp_path) -> None:
+    """openpyxl neither escapes nor decodes _xHHHH_: set_cell stores the underscore escaped, as Excel saves it."""
+    import zipfile
+
+    from apdocs.formats.xlsx.cellxml import unescape_text
+    from apdocs.reports.safe import set_cell
+
+    wb = Workbook()
+    typed = list(ESCAPE_LIKE)
+    for row, text in enumerate(typed, 1):
+        set_cell(wb.active.cell(row=row, column=1), text)
+    set_cell(wb.active.cell(row=len(typed) + 1, column=1), "=1+1 _x0041_")
+    wb.save(tmp_path / "s.xlsx")
+    with zipfile.ZipFile(tmp_path / "s.xlsx") as z:
+        written = _texts(z.read("xl/worksheets/sheet1.xml"))
+    assert written == [*ESCAPE_LIKE.values(), "=1+1 _x005F_x0041_"]
+    assert [unescape_text(t) for t in written] == [*typed, "=1+1 _x0041_"]
+    assert openpyxl.load_workbook(tmp_path / "s.xlsx").active.cell(row=len(typed) + 1, column=1).data_type == "s"

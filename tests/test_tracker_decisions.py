@@ -238,3 +238,153 @@ def test_a_key_apdocs_did_not_write_is_refused(first_run: tuple[str, Path, Path,
     ws.cell(row=2, column=column).value = "F-mistyped00"
     wb.save(tracker)
     _refused(first_run, "has a key apdocs did not write (F-mistyped00)")
+
+
+# Notes an officer might type that read like xlsx escapes (_x0041_ is Excel's escape for "A"),
+# one for each finding of first_run: each must come back exactly as typed.
+ESCAPE_LIKE = ("_x0041_", "_x005F_ and ax005F_b, a pair _xD83D__xDE00_", "_x005f_x0041_", "_x0000_x0000_")
+_M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _saved_by_excel(tracker: Path) -> None:
+    """Move every inline string into a shared-string table (xl/sharedStrings.xml), as Excel saves text.
+
+    openpyxl reads shared strings differently from inline ones (it deletes every "x005F_").
+    """
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(tracker) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    assert "xl/sharedStrings.xml" not in parts
+    sst = etree.Element(f"{{{_M}}}sst", nsmap={None: _M})
+    for name in sorted(parts):
+        if name.startswith("xl/worksheets/sheet"):
+            root = etree.fromstring(parts[name])
+            for c in root.iter(f"{{{_M}}}c"):
+                inline = c.find(f"{{{_M}}}is")
+                if c.get("t") == "inlineStr" and inline is not None:
+                    c.remove(inline)
+                    inline.tag = f"{{{_M}}}si"
+                    sst.append(inline)
+                    c.set("t", "s")
+                    etree.SubElement(c, f"{{{_M}}}v").text = str(len(sst) - 1)
+            parts[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    parts["xl/sharedStrings.xml"] = etree.tostring(sst, xml_declaration=True, encoding="UTF-8", standalone=True)
+    types = etree.fromstring(parts["[Content_Types].xml"])
+    etree.SubElement(
+        types,
+        "{http://schemas.openxmlformats.org/package/2006/content-types}Override",
+        PartName="/xl/sharedStrings.xml",
+        ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml",
+    )
+    parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
+    rels = etree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    etree.SubElement(
+        rels,
+        "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship",
+        Id="rIdStrings",
+        Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings",
+        Target="sharedStrings.xml",
+    )
+    parts["xl/_rels/workbook.xml.rels"] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(tracker, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def _register_notes(db: str) -> dict[str, str]:
+    code, out = cli("findings", "list", "--db", db, "--json")
+    assert code == 0, out
+    return {f["key"]: f["decision"]["note"] for f in json.loads(out) if f["decision"]}
+
+
+def _sheet_texts(tracker: Path, title: str) -> list[str]:
+    """The raw text of each <t> of the sheet ``title``, as the file holds it."""
+    import zipfile
+
+    from lxml import etree
+
+    wb = load_workbook(tracker, read_only=True)
+    path = wb[title]._worksheet_path
+    wb.close()
+    with zipfile.ZipFile(tracker) as z:
+        return [t.text or "" for t in etree.fromstring(z.read(path)).iter(f"{{{_M}}}t")]
+
+
+def _notes_decoded(tracker: Path) -> dict[str, str]:
+    """Key -> Officer note of the Findings sheet, decoded as the spec says (apdocs' reader of returns), not as openpyxl does."""
+    from apdocs.formats.ooxml import open_package
+    from apdocs.formats.xlsx.book import Book
+
+    sheet = Book(open_package(tracker.read_bytes(), path=str(tracker), kind="xlsx")).sheet("Findings")
+    assert sheet is not None
+    heads = {c.value: col for (row, col), c in sheet.cells.items() if row == 1}
+    key, note = heads["Key"], heads["Officer note"]
+    return {c.value: sheet.cells[(row, note)].value for (row, col), c in sheet.cells.items() if col == key and row > 1}
+
+
+def test_a_note_that_reads_like_an_xlsx_escape_comes_back_as_typed(first_run: tuple[str, Path, Path, Path]) -> None:
+    """Typed into the tracker (saved as Excel saves it), merged, written out again, re-read: never changed."""
+    db, roster, returns, tracker = first_run
+    notes = dict(zip(findings_rows(tracker), ESCAPE_LIKE, strict=True))
+    officer_edits(tracker, {key: ("accept", note) for key, note in notes.items()})
+    _saved_by_excel(tracker)
+    code, out = reconcile(db, roster, returns, tracker, "2025-04-30")
+    assert code == 0 and "4 officer decision(s) read" in out, out
+    assert _register_notes(db) == notes
+    # The new tracker holds them escaped (both the Findings sheet and the very hidden one) ...
+    escaped = ("_x005F_x0041_", "_x005F_x005F_ and ax005F_b, a pair _x005F_xD83D__x005F_xDE00_")
+    escaped += ("_x005F_x005f_x005F_x0041_", "_x005F_x0000_x005F_x0000_")
+    for title in ("Findings", "apdocs written"):
+        texts = _sheet_texts(tracker, title)
+        assert all(e in texts for e in escaped), title
+    # ... which decode to what was typed.
+    assert _notes_decoded(tracker) == notes
+    # Read back again, as apdocs wrote it and as Excel re-saves it: nobody changed anything.
+    for as_of, excel in (("2025-05-31", False), ("2025-06-30", True)):
+        if excel:
+            _saved_by_excel(tracker)
+        code, out = reconcile(db, roster, returns, tracker, as_of)
+        assert code == 0 and "0 officer decision(s) read" in out, out
+    assert _register_notes(db) == notes
+
+
+def test_a_decoded_character_a_cell_cannot_hold_is_read_as_the_tracker_would_show_it(
+    first_run: tuple[str, Path, Path, Path],
+) -> None:
+    """Excel saves a pasted control character as _x0007_; a crafted file may hold _x0000_ or half a pair (_xD800_)."""
+    db, roster, returns, tracker = first_run
+    key = next(iter(findings_rows(tracker)))
+    officer_edits(tracker, {key: ("accept", "bell\x07, NUL\x00 and half \ud800 of a pair")})  # escaped as Excel saves
+    code, out = reconcile(db, roster, returns, tracker, "2025-04-30")
+    assert code == 0 and "1 officer decision(s) read" in out, out
+    assert _register_notes(db) == {key: "bell, NUL and half \ufffd of a pair"}  # as sheet_text writes it
+    code, out = reconcile(db, roster, returns, tracker, "2025-05-31")
+    assert code == 0 and "0 officer decision(s) read" in out, out
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_re_saving_the_tracker_keeps_notes_that_read_like_escapes(
+    libreoffice, first_run: tuple[str, Path, Path, Path]
+) -> None:
+    import shutil
+    import zipfile
+
+    db, roster, returns, tracker = first_run
+    notes = dict(zip(findings_rows(tracker), ESCAPE_LIKE, strict=True))
+    officer_edits(tracker, {key: ("accept", note) for key, note in notes.items()})
+    assert reconcile(db, roster, returns, tracker, "2025-04-30")[0] == 0  # apdocs writes the notes, escaped
+    (resaved,) = libreoffice.convert([tracker], "xlsx", tracker.parent / "lo")
+    shutil.copyfile(resaved, tracker)
+    with zipfile.ZipFile(tracker) as z:
+        assert "xl/sharedStrings.xml" in z.namelist()  # LibreOffice saves text as shared strings
+    saved = _notes_decoded(tracker)
+    # LibreOffice shows and saves these as typed. (7.4 shows the other two as typed too, but saves
+    # them with too few escapes: _x005f_x0041_ unescaped, and only the first of _x0000_x0000_.)
+    assert {key: saved[key] for key in list(notes)[:2]} == {key: notes[key] for key in list(notes)[:2]}
+    # Either way the Findings sheet and the very hidden one were saved alike: no edit, nothing lost.
+    code, out = reconcile(db, roster, returns, tracker, "2025-05-31")
+    assert code == 0 and "0 officer decision(s) read" in out, out
+    assert _register_notes(db) == notes

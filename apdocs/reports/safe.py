@@ -6,7 +6,8 @@ typed, and all roster text, goes through here on its way out:
 
 * xlsx: the cell is written as an inline *string* (openpyxl ``data_type = "s"``, never
   ``"f"``) and styled with ``quotePrefix`` so that editing the cell in Excel keeps it
-  text. The characters themselves are unchanged.
+  text. The characters themselves are unchanged: a literal ``_xHHHH_``, which Excel would
+  decode, is written with its underscore escaped (``_x005F_``), as Excel itself saves it.
 * CSV: a CSV cell has no type, so hostile text gets a leading apostrophe ``'`` (the
   OWASP recommendation), which spreadsheet programs show as text.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apdocs.formats.xlsx.cellxml import x_escaped
 from apdocs.record_scrub import printable_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -44,11 +46,14 @@ def set_cell(cell: Any, value: Any) -> Any:
     """Write ``value`` into an openpyxl cell; any text is stored as a string, never a formula.
 
     (The tracker's streamed sheets do the same in :mod:`apdocs.reports.sheet_stream`: an inline
-    string, and ``quotePrefix`` when it looks like a formula.)
+    string, ``_x005F_`` for the underscore of a literal ``_xHHHH_``, and ``quotePrefix`` when it
+    looks like a formula.)
     """
     if isinstance(value, str):
         value = sheet_text(value)
-        cell.value = value
+        # openpyxl writes text as it is, so a literal _xHHHH_ would be read as an escape (_x0041_
+        # shown as "A"): its underscore is stored escaped (_x005F_), as Excel itself saves it.
+        cell.value = x_escaped(value) if "_x" in value else value
         cell.data_type = "s"  # openpyxl would otherwise make "=..." a formula
         if looks_like_formula(value):
             cell.quotePrefix = True

@@ -22,7 +22,8 @@ tests, the OOXML schema test and the LibreOffice round trips check what comes ou
 
 Text is made safe by :mod:`apdocs.reports.safe`: always an inline *string* (never a
 formula), characters XML cannot hold removed, and text a spreadsheet would take for a
-formula styled ``quotePrefix`` so editing it keeps it text.
+formula styled ``quotePrefix`` so editing it keeps it text. A literal ``_xHHHH_`` in text
+gets its underscore escaped as ``_x005F_`` (see :func:`_escape`), so it is not decoded.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import PKG_REL_NS, REL_NS, SHEET_MAIN_NS
 from openpyxl.xml.functions import tostring
 
+from apdocs.formats.xlsx.cellxml import x_escaped
 from apdocs.reports.safe import looks_like_formula, sheet_text
 
 DEFAULT_WIDTH = 8.43
@@ -457,7 +459,14 @@ def _space(text: str) -> str:
 
 
 def _escape(text: str) -> str:
-    """Text as XML character data (sheet_text has already removed what XML cannot hold)."""
+    """Text as the XML character data of a ``<t>`` (sheet_text has already removed what XML cannot hold).
+
+    A literal ``_xHHHH_`` is an escape to Excel, LibreOffice and apdocs' read-back (``_x0041_``
+    is shown as ``A``): its underscore is written ``_x005F_``, as the form renderer does
+    (:func:`apdocs.formats.xlsx.cellxml.x_escaped`), so the text comes back as it was typed.
+    """
+    if "_x" in text:  # rare: the check keeps the other ~4 million cells of a country's tracker fast
+        text = x_escaped(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\r", "&#13;") if "\r" in text else text  # a parser would read a bare CR as LF
 

@@ -22,12 +22,18 @@ from typing import Any
 
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.packaging.manifest import Manifest
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+from openpyxl.xml.functions import fromstring
 
 from apdocs.errors import ApdocsError
+from apdocs.formats.xlsx.book import string_text
+from apdocs.formats.xlsx.cellxml import unescape_text
 from apdocs.register.model import TRACKER_DECISIONS, OfficerEdit
+from apdocs.reports.safe import sheet_text
 from apdocs.reports.sheet_stream import Cell, Sheet, Styles
 
 FINDINGS_SHEET = "Findings"
@@ -128,13 +134,14 @@ def _edits(wb: Workbook, target: Path) -> list[OfficerEdit]:
     missing = [name for name in WRITTEN_COLUMNS if name not in cols]
     if missing:
         raise _reshaped(target, f"the {FINDINGS_SHEET} sheet has no {', '.join(repr(m) for m in missing)} column")
+    strings = _shared_strings(wb)
     written: dict[str, tuple[str, str]] = {}
-    for _, (key, decision, note) in _values(wb, WRITTEN_SHEET, (1, 2, 3), min_row=2):
+    for _, (key, decision, note) in _values(wb, strings, WRITTEN_SHEET, (1, 2, 3), min_row=2):
         if key:
             written[str(key).strip()] = (_text(decision), _text(note))
     edits: dict[str, OfficerEdit] = {}
     wanted = (cols[KEY], cols[DECISION], cols[NOTE])
-    for number, (key_value, decision_value, note_value) in _values(wb, FINDINGS_SHEET, wanted, min_row=2):
+    for number, (key_value, decision_value, note_value) in _values(wb, strings, FINDINGS_SHEET, wanted, min_row=2):
         key = _text(key_value)
         decision = _text(decision_value).casefold()
         note = _text(note_value)
@@ -166,20 +173,43 @@ def _columns(ws: Any) -> dict[str, int]:
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW, _C, _V, _F, _IS, _T = (f"{_MAIN}{n}" for n in ("row", "c", "v", "f", "is", "t"))
+_ROW, _C, _V, _F, _IS, _SI = (f"{_MAIN}{n}" for n in ("row", "c", "v", "f", "is", "si"))
 _LETTERS = re.compile(r"[A-Z]+")
 
 
-def _values(wb: Any, sheet: str, columns: tuple[int, ...], min_row: int = 1) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _shared_strings(wb: Any) -> list[str]:
+    """The workbook's shared strings (the table Excel and LibreOffice save text in), as typed.
+
+    Read here rather than taken from openpyxl, whose reader decodes no ``_xHHHH_`` escape but
+    deletes every ``x005F_``: an officer's ``_x005F_`` (saved as ``_x005F_x005F_``) would come
+    back as ``_``, and ``ax005F_b`` as ``ab``. Found as openpyxl finds it (``[Content_Types].xml``).
+    """
+    archive = wb._archive  # a read-only workbook keeps its zip open
+    part = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
+    if part is None:
+        return []
+    strings = []
+    with archive.open(part.PartName[1:]) as src:
+        for _, si in etree.iterparse(src, events=("end",), tag=_SI, **_SAFE):
+            strings.append(string_text(si))
+            si.clear()
+            while si.getprevious() is not None:
+                del si.getparent()[0]
+    return strings
+
+
+def _values(
+    wb: Any, strings: list[str], sheet: str, columns: tuple[int, ...], min_row: int = 1
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(row number, the values of ``columns``) for each row of ``sheet`` from ``min_row`` that the sheet holds.
 
     A country's tracker has ~100,000 findings rows of 16 cells: openpyxl's reader types every
     cell (~20 s). This reads the sheet's XML as a stream, keeps only the cells of ``columns``,
-    and gives their values as openpyxl (``data_only=False``) would: text, shared or inline;
-    numbers; booleans; ``=formula`` for a formula.
+    and gives their values as openpyxl (``data_only=False``) would: text, shared (``strings``:
+    see :func:`_shared_strings`) or inline; numbers; booleans; ``=formula`` for a formula. Text
+    is given as typed (see :func:`_typed`), not as openpyxl reads it.
     """
-    ws = wb[sheet]
-    strings = ws._shared_strings  # a read-only workbook's sheet: its path and shared strings
+    ws = wb[sheet]  # a read-only workbook's sheet: its path
     index = {col: i for i, col in enumerate(columns)}
     last = 0
     with wb._archive.open(ws._worksheet_path) as src:
@@ -208,20 +238,22 @@ def _column(ref: str) -> int:
     return column_index_from_string(letters.group()) if letters else 0
 
 
-def _cell_value(c: Any, strings: list[Any]) -> Any:
+def _cell_value(c: Any, strings: list[str]) -> Any:
     f = c.find(_F)
     if f is not None and f.text:
         return "=" + f.text
     kind = c.get("t", "n")
     if kind == "inlineStr":
         inline = c.find(_IS)
-        return "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else None
+        return _typed(string_text(inline)) if inline is not None else None
     v = c.findtext(_V)
     if v is None:
         return None
     if kind == "s":
-        return str(strings[int(v)])
-    if kind in ("str", "e"):
+        return _typed(strings[int(v)])
+    if kind == "str":
+        return _typed(unescape_text(v))
+    if kind == "e":
         return v
     if kind == "b":
         return v.strip() in ("1", "true")
@@ -230,6 +262,18 @@ def _cell_value(c: Any, strings: list[Any]) -> Any:
     except ValueError:
         return v
     return int(number) if number.is_integer() and "." not in v and "E" not in v.upper() else number
+
+
+def _typed(text: str) -> str:
+    """Text read back, its escapes decoded, as the tracker can show it: the inverse of the writer.
+
+    apdocs writes a literal ``_xHHHH_`` with its underscore escaped (``_x005F_``), as Excel and
+    LibreOffice save it, and :func:`~apdocs.formats.xlsx.book.string_text` decodes the escapes.
+    A decoded character a cell cannot hold is made what :func:`~apdocs.reports.safe.sheet_text`
+    makes it when writing (``_x0000_`` dropped, a lone ``_xD800_`` U+FFFD): the register never
+    stores what the next tracker could not show, nor text that cannot be encoded.
+    """
+    return sheet_text(text)
 
 
 def _text(value: Any) -> str:

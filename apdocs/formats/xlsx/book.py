@@ -137,7 +137,7 @@ class Book:
             return []
         out = []
         for si in self.pkg.xml(part).iter(f"{M}si"):
-            out.append(_string_text(si))
+            out.append(string_text(si))
         return out
 
     @cached_property
@@ -233,8 +233,8 @@ class Book:
         return sheet
 
 
-def _string_text(holder: etree._Element) -> str:
-    """Text of a shared (``<si>``) or inline (``<is>``) string.
+def string_text(holder: etree._Element) -> str:
+    """Text of a shared (``<si>``) or inline (``<is>``) string, its ``_xHHHH_`` escapes decoded.
 
     Rich text is a run of <r><t>; phonetic guides (<rPh>) are not part of the text.
     """
@@ -255,7 +255,7 @@ def _cell(c: etree._Element, strings: list[str], dates: frozenset[int]) -> Cell 
         is_ = c.find(f"{M}is")
         if is_ is None:
             return None
-        return Cell("s", _string_text(is_))
+        return Cell("s", string_text(is_))
     if text is None:
         return Cell("n", None, formula=True) if formula else None
     if kind == "s":

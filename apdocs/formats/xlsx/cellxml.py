@@ -36,8 +36,16 @@ _PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 def escape_text(text: str) -> str:
     """``text`` as the content of a SpreadsheetML ``<t>`` element (already XML-escaped)."""
-    text = _TO_ESCAPE.sub(_escaped, text)
-    return escape(text).replace("\r", "&#13;")
+    return escape(x_escaped(text)).replace("\r", "&#13;")
+
+
+def x_escaped(text: str) -> str:
+    """``text`` with the ``_xHHHH_`` escapes of ST_Xstring applied but not yet XML-escaped.
+
+    The inverse is :func:`unescape_text`. For writers that do their own XML escaping (the
+    tracker's streamed sheets): text without ``_x`` and without illegal characters is unchanged.
+    """
+    return _TO_ESCAPE.sub(_escaped, text)
 
 
 def _escaped(m: re.Match[str]) -> str:
