@@ -14,13 +14,15 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from apdocs.api import render_form
 from apdocs.errors import ParseError
-from apdocs.formats import ooxml
+from apdocs.formats import inflate, ooxml
 from apdocs.formats.ooxml import open_package
+from apdocs.formats.zipdir import ZipEntry
 
 STYLES = "word/styles.xml"
 
@@ -60,9 +62,9 @@ def replaced(data: bytes, name: str, fn: Callable[[bytes], bytes], **kw: tuple[s
     return build(parts, **kw)
 
 
-def info_of(data: bytes, name: str) -> zipfile.ZipInfo:
+def info_of(data: bytes, name: str) -> ZipEntry:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return zf.getinfo(name)
+        return ZipEntry.of(zf.getinfo(name))
 
 
 def stored_bytes(data: bytes, name: str) -> bytes:
@@ -111,18 +113,18 @@ def error_of(data: bytes) -> ParseError:
 
 
 class _Spy:
-    """Stands in for zlib.decompressobj and notes which part each inflation was of."""
+    """Stands in for inflate.raw_decompressor and notes which part each inflation was of."""
 
     def __init__(self, data: bytes) -> None:
         self.stored = {name: stored_bytes(data, name) for name in parts_of(data)}
         self.inflated: Counter[str] = Counter()  # part -> decompress calls
 
-    def __call__(self, wbits: int) -> _Inflater:
-        return _Inflater(self, _REAL_DECOMPRESSOBJ(wbits))
+    def __call__(self) -> _Inflater:
+        return _Inflater(self, _REAL_DECOMPRESSOR())
 
 
 class _Inflater:
-    def __init__(self, spy: _Spy, real: zlib._Decompress) -> None:
+    def __init__(self, spy: _Spy, real: Any) -> None:
         self.spy, self.real = spy, real
 
     def decompress(self, data: bytes, max_length: int = 0) -> bytes:
@@ -134,7 +136,7 @@ class _Inflater:
         return self.real.unconsumed_tail
 
 
-_REAL_DECOMPRESSOBJ = zlib.decompressobj
+_REAL_DECOMPRESSOR = inflate.raw_decompressor
 
 
 def test_a_part_shared_by_two_returns_is_inflated_once(good: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,7 +147,7 @@ def test_a_part_shared_by_two_returns_is_inflated_once(good: bytes, monkeypatch:
     assert {STYLES, "word/theme/theme1.xml", "[Content_Types].xml", "_rels/.rels"} <= shared
     spy = _Spy(other)
     xml_parts = {n for n in spy.stored if ooxml._is_xml_name(n)}
-    monkeypatch.setattr(ooxml.zlib, "decompressobj", spy)
+    monkeypatch.setattr(inflate, "raw_decompressor", spy)
     open_package(other, path=None, kind="docx")
     assert shared <= set(spy.inflated)  # nothing remembered yet: every XML part is inflated
     ooxml._memos.__init__()  # type: ignore[misc]
