@@ -694,6 +694,21 @@ def _check_agrees_with_the_tree(raw: bytes) -> None:
     assert vouched in (None, ns)
 
 
+def test_a_remembered_root_head_gives_each_part_its_own_namespace(small_xml):
+    """The check remembers document heads by their bytes: a part starting with a head met before
+    gets that head's namespace, and a head differing anywhere (here the main namespace itself,
+    then a damaged root start tag) is read afresh."""
+    W = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    strict = small_xml.replace(W, b"http://purl.oclc.org/ooxml/wordprocessingml/main", 1)
+    bad = small_xml.replace(b"<w:document ", b"<w:document x='1' x='2' ", 1)
+    for raw in (small_xml, strict, small_xml, bad, small_xml[:-10] + b"</w:body></w:document>"):
+        _check_agrees_with_the_tree(raw)
+    assert _checked_root_namespace(small_xml) == W.decode()
+    assert _checked_root_namespace(strict) == "http://purl.oclc.org/ooxml/wordprocessingml/main"
+    assert _checked_root_namespace(bad) is None
+    assert _checked_root_namespace(small_xml.replace(b"</w:body>", b"</w:bodx>")) is None  # same head, damaged after it
+
+
 def test_documents_without_our_tags_get_their_tree_at_once(form):
     """A re-save that dropped every tag (LibreOffice) needs the tree for the position route:
     checking it without a tree first would parse it twice."""

@@ -662,7 +662,7 @@ def _checked_root_namespace(raw: bytes) -> str | None:
     The tree-less check refuses everything the tree parser refuses except namespace errors (an
     unbound prefix, say), which libxml2 only logs: any error-level entry means "not checked".
     """
-    head = _CHECKABLE_HEAD.match(raw)
+    head = _checkable_head(raw)
     if head is None:
         return None
     parser = _checking_parser()
@@ -672,11 +672,45 @@ def _checked_root_namespace(raw: bytes) -> str | None:
         return None
     if any(entry.level >= etree.ErrorLevels.ERROR for entry in parser.error_log):
         return None
-    prefix, colon, _local = head.group(4).rpartition(b":")
+    return head[1]
+
+
+#: Most heads :func:`_checkable_head` remembers per thread (each form's returns share one).
+MAX_HEADS = 8
+
+
+def _checkable_head(raw: bytes) -> tuple[bytes, str | None] | None:
+    """The part's head matched by _CHECKABLE_HEAD (its bytes) and the root's namespace as its
+    start tag declares it (None: left to the tree); None when the head is not checkable.
+
+    Every return of a form starts with the same head (declaration and a ~1.3 kB root start tag),
+    so a head met before is known by its bytes: _CHECKABLE_HEAD matches a part that starts with
+    them exactly as it matched them (the match ends at the root start tag's first ">" outside
+    quotes, and nothing after it can change how the pattern matched up to there)."""
+    heads: list[tuple[bytes, str | None]] | None = getattr(_parsers, "heads", None)
+    if heads is None:
+        heads = _parsers.heads = []
+    for known in heads:
+        if raw.startswith(known[0]):
+            return known
+    match = _CHECKABLE_HEAD.match(raw)
+    if match is None:
+        return None
+    found = (match.group(0), _declared_namespace(match.group(4), match.group(5)))
+    if len(heads) >= MAX_HEADS:
+        del heads[0]
+    heads.append(found)
+    return found
+
+
+def _declared_namespace(name: bytes, attributes: bytes) -> str | None:
+    """The namespace the root start tag binds its own prefix to ("" for none); None when the
+    value holds a reference or whitespace XML would normalise (left to the tree)."""
+    prefix, colon, _local = name.rpartition(b":")
     want = b"xmlns:" + prefix if colon else b"xmlns"
-    found = b""  # no declaration: no namespace (an unbound prefix was refused above)
-    for name, double, single in _ATTRIBUTE.findall(head.group(5)):
-        if name == want:
+    found = b""  # no declaration: no namespace (an unbound prefix is refused by the check)
+    for attribute, double, single in _ATTRIBUTE.findall(attributes):
+        if attribute == want:
             found = double or single
     if b"&" in found or any(c in found for c in b"\t\r\n"):
         return None  # references and whitespace normalisation: left to the tree
