@@ -35,9 +35,10 @@ from lxml import etree
 from apdocs import values as v
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.docx.legacy import flatten, read_legacy
-from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
+from apdocs.formats.docx.read_controls import Control, controls_of, find_controls, spill_after
 from apdocs.formats.docx.read_position import read_by_position
 from apdocs.formats.docx.read_scan import scan_controls
+from apdocs.formats.docx.read_sweep import Swept, sweep
 from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
@@ -54,6 +55,9 @@ PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdo
 #: Whether controls are read from the bytes when the scan can (read_scan). Only tests and
 #: benchmarks turn it off, to compare with the tree route.
 USE_SCAN = True
+#: Whether the tree route finds the controls and reads the tables in one pass (read_sweep). Only
+#: tests and benchmarks turn it off, to compare with the separate walks.
+USE_SWEEP = True
 
 
 def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -66,9 +70,14 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     tree_body = _body(pkg, main, path) if raw is None else None
     props = _custom_properties(pkg)
     scanned = scan_controls(raw) if raw is not None else None
+    swept: Swept | None = None  # the tree route's one pass: controls and tables together
     if scanned is None:
         tree_body = tree_body if tree_body is not None else _body(pkg, main, path)
-        controls = find_controls(tree_body)
+        if USE_SWEEP:
+            swept = sweep(tree_body)
+            controls = controls_of(swept.named)
+        else:
+            controls = find_controls(tree_body)
     else:
         controls = scanned
 
@@ -106,7 +115,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     by_position = 0
     if missing and version == form.version:
         # our own layout at a known version: the places where our renderer put each answer
-        placed = read_by_position(form, body(), missing, reader)
+        placed = read_by_position(form, body(), missing, reader, swept)
         flat.update(placed)
         by_position = len(placed)
         missing = [s for s in missing if s not in placed]
