@@ -35,11 +35,12 @@ from lxml import etree
 from apdocs import values as v
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.docx.legacy import flatten, read_legacy
-from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
+from apdocs.formats.docx.read_controls import Control, controls_of, find_controls, spill_after
 from apdocs.formats.docx.read_position import read_by_position
 from apdocs.formats.docx.read_scan import scan_controls
+from apdocs.formats.docx.read_sweep import Swept, sweep
+from apdocs.formats.docx.read_text import Cell, w
 from apdocs.formats.docx.read_text import blocks as read_blocks
-from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
 from apdocs.formats.ooxml import OoxmlPackage, open_package
 from apdocs.formats.wording import Identified, identify_form
@@ -54,6 +55,9 @@ PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdo
 #: Whether controls are read from the bytes when the scan can (read_scan). Only tests and
 #: benchmarks turn it off, to compare with the tree route.
 USE_SCAN = True
+#: Whether the tree route finds the controls and reads the tables in one pass (read_sweep). Only
+#: tests and benchmarks turn it off, to compare with the separate walks.
+USE_SWEEP = True
 
 
 def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -66,9 +70,14 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     tree_body = _body(pkg, main, path) if raw is None else None
     props = _custom_properties(pkg)
     scanned = scan_controls(raw) if raw is not None else None
+    swept: Swept | None = None  # the tree route's one pass: controls and tables together
     if scanned is None:
         tree_body = tree_body if tree_body is not None else _body(pkg, main, path)
-        controls = find_controls(tree_body)
+        if USE_SWEEP:
+            swept = sweep(tree_body)
+            controls = controls_of(swept.named)
+        else:
+            controls = find_controls(tree_body)
     else:
         controls = scanned
 
@@ -83,7 +92,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     form_id = named if named in FORM_IDS else (_form_from_tags(controls) or _form_from_slots(controls))
     doc_blocks = None
     if form_id is None:
-        doc_blocks = read_blocks(body())
+        doc_blocks = read_blocks(body(), _tables_read(swept))
         found = _identify_by_content(doc_blocks, path)
         form_id = found.form
         if not found.confident:
@@ -106,12 +115,12 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     by_position = 0
     if missing and version == form.version:
         # our own layout at a known version: the places where our renderer put each answer
-        placed = read_by_position(form, body(), missing, reader)
+        placed = read_by_position(form, body(), missing, reader, swept)
         flat.update(placed)
         by_position = len(placed)
         missing = [s for s in missing if s not in placed]
     if missing:
-        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body())
+        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body(), _tables_read(swept))
         legacy = read_legacy(form, doc_blocks, reader)
         for s in missing:
             flat[s] = legacy.values.get(s)
@@ -146,6 +155,13 @@ def _body(pkg: OoxmlPackage, main: str, path: str | None) -> etree._Element:
     if body is None:
         raise ParseError("the document has no body", code="NOT_A_FORM", path=path)
     return body
+
+
+def _tables_read(swept: Swept | None) -> dict[etree._Element, list[list[Cell]]] | None:
+    """The body-level tables the tree route's one pass read, for the wording route not to walk again."""
+    if swept is None:
+        return None
+    return {tbl: rows for tbl, rows in zip(swept.tables, swept.rows, strict=True) if rows is not None}
 
 
 def _route_summary(by_position: int, by_wording: int) -> str:

@@ -1,0 +1,279 @@
+"""The tree route's faster reading must give exactly the record the slower one gave.
+
+Two changes read a return whose controls lost their tags (LibreOffice re-saves above all):
+``read_sweep`` finds the controls and reads every body-level table in ONE pass over the body
+(``read.USE_SWEEP``; off: ``find_controls`` and a ``table_cells`` walk per table), and the
+position route checks the rows its plan depends on once, up front (``read_position.USE_PLAN``;
+off: the step-by-step reading). Every input here is read both ways and the records - answers,
+header, warnings, in order - must be equal: returns really re-saved by LibreOffice (many
+different answers, and then edited the ways that make either fast path decline or a guard
+fail), returns whose controls an editor unwrapped, and the real-world .docx files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from lxml import etree
+
+from apdocs.api import render_form
+from apdocs.errors import ParseError
+from apdocs.formats.docx import read as docx_read
+from apdocs.formats.docx import read_position
+from apdocs.formats.docx.read_sweep import ALIAS, TAG, sweep
+from apdocs.formats.docx.read_text import table_cells
+from apdocs.formats.ooxml import open_package
+from apdocs.forms import FORM_IDS, load_form
+from apdocs.parse import parse
+from apdocs.record import ParsedReturn
+from tests.docx_edit import W, edit_document, unwrap_controls
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-world-office-files"
+RETURNS_PER_FORM = 8
+
+
+def w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+def answers(form_id: str, n: int) -> dict:
+    """Answers varied by ``n``: some left blank, multi-line notes, characters XML escapes, tabs."""
+    out: dict = {}
+    for i, s in enumerate(load_form(form_id).slots()):
+        if (n + i) % 7 == 3:
+            continue  # unanswered
+        if s.type == "text":
+            out[s.id] = f"Note {n}-{i} & <x>\tcafé\n\nafter a blank line" if s.multiline else f"Value {n}-{i} “{n}”"
+        elif s.type == "bool":
+            out[s.id] = (n + i) % 3 == 0
+        elif s.type == "date":
+            out[s.id] = f"2020-{1 + (n + i) % 12:02d}-{1 + (n * 7 + i) % 28:02d}"
+        elif s.type == "choice":
+            out[s.id] = s.choices[(n + i) % len(s.choices)]
+        else:
+            out[s.id] = float((n * 37 + i) % 10_000) + 0.5 * (n % 2)
+    return out
+
+
+def outcome(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
+    """The record, or the error's (code, message); a fresh bytes object, so no package is reused."""
+    try:
+        return parse(bytes(memoryview(data)), path=path)
+    except ParseError as exc:
+        return (exc.code, exc.message)
+
+
+def fast_and_slow(data: bytes, path: str) -> tuple[ParsedReturn | tuple[str, str], ParsedReturn | tuple[str, str]]:
+    fast = outcome(data, path)
+    with mock.patch.object(docx_read, "USE_SWEEP", False), mock.patch.object(read_position, "USE_PLAN", False):
+        slow = outcome(data, path)
+    return fast, slow
+
+
+def assert_same(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
+    fast, slow = fast_and_slow(data, path)
+    assert fast == slow
+    if isinstance(fast, ParsedReturn) and isinstance(slow, ParsedReturn):
+        assert fast.to_dict() == slow.to_dict()  # the notices' order and context too
+    return fast
+
+
+def body_of(data: bytes) -> etree._Element:
+    return next(open_package(data, path=None, kind="docx").xml("word/document.xml").iterchildren(w("body")))
+
+
+def assert_sweep_reads_as_the_walks(data: bytes) -> int:
+    """The sweep's elements and tables against find_controls' and table_cells' own walks; how many tables it read."""
+    body = body_of(data)
+    swept = sweep(body)
+    assert swept.named == list(body.iter(TAG, ALIAS))
+    read = 0
+    for tbl, rows in zip(swept.tables, swept.rows, strict=True):
+        if rows is not None:
+            assert rows == table_cells(tbl)
+            read += 1
+    return read
+
+
+# -- edits a re-save goes through (each makes a fast path decline or a guard fail) ------------
+
+
+def _tables(root: etree._Element) -> list[etree._Element]:
+    return root.findall(f"{w('body')}/{w('tbl')}")
+
+
+def retype_a_label(root: etree._Element) -> None:
+    """Someone retypes a printed question: its place's guard fails, the wording route reads it."""
+    for tbl in _tables(root)[1:]:
+        t = next(tbl.iter(w("t")))
+        t.text = "Something else entirely"
+
+
+def delete_tracked(root: etree._Element) -> None:
+    """A tracked deletion in a table: the one pass declines it, the careful walk reads it."""
+    run = next(_tables(root)[1].iter(w("r")))
+    parent = run.getparent()
+    deleted = etree.Element(w("del"))
+    parent.replace(run, deleted)
+    deleted.append(run)
+    for t in run.iter(w("t")):
+        t.tag = w("delText")
+
+
+def comment_after_a_table(root: etree._Element) -> None:
+    """A comment right after a table: the sweep cannot find where the table ends, so reads none."""
+    tbl = _tables(root)[0]
+    tbl.addnext(etree.Comment("a comment"))
+
+
+def nest_a_table(root: etree._Element) -> None:
+    tc = next(_tables(root)[1].iter(w("tc")))
+    inner = etree.SubElement(tc, w("tbl"))
+    etree.SubElement(etree.SubElement(etree.SubElement(etree.SubElement(inner, w("tr")), w("tc")), w("p")), w("r"))
+    etree.SubElement(tc, w("p"))
+
+
+def tag_a_control(root: etree._Element, form_id: str) -> None:
+    """A control in the second table keeps apdocs' tag: the sweep reads no table from there on."""
+    pr = next(_tables(root)[1].iter(w("sdtPr")))
+    slot = next(s for s in load_form(form_id).slots() if s.group != "header")
+    etree.SubElement(pr, w("tag")).set(w("val"), f"apdocs:{form_id}:{load_form(form_id).version}:{slot.id}")
+
+
+def drop_section_properties(root: etree._Element) -> None:
+    """Nothing after the last table: it runs to the end of the body."""
+    body = root.find(w("body"))
+    last = _tables(root)[-1]
+    while last.getnext() is not None:  # the paragraphs and section properties after it
+        body.remove(last.getnext())
+
+
+def wrap_a_table(root: etree._Element) -> None:
+    """A block-level control around a table: the table is body-level inside it."""
+    tbl = _tables(root)[1]
+    sdt = etree.Element(w("sdt"))
+    etree.SubElement(sdt, w("sdtPr"))
+    content = etree.SubElement(sdt, w("sdtContent"))
+    tbl.addprevious(sdt)
+    content.append(tbl)
+
+
+def drop_a_row(root: etree._Element) -> None:
+    tbl = _tables(root)[1]
+    tbl.remove(tbl.findall(w("tr"))[1])
+
+
+def merge_cells(root: etree._Element) -> None:
+    for tr in _tables(root)[2].findall(w("tr"))[:2]:
+        tcs = tr.findall(w("tc"))
+        if len(tcs) > 1:
+            pr = tcs[0].find(w("tcPr"))
+            pr = pr if pr is not None else etree.SubElement(tcs[0], w("tcPr"))
+            etree.SubElement(pr, w("gridSpan")).set(w("val"), "2")
+            tr.remove(tcs[1])
+
+
+def text_outside_runs(root: etree._Element) -> None:
+    """Text whose parent is not a run, and a tab stop beside a tab: the one pass judges each."""
+    p = next(_tables(root)[1].iter(w("p")))
+    etree.SubElement(p, w("t")).text = "loose"
+    ppr = p.find(w("pPr"))
+    if ppr is not None:
+        etree.SubElement(etree.SubElement(ppr, w("tabs")), w("tab")).set(w("val"), "left")
+
+
+EDITS = {
+    "retype_a_label": retype_a_label,
+    "delete_tracked": delete_tracked,
+    "comment_after_a_table": comment_after_a_table,
+    "nest_a_table": nest_a_table,
+    "drop_section_properties": drop_section_properties,
+    "wrap_a_table": wrap_a_table,
+    "drop_a_row": drop_a_row,
+    "merge_cells": merge_cells,
+    "text_outside_runs": text_outside_runs,
+}
+
+
+@pytest.fixture(scope="module")
+def resaved(libreoffice, tmp_path_factory) -> dict[str, bytes]:
+    """name -> a different return of each form re-saved by LibreOffice, one soffice call for all."""
+    src = tmp_path_factory.mktemp("rendered")
+    files = []
+    for form_id in FORM_IDS:
+        for n in range(RETURNS_PER_FORM):
+            p = src / f"{form_id}-{n}.docx"
+            p.write_bytes(render_form(form_id, "docx", answers(form_id, n)))
+            files.append(p)
+        blank = src / f"{form_id}-blank.docx"
+        blank.write_bytes(render_form(form_id, "docx", {}))
+        files.append(blank)
+    outs = libreoffice.convert(files, "docx:MS Word 2007 XML", tmp_path_factory.mktemp("resaved"))
+    return {p.stem: o.read_bytes() for p, o in zip(files, outs, strict=True)}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_resaves_read_the_same_by_the_one_pass_and_the_separate_walks(resaved):
+    for name, data in resaved.items():
+        rec = assert_same(data, f"{name}.docx")
+        assert isinstance(rec, ParsedReturn), name
+        # the fast paths really ran: the answers were read by position, every table by the sweep
+        assert any("by their position" in n.message for n in rec.warnings if n.code == "ROUTE_FALLBACK"), name
+        body = body_of(data)
+        assert assert_sweep_reads_as_the_walks(data) == len(sweep(body).tables), name
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_edited_libreoffice_resaves_read_the_same(resaved, edit):
+    for form_id in FORM_IDS:
+        for name in (f"{form_id}-0", f"{form_id}-1", f"{form_id}-blank"):
+            data = edit_document(resaved[name], EDITS[edit])
+            assert_same(data, f"{name}-{edit}.docx")
+            assert_sweep_reads_as_the_walks(data)
+
+
+@pytest.mark.libreoffice
+def test_a_tagged_control_stops_the_sweep_reading_tables(resaved):
+    for form_id in FORM_IDS:
+        data = edit_document(resaved[f"{form_id}-2"], lambda root, f=form_id: tag_a_control(root, f))
+        assert_same(data, f"{form_id}-tagged.docx")
+        swept = sweep(body_of(data))
+        assert swept.rows[0] is not None and all(rows is None for rows in swept.rows[1:])
+        assert_sweep_reads_as_the_walks(data)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_unwrapped_and_rendered_returns_read_the_same(form_id):
+    for n in range(3):
+        rendered = render_form(form_id, "docx", answers(form_id, n))
+        for data in (rendered, unwrap_controls(rendered)):
+            assert_same(data, f"{form_id}-{n}.docx")
+            assert_sweep_reads_as_the_walks(data)
+        for edit in EDITS.values():
+            data = edit_document(unwrap_controls(rendered), edit)
+            assert_same(data, f"{form_id}-{n}-edited.docx")
+            assert_sweep_reads_as_the_walks(data)
+
+
+def test_real_world_docx_files_read_the_same():
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"real-world files missing: {CORPUS}")
+        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
+    files = sorted(p for p in (CORPUS / "files").rglob("*") if p.suffix.lower() in (".docx", ".docm", ".dotx"))
+    assert files
+    swept = 0
+    for p in files:
+        data = p.read_bytes()
+        assert_same(data, str(p))
+        try:
+            body_of(data)
+        except (ParseError, StopIteration):
+            continue  # refused before any route reads it, the same both ways (above)
+        swept += 1
+        assert_sweep_reads_as_the_walks(data)
+    assert swept
