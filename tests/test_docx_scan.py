@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from apdocs.api import render_form
 from apdocs.errors import ParseError
+from apdocs.formats import ooxml
 from apdocs.formats.docx import read_scan
 from apdocs.formats.docx.read import read_docx
 from apdocs.formats.docx.read_controls import find_controls
@@ -718,6 +719,18 @@ def test_documents_without_our_tags_get_their_tree_at_once(form):
     both = read_both(untagged)
     assert both.same() and both.scans == []
     assert isinstance(both.scanned, ParsedReturn) and both.scanned.form == "appendix2"
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_every_forms_first_tag_is_where_the_package_looks_for_it(form_id):
+    """open_package looks for apdocs' tags in the main part's first KB only (a LibreOffice re-save
+    has none, and the search is paid in full there): every form, with long answers, has its first
+    one well inside, or its returns would lose the tree-less route."""
+    values = {s.id: "A long answer " * 40 for s in load_form(form_id).slots() if s.type == "text"}
+    data = render_form(form_id, "docx", values)
+    raw = zipfile.ZipFile(io.BytesIO(data)).read(DOC)
+    assert 0 < raw.find(ooxml._OWN_TAG) < ooxml._OWN_TAG_WITHIN // 2
+    assert open_package(data, path=None, kind="docx").checked_bytes(DOC) is not None
 
 
 def test_the_reader_builds_no_tree_for_its_own_form(form):
