@@ -39,8 +39,8 @@ from apdocs.formats.docx.read_controls import Control, controls_of, find_control
 from apdocs.formats.docx.read_position import read_by_position
 from apdocs.formats.docx.read_scan import scan_controls
 from apdocs.formats.docx.read_sweep import Swept, sweep
-from apdocs.formats.docx.read_text import Cell, w
 from apdocs.formats.docx.read_text import blocks as read_blocks
+from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
 from apdocs.formats.ooxml import OoxmlPackage, open_package
 from apdocs.formats.wording import Identified, identify_form
@@ -92,7 +92,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     form_id = named if named in FORM_IDS else (_form_from_tags(controls) or _form_from_slots(controls))
     doc_blocks = None
     if form_id is None:
-        doc_blocks = read_blocks(body(), _tables_read(swept))
+        doc_blocks = read_blocks(body())
         found = _identify_by_content(doc_blocks, path)
         form_id = found.form
         if not found.confident:
@@ -120,7 +120,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
         by_position = len(placed)
         missing = [s for s in missing if s not in placed]
     if missing:
-        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body(), _tables_read(swept))
+        doc_blocks = doc_blocks if doc_blocks is not None else read_blocks(body())
         legacy = read_legacy(form, doc_blocks, reader)
         for s in missing:
             flat[s] = legacy.values.get(s)
@@ -155,13 +155,6 @@ def _body(pkg: OoxmlPackage, main: str, path: str | None) -> etree._Element:
     if body is None:
         raise ParseError("the document has no body", code="NOT_A_FORM", path=path)
     return body
-
-
-def _tables_read(swept: Swept | None) -> dict[etree._Element, list[list[Cell]]] | None:
-    """The body-level tables the tree route's one pass read, for the wording route not to walk again."""
-    if swept is None:
-        return None
-    return {tbl: rows for tbl, rows in zip(swept.tables, swept.rows, strict=True) if rows is not None}
 
 
 def _route_summary(by_position: int, by_wording: int) -> str:

@@ -65,11 +65,7 @@ class Swept(NamedTuple):
 
 def sweep(body: etree._Element) -> Swept:
     """The body's control-naming elements and its body-level tables' rows, in one pass."""
-    # No table (a letter, a form typed as paragraphs): nothing to read but the controls' elements,
-    # and the paragraphs need not be yielded nor the body's children listed (lxml looks in C).
-    tables = [el for el in body_level(body) if el.tag == TBL] if next(body.iter(TBL), None) is not None else []
-    if not tables:
-        return Swept(list(body.iter(TAG, ALIAS)), tables, [])
+    tables = [el for el in body_level(body) if el.tag == TBL]
     ends = [_after(tbl, body) for tbl in tables]
     # What ends a table but is not yielded for its own sake (w:sectPr after the last table) is
     # yielded too, and passed over where it is not an end, as the table's own pass never sees it.
@@ -78,7 +74,7 @@ def sweep(body: etree._Element) -> Swept:
         return Swept(list(body.iter(TAG, ALIAS)), tables, [None] * len(tables))
     named: list[etree._Element] = []
     out: list[Rows | None] = [None] * len(tables)
-    nxt: etree._Element | None = tables[0]  # the next table to enter
+    nxt = tables[0] if tables else None  # the next table to enter
     k = 0  # its index
     cur = -1  # the table being read (-1: none)
     end: etree._Element | None = None  # where it ends

@@ -15,7 +15,7 @@ live here, once, so both routes (controls and plain text) read text the same way
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -299,10 +299,8 @@ class Para:
 Block = Para | Table
 
 
-def blocks(body: etree._Element, read: Mapping[etree._Element, list[list[Cell]]] | None = None) -> list[Block]:
-    """The body as a flat list of paragraphs and top-level tables (wrappers removed); ``read``:
-    body-level tables already read as :func:`table_cells` reads them (the tree route's one pass,
-    ``read_sweep``), so that they are not walked again."""
+def blocks(body: etree._Element) -> list[Block]:
+    """The body as a flat list of paragraphs and top-level tables (wrappers removed)."""
     index = TextIndex(body)
     text_of = index.para_text if index.usable else para_text
     out: list[Block] = []
@@ -317,11 +315,7 @@ def blocks(body: etree._Element, read: Mapping[etree._Element, list[list[Cell]]]
             pending = ""
             out.append(Para(text))
         else:
-            rows = read.get(child) if read else None
-            if rows is not None:  # what _table makes of the one pass's rows, which these are
-                out.append(Table(tuple(tuple(row) for row in rows)))
-            else:
-                out.append(_table(child, index if index.usable else None))
+            out.append(_table(child, index if index.usable else None))
     if pending:
         out.append(Para(pending))
     return out
