@@ -35,10 +35,9 @@ from lxml import etree
 from apdocs import values as v
 from apdocs.errors import Notice, ParseError
 from apdocs.formats.docx.legacy import flatten, read_legacy
-from apdocs.formats.docx.read_controls import Control, controls_of, find_controls, spill_after
+from apdocs.formats.docx.read_controls import Control, find_controls, spill_after
 from apdocs.formats.docx.read_position import read_by_position
 from apdocs.formats.docx.read_scan import scan_controls
-from apdocs.formats.docx.read_sweep import Swept, sweep
 from apdocs.formats.docx.read_text import blocks as read_blocks
 from apdocs.formats.docx.read_text import w
 from apdocs.formats.docx.read_values import Reader
@@ -55,9 +54,6 @@ PROP_FORM, PROP_VERSION, PROP_REFERENCE = "apdocs.form", "apdocs.version", "apdo
 #: Whether controls are read from the bytes when the scan can (read_scan). Only tests and
 #: benchmarks turn it off, to compare with the tree route.
 USE_SCAN = True
-#: Whether the tree route finds the controls and reads the tables in one pass (read_sweep). Only
-#: tests and benchmarks turn it off, to compare with the separate walks.
-USE_SWEEP = True
 
 
 def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
@@ -70,14 +66,9 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     tree_body = _body(pkg, main, path) if raw is None else None
     props = _custom_properties(pkg)
     scanned = scan_controls(raw) if raw is not None else None
-    swept: Swept | None = None  # the tree route's one pass: controls and tables together
     if scanned is None:
         tree_body = tree_body if tree_body is not None else _body(pkg, main, path)
-        if USE_SWEEP:
-            swept = sweep(tree_body)
-            controls = controls_of(swept.named)
-        else:
-            controls = find_controls(tree_body)
+        controls = find_controls(tree_body)
     else:
         controls = scanned
 
@@ -115,7 +106,7 @@ def read_docx(data: bytes, *, path: str | None = None) -> ParsedReturn:
     by_position = 0
     if missing and version == form.version:
         # our own layout at a known version: the places where our renderer put each answer
-        placed = read_by_position(form, body(), missing, reader, swept)
+        placed = read_by_position(form, body(), missing, reader)
         flat.update(placed)
         by_position = len(placed)
         missing = [s for s in missing if s not in placed]

@@ -11,7 +11,6 @@ wherever they are, and text is read through nested wrappers (see ``read_text``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -74,16 +73,10 @@ def find_controls(root: etree._Element) -> list[Control]:
     controls cost one attribute read each (lxml's ``find`` costs ~2 us a call; a return
     holds ~100 answer controls).
     """
-    return controls_of(root.iter(_TAG, _ALIAS))
-
-
-def controls_of(found: Iterable[etree._Element]) -> list[Control]:
-    """:func:`find_controls` given the ``w:tag``/``w:alias`` elements, in document order (the tree
-    route finds them in the same pass that reads the tables: see ``read_sweep``)."""
     out: list[Control] = []
     done = None  # the property block last read: its tag and alias both lead to it
     total = 0  # text read so far: nested controls each read their inner controls' text again
-    for named in found:
+    for named in root.iter(_TAG, _ALIAS):
         pr = named.getparent()
         if pr is done:  # the other of the pair: its block is read (an attribute read costs more)
             continue

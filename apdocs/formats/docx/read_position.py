@@ -38,7 +38,6 @@ from apdocs.formats.docx.legacy import (
     trim_blank,
 )
 from apdocs.formats.docx.read_controls import find_controls
-from apdocs.formats.docx.read_sweep import Swept
 from apdocs.formats.docx.read_text import TBL, Cell, Table, blocks, body_level, iter_cells, iter_rows, table_cells, w
 from apdocs.formats.docx.read_values import Reader
 from apdocs.formats.wording import Anchor, Match, line_key
@@ -251,11 +250,8 @@ def _right_of(row: list[Cell] | tuple[Cell, ...], anchor_cell: int) -> list[tupl
 USE_PLAN = True
 
 
-def read_by_position(
-    form: FormDefinition, body: etree._Element, wanted: list[str], reader: Reader, swept: Swept | None = None
-) -> dict[str, Any]:
-    """Values of the ``wanted`` slots found at their place in our layout with the guards holding;
-    ``swept``: the body's tables already read (see ``read_sweep``), when the caller has them.
+def read_by_position(form: FormDefinition, body: etree._Element, wanted: list[str], reader: Reader) -> dict[str, Any]:
+    """Values of the ``wanted`` slots found at their place in our layout with the guards holding.
 
     Slots absent from the result (no place, a check failed) are for the wording route.
     """
@@ -263,21 +259,18 @@ def read_by_position(
     if pmap is None or not (pmap.cells or pmap.rows):
         return {}
     if USE_PLAN:
-        return _read_planned(form, body, _plan(form.id, form.version, tuple(wanted)), reader, swept)
+        return _read_planned(form, body, _plan(form.id, form.version, tuple(wanted)), reader)
     return _read_stepwise(form, body, pmap, wanted, reader)
 
 
-def _read_planned(form: FormDefinition, body: etree._Element, plan: _Plan, reader: Reader, swept: Swept | None) -> dict[str, Any]:
+def _read_planned(form: FormDefinition, body: etree._Element, plan: _Plan, reader: Reader) -> dict[str, Any]:
     """The plan's rows checked once each, in one loop, then its steps read (~40 rows, ~100 places a
     return: a method call, a memo look-up and a loop per place add up to a tenth of the route).
 
     The same values and notices, in the same order, as :func:`_read_stepwise`: checking a row reads
     nothing into the record and cannot fail, so checking them all first changes nothing but when."""
-    if swept is not None:
-        tables, read = swept.tables, list(swept.rows)  # a table it could not read is None: read below
-    else:
-        tables = [el for el in body_level(body) if el.tag == TBL]
-        read = [None] * len(tables)
+    tables = [el for el in body_level(body) if el.tag == TBL]
+    read: list[list[list[Cell]] | None] = [None] * len(tables)
     failed: set[RowKey] = set()
     rows: dict[RowKey, list[Cell]] = {}
     for (t, r), check in plan.checks:
@@ -302,11 +295,11 @@ def _read_planned(form: FormDefinition, body: etree._Element, plan: _Plan, reade
     for place, slot, names, every in plan.steps:
         if failed and not failed.isdisjoint(place.rows):
             continue
-        if isinstance(place, CellPlace):
-            assert slot is not None  # a cell place's step names its slot
+        if slot is not None:  # a cell place (its step names its slot)
             t, r, c = place.value
             out[slot.id] = value(slot, _cell_answer(rows[(t, r)][c].paragraphs))
         else:
+            assert isinstance(place, RowPlace)  # a row place's step names no slot
             row = rows[place.row]
             by_role = {role: "\n".join(row[c].paragraphs) for c, role in place.by_cell}
             read_roles(form, place.anchor, by_role, reader, out.__setitem__ if every else put, names)
