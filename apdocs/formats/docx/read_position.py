@@ -295,11 +295,11 @@ def _read_planned(form: FormDefinition, body: etree._Element, plan: _Plan, reade
     for place, slot, names, every in plan.steps:
         if failed and not failed.isdisjoint(place.rows):
             continue
-        if slot is not None:  # a cell place (its step names its slot)
+        if isinstance(place, CellPlace):
+            assert slot is not None  # a cell place's step names its slot
             t, r, c = place.value
             out[slot.id] = value(slot, _cell_answer(rows[(t, r)][c].paragraphs))
         else:
-            assert isinstance(place, RowPlace)  # a row place's step names no slot
             row = rows[place.row]
             by_role = {role: "\n".join(row[c].paragraphs) for c, role in place.by_cell}
             read_roles(form, place.anchor, by_role, reader, out.__setitem__ if every else put, names)
