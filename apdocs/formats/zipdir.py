@@ -2,7 +2,7 @@
 
 ``zipfile.ZipFile`` costs about 25-35 us per return before a byte is inflated (a ``ZipInfo``
 with dates, extras and comments for every entry, through a file object): 5-10% of reading a
-whole form. :func:`plain_entries` reads the same directory in a third of that, and only when
+whole form. :func:`plain_entries` reads the same directory in half that, and only when
 it is certain to give exactly what ``zipfile`` would: one end record at the very end (no
 comment, no Zip64, nothing before the zip), entries whose extra fields hold no Zip64 sizes or
 Unicode-path names, no NUL in a name, versions ``zipfile`` reads. Anything else (or any doubt)
