@@ -1,8 +1,8 @@
 """The position route's planned reading must give exactly the record the step-by-step one gave.
 
 For a return whose controls lost their tags (LibreOffice re-saves above all) the position route
-checks the rows its plan depends on once, up front (``read_position.USE_PLAN``; off: the
-step-by-step reading). Every input here is read both ways and the records - answers, header,
+checks the rows its plan depends on once, up front. :func:`read_stepwise` below checks each step's
+rows as the step comes, as the route did before. Every input here is read both ways and the records - answers, header,
 warnings, in order - must be equal: returns really re-saved by LibreOffice (many different
 answers, and then edited the ways that make a table walk decline or a guard fail), returns whose
 controls an editor unwrapped, and the real-world .docx files.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -19,8 +20,12 @@ from lxml import etree
 
 from apdocs.api import render_form
 from apdocs.errors import ParseError
+from apdocs.formats.docx import read as docx_read
 from apdocs.formats.docx import read_position
+from apdocs.formats.docx.legacy import read_roles
+from apdocs.formats.docx.read_values import Reader
 from apdocs.forms import FORM_IDS, load_form
+from apdocs.forms.model import FormDefinition
 from apdocs.parse import parse
 from apdocs.record import ParsedReturn
 from tests.docx_edit import W, edit_document, unwrap_controls
@@ -60,9 +65,43 @@ def outcome(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
         return (exc.code, exc.message)
 
 
+def read_stepwise(form: FormDefinition, body: etree._Element, wanted: list[str], reader: Reader) -> dict[str, Any]:
+    """The reference: ``read_by_position`` checking each step's rows (once each) as the step comes,
+    through the lazily reading Grid, and reading the step only if they hold."""
+    pmap = read_position.position_map(form.id, form.version)
+    if pmap is None or not (pmap.cells or pmap.rows):
+        return {}
+    plan = read_position._plan(form.id, form.version, tuple(wanted))
+    grid = read_position.Grid(body)
+    row_ok: dict[read_position.RowKey, bool] = {}
+    out: dict[str, Any] = {}
+
+    def put(slot_id: str, value: Any) -> None:
+        if slot_id in plan.want:  # a row holds other slots too: those already read keep their value
+            out[slot_id] = value
+
+    for place, slot, names, every in plan.steps:
+        for key in place.rows:
+            ok = row_ok.get(key)
+            if ok is None:
+                ok = row_ok[key] = read_position._row_holds(grid.row(*key), pmap.checks[key])
+            if not ok:
+                break
+        else:
+            if isinstance(place, read_position.CellPlace):
+                assert slot is not None  # a cell place's step names its slot
+                t, r, c = place.value
+                out[slot.id] = reader.value(slot, read_position._cell_answer(grid.row(t, r)[c].paragraphs))
+            else:
+                row = grid.row(*place.row)
+                by_role = {role: row[c].text for c, role in place.by_cell}
+                read_roles(form, place.anchor, by_role, reader, out.__setitem__ if every else put, names)
+    return out
+
+
 def fast_and_slow(data: bytes, path: str) -> tuple[ParsedReturn | tuple[str, str], ParsedReturn | tuple[str, str]]:
     fast = outcome(data, path)
-    with mock.patch.object(read_position, "USE_PLAN", False):
+    with mock.patch.object(docx_read, "read_by_position", read_stepwise):
         slow = outcome(data, path)
     return fast, slow
 

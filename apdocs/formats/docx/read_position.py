@@ -245,11 +245,6 @@ def _right_of(row: list[Cell] | tuple[Cell, ...], anchor_cell: int) -> list[tupl
 # -- reading a return ---------------------------------------------------------------
 
 
-#: Whether returns are read with the plan's rows checked up front (:func:`_read_planned`). Only
-#: tests and benchmarks turn it off, to compare with the step-by-step reading it replaced.
-USE_PLAN = True
-
-
 def read_by_position(form: FormDefinition, body: etree._Element, wanted: list[str], reader: Reader) -> dict[str, Any]:
     """Values of the ``wanted`` slots found at their place in our layout with the guards holding.
 
@@ -258,17 +253,16 @@ def read_by_position(form: FormDefinition, body: etree._Element, wanted: list[st
     pmap = position_map(form.id, form.version)
     if pmap is None or not (pmap.cells or pmap.rows):
         return {}
-    if USE_PLAN:
-        return _read_planned(form, body, _plan(form.id, form.version, tuple(wanted)), reader)
-    return _read_stepwise(form, body, pmap, wanted, reader)
+    return _read_planned(form, body, _plan(form.id, form.version, tuple(wanted)), reader)
 
 
 def _read_planned(form: FormDefinition, body: etree._Element, plan: _Plan, reader: Reader) -> dict[str, Any]:
     """The plan's rows checked once each, in one loop, then its steps read (~40 rows, ~100 places a
     return: a method call, a memo look-up and a loop per place add up to a tenth of the route).
 
-    The same values and notices, in the same order, as :func:`_read_stepwise`: checking a row reads
-    nothing into the record and cannot fail, so checking them all first changes nothing but when."""
+    The same values and notices, in the same order, as checking each step's rows as it comes
+    (``tests/test_docx_tree_route_fast.py`` holds the two to it): checking a row reads nothing into
+    the record and cannot fail, so checking them all first changes nothing but when."""
     tables = [el for el in body_level(body) if el.tag == TBL]
     read: list[list[list[Cell]] | None] = [None] * len(tables)
     failed: set[RowKey] = set()
@@ -303,39 +297,6 @@ def _read_planned(form: FormDefinition, body: etree._Element, plan: _Plan, reade
             row = rows[place.row]
             by_role = {role: "\n".join(row[c].paragraphs) for c, role in place.by_cell}
             read_roles(form, place.anchor, by_role, reader, out.__setitem__ if every else put, names)
-    return out
-
-
-def _read_stepwise(
-    form: FormDefinition, body: etree._Element, pmap: PositionMap, wanted: list[str], reader: Reader
-) -> dict[str, Any]:
-    """The reading :func:`_read_planned` replaced, kept for the tests that compare the two."""
-    steps, want = _plan(form.id, form.version, tuple(wanted))[:2]
-    grid = Grid(body)
-    checks = pmap.checks
-    row_ok: dict[RowKey, bool] = {}
-    out: dict[str, Any] = {}
-
-    def put(slot_id: str, value: Any) -> None:
-        if slot_id in want:  # a row holds other slots too: those already read keep their value
-            out[slot_id] = value
-
-    for place, slot, names, every in steps:
-        for key in place.rows:
-            ok = row_ok.get(key)
-            if ok is None:
-                ok = row_ok[key] = _row_holds(grid.row(*key), checks[key])
-            if not ok:
-                break
-        else:
-            if isinstance(place, CellPlace):
-                assert slot is not None  # a cell place's step names its slot
-                t, r, c = place.value
-                out[slot.id] = reader.value(slot, _cell_answer(grid.row(t, r)[c].paragraphs))
-            else:
-                row = grid.row(*place.row)
-                by_role = {role: row[c].text for c, role in place.by_cell}
-                read_roles(form, place.anchor, by_role, reader, out.__setitem__ if every else put, names)
     return out
 
 
