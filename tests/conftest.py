@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from apdocs.api import render_form
+from apdocs.forms import FORM_IDS
+from tests.docx_edit import answers
 from tests.office import LibreOffice, require
 
 # CI runs must be reproducible: the same examples every run, no wall-clock deadlines.
@@ -37,6 +40,28 @@ def source_text() -> str:
             pytest.fail(f"source text missing: {SOURCE_TEXT}")
         pytest.skip("source text not available beside the project")
     return SOURCE_TEXT.read_text(encoding="utf-8")
+
+
+#: Returns of each form re-saved by LibreOffice for the ``resaved`` fixture (and a blank of each).
+RETURNS_PER_FORM = 8
+
+
+@pytest.fixture(scope="session")
+def resaved(libreoffice: LibreOffice, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """name -> a different return of each form re-saved by LibreOffice, one soffice call for all
+    (shared by the modules that compare two ways of reading them)."""
+    src = tmp_path_factory.mktemp("rendered")
+    files = []
+    for form_id in FORM_IDS:
+        for n in range(RETURNS_PER_FORM):
+            p = src / f"{form_id}-{n}.docx"
+            p.write_bytes(render_form(form_id, "docx", answers(form_id, n)))
+            files.append(p)
+        blank = src / f"{form_id}-blank.docx"
+        blank.write_bytes(render_form(form_id, "docx", {}))
+        files.append(blank)
+    outs = libreoffice.convert(files, "docx:MS Word 2007 XML", tmp_path_factory.mktemp("resaved"))
+    return {p.stem: o.read_bytes() for p, o in zip(files, outs, strict=True)}
 
 
 # -- the register --------------------------------------------------------------------

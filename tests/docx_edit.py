@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from apdocs.forms import load_form
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
@@ -51,3 +53,22 @@ def _unwrap(root: etree._Element) -> None:
 def unwrap_controls(data: bytes) -> bytes:
     """Replace every w:sdt by its content, as an editor without content controls does."""
     return edit_document(data, _unwrap)
+
+
+def answers(form_id: str, n: int) -> dict:
+    """Answers varied by ``n``: some left blank, multi-line notes, characters XML escapes, tabs."""
+    out: dict = {}
+    for i, s in enumerate(load_form(form_id).slots()):
+        if (n + i) % 7 == 3:
+            continue  # unanswered
+        if s.type == "text":
+            out[s.id] = f"Note {n}-{i} & <x>\tcafé\n\nafter a blank line" if s.multiline else f"Value {n}-{i} “{n}”"
+        elif s.type == "bool":
+            out[s.id] = (n + i) % 3 == 0
+        elif s.type == "date":
+            out[s.id] = f"2020-{1 + (n + i) % 12:02d}-{1 + (n * 7 + i) % 28:02d}"
+        elif s.type == "choice":
+            out[s.id] = s.choices[(n + i) % len(s.choices)]
+        else:
+            out[s.id] = float((n * 37 + i) % 10_000) + 0.5 * (n % 2)
+    return out

@@ -28,33 +28,13 @@ from apdocs.forms import FORM_IDS, load_form
 from apdocs.forms.model import FormDefinition
 from apdocs.parse import parse
 from apdocs.record import ParsedReturn
-from tests.docx_edit import W, edit_document, unwrap_controls
+from tests.docx_edit import W, answers, edit_document, unwrap_controls
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-world-office-files"
-RETURNS_PER_FORM = 8
 
 
 def w(name: str) -> str:
     return f"{{{W}}}{name}"
-
-
-def answers(form_id: str, n: int) -> dict:
-    """Answers varied by ``n``: some left blank, multi-line notes, characters XML escapes, tabs."""
-    out: dict = {}
-    for i, s in enumerate(load_form(form_id).slots()):
-        if (n + i) % 7 == 3:
-            continue  # unanswered
-        if s.type == "text":
-            out[s.id] = f"Note {n}-{i} & <x>\tcafé\n\nafter a blank line" if s.multiline else f"Value {n}-{i} “{n}”"
-        elif s.type == "bool":
-            out[s.id] = (n + i) % 3 == 0
-        elif s.type == "date":
-            out[s.id] = f"2020-{1 + (n + i) % 12:02d}-{1 + (n * 7 + i) % 28:02d}"
-        elif s.type == "choice":
-            out[s.id] = s.choices[(n + i) % len(s.choices)]
-        else:
-            out[s.id] = float((n * 37 + i) % 10_000) + 0.5 * (n % 2)
-    return out
 
 
 def outcome(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
@@ -212,23 +192,6 @@ EDITS = {
     "merge_cells": merge_cells,
     "text_outside_runs": text_outside_runs,
 }
-
-
-@pytest.fixture(scope="module")
-def resaved(libreoffice, tmp_path_factory) -> dict[str, bytes]:
-    """name -> a different return of each form re-saved by LibreOffice, one soffice call for all."""
-    src = tmp_path_factory.mktemp("rendered")
-    files = []
-    for form_id in FORM_IDS:
-        for n in range(RETURNS_PER_FORM):
-            p = src / f"{form_id}-{n}.docx"
-            p.write_bytes(render_form(form_id, "docx", answers(form_id, n)))
-            files.append(p)
-        blank = src / f"{form_id}-blank.docx"
-        blank.write_bytes(render_form(form_id, "docx", {}))
-        files.append(blank)
-    outs = libreoffice.convert(files, "docx:MS Word 2007 XML", tmp_path_factory.mktemp("resaved"))
-    return {p.stem: o.read_bytes() for p, o in zip(files, outs, strict=True)}
 
 
 @pytest.mark.libreoffice
