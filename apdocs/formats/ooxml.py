@@ -42,6 +42,7 @@ from lxml import etree
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats import inflate
+from apdocs.formats.prune import prune_run_properties
 from apdocs.formats.zipdir import ZipEntry, plain_entries
 from apdocs.forms.model import TAG_PREFIX
 
@@ -720,13 +721,26 @@ def _declared_namespace(name: bytes, attributes: bytes) -> str | None:
         return None
 
 
-def parse_xml(raw: bytes, *, path: str | None, part: str) -> etree._Element:
-    """Parse one XML part safely or raise DTD_FORBIDDEN / XML_INVALID naming the part."""
+#: Whether a Word document's main part is parsed without its run formatting (see ``prune``).
+#: Only tests turn it off, to compare.
+PRUNE_RUN_PROPERTIES = True
+
+
+def parse_xml(raw: bytes, *, path: str | None, part: str, prune: bool = False) -> etree._Element:
+    """Parse one XML part safely or raise DTD_FORBIDDEN / XML_INVALID naming the part.
+
+    ``prune``: build the tree without the run formatting :func:`prune_run_properties` can take
+    out (a Word document's main part); the verdict is the same, and so is the error, which is
+    always the whole part's."""
     if has_doctype(raw):
         raise _err("DTD_FORBIDDEN", f"part {part!r} declares a DTD, which is not allowed in a returned form", path, part=part)
+    head = _checkable_head(raw) if prune else None
+    pruned = prune_run_properties(raw, head[0]) if head is not None else None
     try:
-        root = etree.fromstring(raw, parser=_parser())
+        root = etree.fromstring(raw if pruned is None else pruned, parser=_parser())
     except etree.XMLSyntaxError as exc:
+        if pruned is not None:
+            return parse_xml(raw, path=path, part=part)  # raises the error the whole part gives
         raise _err("XML_INVALID", f"part {part!r} is damaged XML ({exc.msg})", path, part=part) from None
     if root is None:
         raise _err("XML_INVALID", f"part {part!r} is empty", path, part=part)
@@ -801,6 +815,8 @@ class OoxmlPackage:
     # Relationships by source part: the package's own are asked for four times per return
     # (vetting, format detection, the reader's main part); each answer is built once.
     _rels: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
+    # The main part's stored name, once the relationships have named it (see xml()).
+    _main_key: str | None = field(default=None, repr=False)
 
     def _key(self, name: str) -> str | None:
         return self._lower.get(name.lstrip("/").lower())
@@ -818,11 +834,13 @@ class OoxmlPackage:
         return raw
 
     def xml(self, name: str) -> etree._Element:
-        """The parsed part (parsed once, then shared: treat it as read-only)."""
+        """The parsed part (parsed once, then shared: treat it as read-only). The main part of a
+        Word document is parsed without the run formatting no reader looks at (``prune``)."""
         key = self._key(name)
         tree = self._trees.get(key) if key is not None else None
         if tree is None:
-            tree = parse_xml(self.part(name), path=self.path, part=name)
+            prune = PRUNE_RUN_PROPERTIES and key is not None and key == self._main_key
+            tree = parse_xml(self.part(name), path=self.path, part=name, prune=prune)
             if key is not None:  # else part() has raised PART_MISSING
                 self._trees[key] = tree
         return tree
@@ -1132,6 +1150,7 @@ def _open_package(data: bytes, *, path: str | None, kind: str) -> OoxmlPackage:
     root_rels = pkg.part("_rels/.rels")
     pkg.relationships("")  # parse now so damaged relationships fail here, typed
     main = pkg.main_part()
+    pkg._main_key = pkg._key(main) if main else None
     main_ns = _main_namespace(pkg, main) if main and pkg.has(main) else ""
     _check_strict(pkg, main_ns, root_rels)
     if main and not pkg.has(main):

@@ -1,0 +1,188 @@
+"""Parsing a Word document's main part without its formatting blocks must read exactly as parsing it whole.
+
+``ooxml.PRUNE_RUN_PROPERTIES`` switches the pruning (``apdocs/formats/prune.py``) off. Every input
+here is read both ways, and the records (answers, header, warnings, in order) or the typed errors
+(code and message) must be equal: returns really re-saved by LibreOffice, and edited; the
+real-world .docx files; and parts crafted so that a block would hide a fault or sit where it is no
+element (in an attribute value, a comment, CDATA, before the root), or where a reader needs it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from apdocs.errors import ParseError
+from apdocs.formats import ooxml
+from apdocs.formats.prune import prune_run_properties
+from apdocs.forms import FORM_IDS
+from apdocs.parse import parse
+from apdocs.record import ParsedReturn
+from tests.docx_edit import edit_part
+from tests.test_docx_tree_route_fast import EDITS, edit_document
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-world-office-files"
+DOC = "word/document.xml"
+
+
+def outcome(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
+    """The record, or the error's (code, message); a fresh bytes object, so no package is reused."""
+    try:
+        return parse(bytes(memoryview(data)), path=path)
+    except ParseError as exc:
+        return (exc.code, exc.message)
+
+
+def assert_same(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
+    pruned = outcome(data, path)
+    with mock.patch.object(ooxml, "PRUNE_RUN_PROPERTIES", False):
+        whole = outcome(data, path)
+    assert pruned == whole, path
+    if isinstance(pruned, ParsedReturn) and isinstance(whole, ParsedReturn):
+        assert pruned.to_dict() == whole.to_dict()  # the notices' order and context too
+    return pruned
+
+
+def document(data: bytes) -> bytes:
+    return zipfile.ZipFile(io.BytesIO(data)).read(DOC)
+
+
+def pruned(xml: bytes) -> bytes | None:
+    head = ooxml._checkable_head(xml)
+    return prune_run_properties(xml, head[0]) if head is not None else None
+
+
+# -- LibreOffice re-saves ---------------------------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_resaves_read_the_same_pruned_and_whole(resaved):
+    for name, data in resaved.items():
+        xml = document(data)
+        less = pruned(xml)
+        assert less is not None and len(less) < len(xml) // 2, name  # most of a re-save is formatting
+        rec = assert_same(data, f"{name}.docx")
+        assert isinstance(rec, ParsedReturn), name
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_edited_libreoffice_resaves_read_the_same_pruned_and_whole(resaved, edit):
+    for form_id in FORM_IDS:
+        for name in (f"{form_id}-0", f"{form_id}-blank"):
+            assert_same(edit_document(resaved[name], EDITS[edit]), f"{name}-{edit}.docx")
+
+
+#: Changes to a re-save's document.xml, each making a block hide a fault, sit where it is no
+#: element, or hold what a reader needs: (old, new, count) for bytes.replace.
+_RPR = b"<w:rPr><w:b/></w:rPr>"
+CRAFTED = {
+    # a block in an attribute value: not well-formed, whole or pruned
+    "in_an_attribute": (b"<w:body>", b'<w:body><w:p w:rsidR="><w:rPr><w:b/></w:rPr><"/>', 1),
+    "in_an_attribute_alone": (b"<w:body>", b"<w:body><w:p w:rsidR='><w:rPr><w:b/></w:rPr>'/>", 1),
+    # a repeated attribute inside a block, an undeclared prefix, a reference no DTD defines
+    "repeated_attribute": (b"<w:rPr>", b'<w:rPr><w:b w:val="1" w:val="0"/>', 1),
+    "undeclared_prefix": (b"<w:rPr>", b"<w:rPr><zz:b/>", 1),
+    "undefined_entity": (b"<w:rPr>", b'<w:rPr><w:b w:val="&nope;"/>', 1),
+    "reference": (b"<w:rPr>", b'<w:rPr><w:b w:val="&amp;&#49;"/>', -1),
+    # a block as text: in a comment, in CDATA inside a text element, in a processing instruction
+    "in_a_comment": (b"<w:body>", b"<w:body><!-- ><w:rPr><w:b/></w:rPr>< -->", 1),
+    "in_cdata": (b"<w:t>", b"<w:t><![CDATA[><w:rPr><w:b/></w:rPr><]]>", 1),
+    "in_a_processing_instruction": (b"<w:body>", b"<w:body><?x ><w:rPr></w:rPr><?>", 1),
+    # a block as text between two text pieces: not taken out (text would run together)
+    "between_text": (b"<w:t>", b"<w:t>a" + _RPR + b"b", -1),
+    "text_after": (b"<w:t>", b"<w:t>>" + _RPR + b"b", -1),
+    # a prefix declared again, or w bound elsewhere
+    "w_redeclared": (b"<w:body>", b'<w:body xmlns:w="urn:other">', 1),
+    "w_declared_in_body": (b"<w:body>", b'<w:body xmlns:q="urn:other">', 1),
+    # a prefix bound again to WordprocessingML: two attributes the root's bindings tell apart are one
+    "prefix_bound_again": (
+        b"<w:body>",
+        b'<w:body xmlns:w10="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b'<w:p><w:pPr><w:rPr><w:b w:val="1" w10:val="0"/></w:rPr></w:pPr></w:p>',
+        1,
+    ),
+    # what readers need: a deleted paragraph mark, a control's title, text and tabs in a block
+    "deleted_mark": (b"<w:rPr>", b'<w:rPr><w:del w:id="9" w:author="x" w:date="2020-01-01T00:00:00Z"/>', -1),
+    "control_in_a_block": (
+        b"<w:pPr>",
+        b'<w:pPr><w:sdt><w:sdtPr><w:alias w:val="Provider name [provider_name]"/></w:sdtPr></w:sdt>',
+        3,
+    ),
+    "text_in_a_block": (b"<w:rPr>", b"<w:rPr><w:t>hidden</w:t>", 5),
+    "tab_in_a_block": (b"<w:rPr>", b"<w:rPr><w:tab/>", -1),
+    "other_namespace": (b"<w:rPr>", b"<w:rPr><w14:shadow/>", -1),
+    # faults elsewhere: the message (line and column) is the whole part's
+    "mismatched_tag": (b"</w:tc>", b"</w:tcx>", 1),
+    "cut_short": (b"</w:body>", b"", 1),
+    "block_before_the_root": (b"<w:document", b"<w:rPr></w:rPr><w:document", 1),
+}
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_crafted_parts_read_the_same_pruned_and_whole(resaved, case):
+    old, new, count = CRAFTED[case]
+    for form_id in FORM_IDS:
+        data = resaved[f"{form_id}-1"]
+        assert old in document(data), case
+        assert_same(edit_part(data, DOC, lambda raw: raw.replace(old, new, count)), f"{form_id}-{case}.docx")
+
+
+@pytest.mark.libreoffice
+def test_crafted_faults_are_the_whole_parts_errors(resaved):
+    """The faults above are refused both ways with the same message, which names the whole part's place."""
+    data = resaved["appendix4-1"]
+    for case in ("in_an_attribute", "repeated_attribute", "prefix_bound_again", "mismatched_tag", "block_before_the_root"):
+        old, new, count = CRAFTED[case]
+        got = assert_same(edit_part(data, DOC, lambda raw, o=old, n=new, c=count: raw.replace(o, n, c)), "x.docx")
+        assert isinstance(got, tuple) and got[0] == "XML_INVALID", case
+
+
+@pytest.mark.libreoffice
+def test_what_a_reader_needs_stays(resaved):
+    """A block holding a tracked deletion, a control's title, text, or anything outside
+    WordprocessingML is not taken out; nor is anything when the part declares a prefix again."""
+    xml = document(resaved["appendix4-1"])
+    assert pruned(xml) is not None
+    kept = ("deleted_mark", "control_in_a_block", "text_in_a_block", "tab_in_a_block", "w_declared_in_body", "in_a_comment")
+    for case in (*kept, "in_cdata"):
+        old, new, count = CRAFTED[case]
+        less = pruned(xml.replace(old, new, count))
+        assert less is None or new in less, case  # the block holding it is still there
+
+
+def test_a_part_without_w_bound_or_blocks_is_parsed_whole():
+    head = b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="urn:not-word">'
+    assert prune_run_properties(head + b"<w:body><w:p><w:rPr><w:b/></w:rPr><w:r/></w:p></w:body></w:document>", head) is None
+    word = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    assert prune_run_properties(word + b"<w:body/></w:document>", word) is None  # nothing to take out
+    body = b"<w:body><w:p><w:pPr><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:rPr><w:i/></w:rPr><w:t>x</w:t></w:r></w:p></w:body>"
+    got = prune_run_properties(word + body + b"</w:document>", word)
+    assert got == word + b"<w:body><w:p><w:r><w:t>x</w:t></w:r></w:p></w:body></w:document>"
+
+
+# -- the real-world files ---------------------------------------------------------------
+
+
+def test_real_world_docx_files_read_the_same_pruned_and_whole():
+    if not (CORPUS / "MANIFEST.tsv").is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"real-world files missing: {CORPUS}")
+        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
+    files = sorted(p for p in (CORPUS / "files").rglob("*") if p.suffix.lower() in (".docx", ".docm", ".dotx"))
+    assert len(files) > 200
+    took = 0
+    for p in files:
+        data = p.read_bytes()
+        assert_same(data, str(p))  # a record or the same typed error, both ways
+        try:
+            took += pruned(document(data)) is not None
+        except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+            pass  # no document part to prune: the reader's typed error is compared above
+    assert took > 50  # the pruning really ran on many of them (Word's own files among them)
