@@ -42,7 +42,7 @@ from lxml import etree
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats import inflate
-from apdocs.formats.prune import prune_run_properties
+from apdocs.formats.prune import inner_root, prune_run_properties
 from apdocs.formats.zipdir import ZipEntry, plain_entries
 from apdocs.forms.model import TAG_PREFIX
 
@@ -742,6 +742,10 @@ def parse_xml(raw: bytes, *, path: str | None, part: str, prune: bool = False) -
         if pruned is not None:
             return parse_xml(raw, path=path, part=part)  # raises the error the whole part gives
         raise _err("XML_INVALID", f"part {part!r} is damaged XML ({exc.msg})", path, part=part) from None
+    if pruned is not None:
+        root = inner_root(root)
+        if root is None:
+            return parse_xml(raw, path=path, part=part)
     if root is None:
         raise _err("XML_INVALID", f"part {part!r} is empty", path, part=part)
     tree = root.getroottree()

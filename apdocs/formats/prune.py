@@ -24,6 +24,11 @@ vouch that the pruned bytes parse as the whole part would, minus those blocks: t
   character outside tab stops, or a tracked change (a deleted paragraph mark merges paragraphs:
   the reader finds it in the paragraph's run properties).
 
+The pruned part's root element is wrapped in :data:`WRAPPERS` elements, as deep as a block taken
+out may reach: libxml2 refuses a part nested more than 256 elements deep, and so it refuses the
+pruned part whenever it would refuse the whole one. Readers are given the root inside them
+(:func:`inner_root`, which also refuses a second element or text beside the root).
+
 Readers skip both blocks whole (``read_text``'s hidden subtrees), so they read from the pruned
 tree what they read from the whole one. ``tests/test_prune.py`` holds reading with and without
 pruning to the same records and errors, on LibreOffice re-saves, edited ones, the real-world
@@ -57,6 +62,16 @@ _KEEP = frozenset(
     "del ins moveFrom moveTo delText instrText delInstrText drawing pict object".split()
 )
 
+#: Elements around the root element in the pruned bytes. libxml2 refuses a part nested more than
+#: 256 elements deep; a block taken out was at most this many levels (_sound), so wrapped in as
+#: many, the pruned part is refused as too deep whenever the whole one would be (and then the
+#: whole part is parsed, to decide). Readers are given the root inside them: they read down from
+#: it, and their walks up stop at a paragraph, cell or the body, or read past unknown elements.
+WRAPPERS = 3
+_WRAPPER = "_"
+_WRAP_OPEN, _WRAP_CLOSE = b"<_>" * WRAPPERS, b"</_>" * WRAPPERS
+_XML_SPACE = " \t\r\n"
+
 #: Most distinct blocks remembered per thread and root start tag as safe to take out.
 MAX_KNOWN = 1024
 _known = threading.local()
@@ -80,7 +95,28 @@ def prune_run_properties(raw: bytes, head: bytes) -> bytes | None:
         if not _sound(head, *block):
             return None
         known.add(block)
+    root = _ROOT_NAME.search(head)
+    if root is None or len(pieces[0]) < len(head) - 1:
+        return None  # (a block inside the head: in an attribute value, which the parser refuses)
+    # the wrappers around the root element (see WRAPPERS), in the first and the last piece
+    first, at = pieces[0], root.start()
+    pieces[0] = first[:at] + _WRAP_OPEN + first[at:]
+    pieces[-1] += _WRAP_CLOSE
     return b">".join(pieces[0::3])
+
+
+def inner_root(top: etree._Element) -> etree._Element | None:
+    """The root element parsed from :func:`prune_run_properties`' bytes, inside its wrappers;
+    None when the wrappers hold more than the one root element (and whitespace after it), which
+    the whole part would refuse: then the whole part is to be parsed."""
+    at = top
+    for _ in range(WRAPPERS):
+        if at.tag != _WRAPPER or len(at) != 1 or (at.text or "").strip(_XML_SPACE):
+            return None
+        at = at[0]
+    if (at.tail or "").strip(_XML_SPACE):
+        return None
+    return at
 
 
 def _known_blocks(head: bytes) -> set[tuple[bytes, bytes]]:
@@ -130,4 +166,6 @@ def _sound(head: bytes, kind: bytes, block: bytes) -> bool:
         parent = el.getparent()
         if qname.localname == "tab" and (parent is None or parent.tag != _TABS):
             return False  # a tab character where a reader would find it, not a tab stop
+        if sum(1 for _ in el.iterancestors()) > WRAPPERS:  # the block itself has one: the root
+            return False  # nested deeper than the wrappers make up for
     return True
