@@ -182,6 +182,36 @@ def test_one_pass_judges_a_paragraph_whose_parent_is_not_its_cell(home, one_pass
     assert any("moved in" in p for row in got for paras, _span in row for p in paras)
 
 
+@pytest.mark.parametrize("home", ["pPr", "rPr", "sdtPr"])
+@pytest.mark.parametrize("inner", ["t", "tab", "br"])
+def test_one_pass_hides_runs_inside_property_blocks(home, inner):
+    # A run inside a property block (invalid, but a crafted return may hold one) is hidden from
+    # the careful walk, as everything in such a block is; the one pass must not read it either.
+    from apdocs.formats.docx.read_text import table_cells
+
+    data = render_form("appendix2", "docx", answers("appendix2"))
+    tbl = body_of(data).findall(f".//{w('tbl')}")[1]
+    p = tbl.findall(f"{w('tr')}/{w('tc')}")[5].find(w("p"))
+    if home == "pPr":
+        block = p.find(w("pPr"))
+        if block is None:
+            block = etree.Element(w("pPr"))
+            p.insert(0, block)
+    elif home == "rPr":
+        run = next(p.iter(w("r")))
+        block = run.find(w("rPr"))
+        if block is None:
+            block = etree.Element(w("rPr"))
+            run.insert(0, block)
+    else:
+        block = etree.SubElement(etree.SubElement(p, w("sdt")), w("sdtPr"))
+    hidden = etree.SubElement(etree.SubElement(block, w("r")), w(inner))
+    hidden.text = "hidden" if inner == "t" else None
+    got = [[(c.paragraphs, c.span) for c in row] for row in table_cells(tbl)]
+    assert got == _careful(tbl)
+    assert not any("hidden" in para for row in got for paras, _span in row for para in paras)
+
+
 def test_controls_built_from_a_tuple_have_every_field_in_its_place():
     # properties() and control() build their NamedTuples with tuple.__new__ (no generated
     # __new__): each field must still land where the class names it.

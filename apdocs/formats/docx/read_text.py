@@ -390,12 +390,15 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
     span = 1  # the current cell's, its Cell built when the next cell, row or the end comes
     # The loop runs once per text, paragraph and cell (~500 times a table): names it uses are
     # local, as local look-ups are the cheapest.
-    t_, p_, tc_, tr_, r_, text_of, homes = T, P, TC, TR, R, _TEXT_OF, _PARA_HOMES
+    t_, p_, tc_, tr_, r_, text_of, homes, hides = T, P, TC, TR, R, _TEXT_OF, _PARA_HOMES, _HIDES
     new = tuple.__new__  # Cell(...) goes through a Python-level __new__; a Cell is a plain tuple
     # The current cell's element, held so that its paragraphs' getparent() returns this same
     # object: lxml builds a Python object per element reached and frees it when nothing holds
     # it, which is a third of this walk's time; and "is" needs no tag string built and hashed.
     cell: etree._Element | None = None
+    # The run whose own parent was last found not to hide it (a run inside a property block is
+    # hidden from the careful walk): held, as ``cell``, so that its next text's getparent() is it.
+    run: etree._Element | None = None
     it = tbl.iter(*_FAST_TAGS)
     next(it)  # the table itself
     # Every node below has a parent (it is inside the table); the walrus checks only tell mypy.
@@ -404,6 +407,10 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
         if tag == t_:
             if text is None or (up := node.getparent()) is None or up.tag != r_:  # the schema puts text only in runs
                 return None
+            if up is not run:
+                if (home := up.getparent()) is None or home.tag in hides:
+                    return None
+                run = up
             piece = node.text  # each read of .text builds a new string
             if piece:
                 text += piece
@@ -444,6 +451,10 @@ def _table_one_pass(tbl: etree._Element) -> list[list[Cell]] | None:
                 continue  # a tab stop in the paragraph's properties, not a tab character
             if text is None or up is None or up.tag != r_:
                 return None
+            if up is not run:
+                if (home := up.getparent()) is None or home.tag in hides:
+                    return None
+                run = up
             text += text_of[tag]
         else:
             return None  # something careful (_CAREFUL)
