@@ -31,12 +31,12 @@ from apdocs.formats.docx.read_scan import scan_controls
 from apdocs.formats.ooxml import _checked_root_namespace, open_package, parse_xml
 from apdocs.forms import FORM_IDS, load_form
 from apdocs.record import ParsedReturn, flatten_answers
+from tests.corpus import real_world_docx
 from tests.docx_edit import edit_part
 from tests.scan_compare import Both, read_both
 from tests.test_roundtrip import SETTINGS, form_values
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "real-world-office-files"
 DOC = "word/document.xml"
 W = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
@@ -88,10 +88,7 @@ def test_bundled_sample_returns_read_the_same():
 
 def test_real_world_files_have_the_same_outcome():
     """Other projects' .docx files (most not forms, some broken): the same record or the same error."""
-    files = sorted((CORPUS / "files").rglob("*.docx")) if CORPUS.is_dir() else []
-    if not files:
-        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
-    for path in files:
+    for path in real_world_docx():
         both = read_both(path.read_bytes(), path=str(path))
         assert both.same(), (path, both.scanned, both.tree)
         assert both.scans == []  # none holds apdocs' tags: the tree is built at once, as before

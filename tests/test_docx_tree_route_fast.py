@@ -10,8 +10,6 @@ controls an editor unwrapped, and the real-world .docx files.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -28,9 +26,8 @@ from apdocs.forms import FORM_IDS, load_form
 from apdocs.forms.model import FormDefinition
 from apdocs.parse import parse
 from apdocs.record import ParsedReturn
+from tests.corpus import real_world_docx
 from tests.docx_edit import W, answers, edit_document, unwrap_controls
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-world-office-files"
 
 
 def w(name: str) -> str:
@@ -231,11 +228,5 @@ def test_unwrapped_and_rendered_returns_read_the_same(form_id):
 
 
 def test_real_world_docx_files_read_the_same():
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"real-world files missing: {CORPUS}")
-        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
-    files = sorted(p for p in (CORPUS / "files").rglob("*") if p.suffix.lower() in (".docx", ".docm", ".dotx"))
-    assert len(files) > 200
-    for p in files:
+    for p in real_world_docx():
         assert_same(p.read_bytes(), str(p))  # a record or the same typed error, both ways

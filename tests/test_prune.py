@@ -10,9 +10,7 @@ element (in an attribute value, a comment, CDATA, before the root), or where a r
 from __future__ import annotations
 
 import io
-import os
 import zipfile
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -23,10 +21,10 @@ from apdocs.formats.prune import WRAPPERS, prune_run_properties
 from apdocs.forms import FORM_IDS
 from apdocs.parse import parse
 from apdocs.record import ParsedReturn
+from tests.corpus import real_world_docx
 from tests.docx_edit import edit_part
 from tests.test_docx_tree_route_fast import EDITS, edit_document
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "real-world-office-files"
 DOC = "word/document.xml"
 
 
@@ -193,12 +191,7 @@ def test_a_part_without_w_bound_or_blocks_is_parsed_whole():
 
 
 def test_real_world_docx_files_read_the_same_pruned_and_whole():
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"real-world files missing: {CORPUS}")
-        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
-    files = sorted(p for p in (CORPUS / "files").rglob("*") if p.suffix.lower() in (".docx", ".docm", ".dotx"))
-    assert len(files) > 200
+    files = real_world_docx()
     took = 0
     for p in files:
         data = p.read_bytes()

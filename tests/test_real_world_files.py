@@ -10,7 +10,6 @@ guards against a hang and is not a timing assertion.
 from __future__ import annotations
 
 import json
-import os
 import re
 import resource
 import subprocess
@@ -19,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus import CORPUS, require_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "real-world-office-files"
 HANG_GUARD_SECONDS = 900
 ADDRESS_SPACE = 2 * 1024**3
 
@@ -35,10 +35,7 @@ def _strict(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def batch() -> tuple[list[str], list[dict]]:
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"real-world files missing: {CORPUS}")
-        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
+    require_corpus()
     rows = (CORPUS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
     expected = sorted(row.split("\t")[0] for row in rows if row.strip())
     proc = subprocess.run(

@@ -9,7 +9,6 @@ also NOT decline on what Office and LibreOffice write, or it would be a slower n
 from __future__ import annotations
 
 import io
-import os
 import struct
 import zipfile
 from pathlib import Path
@@ -21,9 +20,9 @@ from apdocs.errors import ParseError
 from apdocs.formats.ooxml import open_package, read_directory
 from apdocs.formats.zipdir import ZipEntry, plain_entries
 from apdocs.parse import parse
+from tests.corpus import require_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "real-world-office-files" / "files"
 
 
 def _zipfile_entries(data: bytes) -> list[ZipEntry] | None:
@@ -45,11 +44,7 @@ def _agrees(data: bytes) -> bool:
 
 
 def _corpus() -> list[Path]:
-    if not CORPUS.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"real-world files missing: {CORPUS}")
-        pytest.skip(f"real-world office files not available beside the project ({CORPUS})")
-    return sorted(p for p in CORPUS.rglob("*") if p.is_file())
+    return sorted(p for p in (require_corpus() / "files").rglob("*") if p.is_file())
 
 
 def test_real_world_zips_read_as_zipfile_reads_them() -> None:

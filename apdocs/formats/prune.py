@@ -43,6 +43,8 @@ import threading
 
 from lxml import etree
 
+from apdocs.formats.xmlbytes import markup_declaration
+
 W = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 _TABS = f"{{{W.decode()}}}tabs"
@@ -85,7 +87,7 @@ def prune_run_properties(raw: bytes, head: bytes) -> bytes | None:
         return None
     start = len(head)
     # rfind: it only asks whether there is one, and runs about twice as fast as find here (see read_scan)
-    if raw.rfind(b"xmlns", start) >= 0 or _markup_declaration(raw, start):
+    if raw.rfind(b"xmlns", start) >= 0 or markup_declaration(raw, start):
         return None
     pieces = _PROPERTIES.split(raw)
     if len(pieces) == 1:
@@ -131,18 +133,6 @@ def _known_blocks(head: bytes) -> set[tuple[bytes, bytes]]:
             table.clear()
         known = table[head] = set()
     return known
-
-
-def _markup_declaration(raw: bytes, start: int) -> bool:
-    """Whether a comment, CDATA section, DOCTYPE or processing instruction follows ``start``:
-    each begins "<!" or "<?", found by the rarer "!" and "?"."""
-    for mark in (b"!", b"?"):
-        at = raw.find(mark, start)
-        while at >= 0:
-            if raw[at - 1] == 0x3C:  # "<"
-                return True
-            at = raw.find(mark, at + 1)
-    return False
 
 
 def _sound(head: bytes, kind: bytes, block: bytes) -> bool:

@@ -38,6 +38,7 @@ from apdocs.formats.docx.read_controls import Control, Properties, control, name
 from apdocs.formats.docx.read_text import CHAR_OF, W14, W, w
 from apdocs.formats.ooxml import safe_parser
 from apdocs.formats.wording import MAX_FORM_TEXT, check_text_size
+from apdocs.formats.xmlbytes import markup_declaration
 
 # -- the document around the controls --------------------------------------------------------
 
@@ -60,7 +61,6 @@ _XMLNS, _BODY = b"xmlns", b"<w:body"
 #: Every property block must open exactly so: ``<w:sdt><w:sdtPr>``, the first child of ``w:sdt``.
 _SDT, _PR, _CLOSE = b"<w:sdt>", b"<w:sdtPr", b"</w:sdtPr>"
 _OPEN = _SDT + _PR + b">"
-_LT = ord("<")
 
 # -- an answer control's content --------------------------------------------------------------
 
@@ -126,7 +126,7 @@ def _scan(xml: bytes) -> list[Control]:
     root_tag, start = _head(xml)
     if (
         xml.find(b"\r", start) >= 0  # line ends the parser normalises (Word ends its declaration with one)
-        or _markup_declaration(xml, start)  # comments, CDATA and processing instructions
+        or markup_declaration(xml, start)  # comments, CDATA and processing instructions
         or xml.rfind(_XMLNS, start) >= 0  # a prefix declared again, or a default namespace
         or xml.rfind(_BODY, start + 1) >= 0  # a second body: the tree reader reads the first only
         or not xml[-64:].rstrip(b" \t\n").endswith(_END)  # with the head: the root holds the body alone
@@ -194,18 +194,6 @@ def _head(xml: bytes) -> tuple[bytes, int]:
         del heads[0]
     heads.append((head.group(0), head.group(4), head.end(4)))
     return head.group(4), head.end(4)
-
-
-def _markup_declaration(xml: bytes, start: int) -> bool:
-    """Whether a comment, CDATA section or processing instruction follows ``start``: each holds a
-    "<!" or "<?", found by the rare "!" and "?" (a memchr each; text holds few of them)."""
-    for mark in (b"!", b"?"):
-        at = xml.find(mark, start)
-        while at >= 0:
-            if xml[at - 1] == _LT:
-                return True
-            at = xml.find(mark, at + 1)
-    return False
 
 
 def _check_namespaces(attributes: bytes) -> None:
