@@ -1,6 +1,6 @@
 """Parsing a Word document's main part without its formatting blocks must read exactly as parsing it whole.
 
-``ooxml.PRUNE_RUN_PROPERTIES`` switches the pruning (``apdocs/formats/prune.py``) off. Every input
+``ooxml.PRUNE_FORMATTING`` switches the pruning (``apdocs/formats/prune.py``) off. Every input
 here is read both ways, and the records (answers, header, warnings, in order) or the typed errors
 (code and message) must be equal: returns really re-saved by LibreOffice, and edited; the
 real-world .docx files; and parts crafted so that a block would hide a fault or sit where it is no
@@ -17,7 +17,7 @@ import pytest
 
 from apdocs.errors import ParseError
 from apdocs.formats import ooxml
-from apdocs.formats.prune import WRAPPERS, prune_run_properties
+from apdocs.formats.prune import WRAPPERS, prune_formatting
 from apdocs.forms import FORM_IDS
 from apdocs.parse import parse
 from apdocs.record import ParsedReturn
@@ -38,7 +38,7 @@ def outcome(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
 
 def assert_same(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
     pruned = outcome(data, path)
-    with mock.patch.object(ooxml, "PRUNE_RUN_PROPERTIES", False):
+    with mock.patch.object(ooxml, "PRUNE_FORMATTING", False):
         whole = outcome(data, path)
     assert pruned == whole, path
     if isinstance(pruned, ParsedReturn) and isinstance(whole, ParsedReturn):
@@ -62,7 +62,7 @@ def was_pruned(data: bytes) -> bool:
 
 def pruned(xml: bytes) -> bytes | None:
     head = ooxml._checkable_head(xml)
-    return prune_run_properties(xml, head[0]) if head is not None else None
+    return prune_formatting(xml, head[0]) if head is not None else None
 
 
 # -- LibreOffice re-saves ---------------------------------------------------------------
@@ -178,11 +178,11 @@ def test_what_a_reader_needs_stays(resaved):
 
 def test_a_part_without_w_bound_or_blocks_is_parsed_whole():
     head = b'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="urn:not-word">'
-    assert prune_run_properties(head + b"<w:body><w:p><w:rPr><w:b/></w:rPr><w:r/></w:p></w:body></w:document>", head) is None
+    assert prune_formatting(head + b"<w:body><w:p><w:rPr><w:b/></w:rPr><w:r/></w:p></w:body></w:document>", head) is None
     word = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-    assert prune_run_properties(word + b"<w:body/></w:document>", word) is None  # nothing to take out
+    assert prune_formatting(word + b"<w:body/></w:document>", word) is None  # nothing to take out
     body = b"<w:body><w:p><w:pPr><w:rPr><w:b/></w:rPr></w:pPr><w:r><w:rPr><w:i/></w:rPr><w:t>x</w:t></w:r></w:p></w:body>"
-    got = prune_run_properties(word + body + b"</w:document>", word)
+    got = prune_formatting(word + body + b"</w:document>", word)
     wrap = b"<_>" * WRAPPERS, b"</_>" * WRAPPERS  # the root inside its wrappers
     assert got == wrap[0] + word + b"<w:body><w:p><w:r><w:t>x</w:t></w:r></w:p></w:body></w:document>" + wrap[1]
 

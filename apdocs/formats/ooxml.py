@@ -42,7 +42,7 @@ from lxml import etree
 
 from apdocs.errors import Notice, ParseError
 from apdocs.formats import inflate
-from apdocs.formats.prune import inner_root, prune_run_properties
+from apdocs.formats.prune import inner_root, prune_formatting
 from apdocs.formats.zipdir import ZipEntry, plain_entries
 from apdocs.forms.model import TAG_PREFIX
 
@@ -721,21 +721,22 @@ def _declared_namespace(name: bytes, attributes: bytes) -> str | None:
         return None
 
 
-#: Whether a Word document's main part is parsed without its run formatting (see ``prune``).
+#: Whether a Word document's main part is parsed without its paragraph and run formatting (see
+#: ``prune``).
 #: Only tests turn it off, to compare.
-PRUNE_RUN_PROPERTIES = True
+PRUNE_FORMATTING = True
 
 
 def parse_xml(raw: bytes, *, path: str | None, part: str, prune: bool = False) -> etree._Element:
     """Parse one XML part safely or raise DTD_FORBIDDEN / XML_INVALID naming the part.
 
-    ``prune``: build the tree without the run formatting :func:`prune_run_properties` can take
-    out (a Word document's main part); the verdict is the same, and so is the error, which is
-    always the whole part's."""
+    ``prune``: build the tree without the formatting :func:`prune_formatting` can take out (a
+    Word document's main part); the verdict is the same, and so is the error, which is always
+    the whole part's."""
     if has_doctype(raw):
         raise _err("DTD_FORBIDDEN", f"part {part!r} declares a DTD, which is not allowed in a returned form", path, part=part)
     head = _checkable_head(raw) if prune else None
-    pruned = prune_run_properties(raw, head[0]) if head is not None else None
+    pruned = prune_formatting(raw, head[0]) if head is not None else None
     try:
         root = etree.fromstring(raw if pruned is None else pruned, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -839,11 +840,11 @@ class OoxmlPackage:
 
     def xml(self, name: str) -> etree._Element:
         """The parsed part (parsed once, then shared: treat it as read-only). The main part of a
-        Word document is parsed without the run formatting no reader looks at (``prune``)."""
+        Word document is parsed without the formatting no reader looks at (``prune``)."""
         key = self._key(name)
         tree = self._trees.get(key) if key is not None else None
         if tree is None:
-            prune = PRUNE_RUN_PROPERTIES and key is not None and key == self._main_key
+            prune = PRUNE_FORMATTING and key is not None and key == self._main_key
             tree = parse_xml(self.part(name), path=self.path, part=name, prune=prune)
             if key is not None:  # else part() has raised PART_MISSING
                 self._trees[key] = tree

@@ -5,7 +5,7 @@ elements (fonts, size, kerning, language) on every run: in a re-saved return mos
 formatting, which no reader of apdocs looks at (text is read whatever its formatting). Building
 the tree without them costs a third to a half less (issue 12).
 
-:func:`prune_run_properties` returns the bytes with such blocks removed, or None when it cannot
+:func:`prune_formatting` returns the bytes with such blocks removed, or None when it cannot
 vouch that the pruned bytes parse as the whole part would, minus those blocks: the same verdict
 (well-formed with sound namespaces, or not), and otherwise the same tree. Blocks go only when:
 
@@ -79,7 +79,7 @@ MAX_KNOWN = 1024
 _known = threading.local()
 
 
-def prune_run_properties(raw: bytes, head: bytes) -> bytes | None:
+def prune_formatting(raw: bytes, head: bytes) -> bytes | None:
     """``raw`` without its paragraph and run property blocks (see the module doc), or None:
     parse it whole. ``head``: how the part starts, its XML declaration (naming UTF-8, or none)
     and root start tag, as ``ooxml._checkable_head`` found them."""
@@ -108,7 +108,7 @@ def prune_run_properties(raw: bytes, head: bytes) -> bytes | None:
 
 
 def inner_root(top: etree._Element) -> etree._Element | None:
-    """The root element parsed from :func:`prune_run_properties`' bytes, inside its wrappers;
+    """The root element parsed from :func:`prune_formatting`' bytes, inside its wrappers;
     None when the wrappers hold more than the one root element (and whitespace after it), which
     the whole part would refuse: then the whole part is to be parsed."""
     at = top
