@@ -15,25 +15,15 @@ from unittest import mock
 
 import pytest
 
-from apdocs.errors import ParseError
 from apdocs.formats import ooxml
 from apdocs.formats.prune import WRAPPERS, prune_formatting
 from apdocs.forms import FORM_IDS
-from apdocs.parse import parse
 from apdocs.record import ParsedReturn
 from tests.corpus import real_world_docx
-from tests.docx_edit import edit_part
-from tests.test_docx_tree_route_fast import EDITS, edit_document
+from tests.docx_edit import edit_document, edit_part
+from tests.test_docx_tree_route_fast import EDITS, outcome
 
 DOC = "word/document.xml"
-
-
-def outcome(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
-    """The record, or the error's (code, message); a fresh bytes object, so no package is reused."""
-    try:
-        return parse(bytes(memoryview(data)), path=path)
-    except ParseError as exc:
-        return (exc.code, exc.message)
 
 
 def assert_same(data: bytes, path: str) -> ParsedReturn | tuple[str, str]:
