@@ -9,8 +9,8 @@ import pytest
 
 from apdocs.mail.archive import Archive
 from apdocs.mail.errors import ArchiveError
+from apdocs.mail.extract import read_message
 from apdocs.mail.ingest import ingest
-from apdocs.mail.message import read_message
 from tests.mail_helpers import DOCX, form_bytes, message, outlook_fixtures
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apdocs.mail.errors import MessageTooLarge
+from apdocs.mail.extract import read_message
 from apdocs.mail.limits import Limits
-from apdocs.mail.message import read_message
 from apdocs.mail.names import safe_name, unique_name
 from apdocs.mail.sniff import kind_of
 from tests.mail_helpers import DOCX, form_bytes, forwarded, message, outlook_fixtures, zipped

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from apdocs.cli import main
-from apdocs.mail.message import read_message
+from apdocs.mail.extract import read_message
 from tests.macos_zip import appledouble, ds_store, mac_zip
 from tests.mail_helpers import DOCX, ROOT, SAMPLE_ROSTER, form_bytes, message
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apdocs.mail.message import read_message
+from apdocs.mail.extract import read_message
 from apdocs.mail.sniff import kind_of
 from apdocs.parse import parse
 from tests.hostile_pdf import text_page_pdf

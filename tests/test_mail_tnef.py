@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from apdocs.cli import main
 from apdocs.mail.archive import Archive
-from apdocs.mail.message import read_message
+from apdocs.mail.extract import read_message
 from apdocs.mail.returns import reconcile_archive
 from apdocs.mail.sniff import kind_of
 from apdocs.roster import load_roster

@@ -25,8 +25,8 @@ import io
 import zipfile
 from email.message import Message
 
-from apdocs.mail.errors import MessageUnreadable, TnefUnreadable
-from apdocs.mail.limits import Limits
+from apdocs.mail.errors import MessageTooLarge, MessageUnreadable, TnefUnreadable
+from apdocs.mail.limits import DEFAULT_LIMITS, Limits
 from apdocs.mail.macos import MACOSX_REASON, in_macosx_folder, mac_metadata
 from apdocs.mail.message import FoundFile, MailItem, SkippedPart, iso_date
 from apdocs.mail.sniff import kind_of, meant_as_form
@@ -285,3 +285,12 @@ def read_msg(raw: bytes, origin: str, limits: Limits) -> MailItem:
         close = getattr(msg, "close", None)
         if close:
             close()
+
+
+def read_message(raw: bytes, origin: str, limits: Limits = DEFAULT_LIMITS) -> MailItem:
+    """Read one message from its original bytes (raises a typed MailError when it cannot)."""
+    if len(raw) > limits.max_message_bytes:
+        raise MessageTooLarge(f"message is {len(raw)} bytes; the cap is {limits.max_message_bytes}", path=origin)
+    if kind_of(raw) == "msg":
+        return read_msg(raw, origin, limits)
+    return read_eml(raw, origin, limits)

@@ -23,9 +23,10 @@ from typing import Any
 from apdocs.errors import ApdocsError, Notice
 from apdocs.mail.archive import Archive
 from apdocs.mail.errors import MailError
+from apdocs.mail.extract import read_message
 from apdocs.mail.imap import ImapAuth, ImapFetch, ImapMail, MailboxKey, MailboxMark, parse_imap_url
 from apdocs.mail.limits import DEFAULT_LIMITS, Limits
-from apdocs.mail.message import MailItem, message_sha256, read_message
+from apdocs.mail.message import MailItem, message_sha256
 from apdocs.mail.sources import RawMail, is_imap_url, iter_path
 
 log = logging.getLogger("apdocs.mail.ingest")

@@ -1,9 +1,8 @@
 """One received message, reduced to what ingest needs: who, when, what, and its files.
 
-:func:`read_message` takes the original bytes (RFC 822 ``.eml``/IMAP/mbox, or an Outlook
-``.msg`` - which one is decided from the bytes) and returns a :class:`MailItem` whose
-``found`` lists the files to parse and ``skipped`` lists everything else, with reasons.
-The extraction rules (forwarding depth, zips, caps) live in :mod:`apdocs.mail.extract`.
+:func:`apdocs.mail.extract.read_message` takes the original bytes (RFC 822 ``.eml``/IMAP/mbox,
+or an Outlook ``.msg`` - which one is decided from the bytes) and returns a :class:`MailItem`
+whose ``found`` lists the files to parse and ``skipped`` lists everything else, with reasons.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from apdocs.mail.limits import DEFAULT_LIMITS, Limits
 from apdocs.mail.sniff import Kind
 
 
@@ -96,16 +94,3 @@ def iso_date(value: Any) -> str | None:
     if when is None or not (1980 <= when.year <= 2100):
         return None
     return when.isoformat()
-
-
-def read_message(raw: bytes, origin: str, limits: Limits = DEFAULT_LIMITS) -> MailItem:
-    """Read one message from its original bytes (raises a typed MailError when it cannot)."""
-    from apdocs.mail.errors import MessageTooLarge
-    from apdocs.mail.extract import read_eml, read_msg
-    from apdocs.mail.sniff import kind_of
-
-    if len(raw) > limits.max_message_bytes:
-        raise MessageTooLarge(f"message is {len(raw)} bytes; the cap is {limits.max_message_bytes}", path=origin)
-    if kind_of(raw) == "msg":
-        return read_msg(raw, origin, limits)
-    return read_eml(raw, origin, limits)
