@@ -3,7 +3,7 @@
 LibreOffice writes a ``w:pPr`` block on every paragraph and a ``w:rPr`` block of five to eight
 elements (fonts, size, kerning, language) on every run: in a re-saved return most elements are
 formatting, which no reader of apdocs looks at (text is read whatever its formatting). Building
-the tree without them costs a third to a half less (issue 12).
+the tree without them costs a third to two fifths less (issue 12).
 
 :func:`prune_formatting` returns the bytes with such blocks removed, or None when it cannot
 vouch that the pruned bytes parse as the whole part would, minus those blocks: the same verdict
