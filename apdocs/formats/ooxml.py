@@ -722,8 +722,7 @@ def _declared_namespace(name: bytes, attributes: bytes) -> str | None:
 
 
 #: Whether a Word document's main part is parsed without its paragraph and run formatting (see
-#: ``prune``).
-#: Only tests turn it off, to compare.
+#: ``prune``). Only tests turn it off, to compare.
 PRUNE_FORMATTING = True
 
 
